@@ -1,0 +1,154 @@
+"""Accounts, roles and rights.
+
+Rights are checked here, in the core, so a page that forgets to hide a button still
+cannot read or write what its user may not. Passwords are argon2 hashes; five failed
+logins lock an account for fifteen minutes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from survey.store import Store, StoreError
+
+ROLES = ("admin", "supervisor", "pollster", "analyst")
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+
+# right -> roles that hold it (admin holds every right)
+RIGHTS: dict[str, tuple[str, ...]] = {
+    "waves.manage": ("admin",),
+    "accounts.manage": ("admin",),
+    "responses.enter": ("pollster", "supervisor"),
+    "responses.read_own": ("pollster",),
+    "responses.read_firm": ("supervisor",),
+    "responses.read_all": ("analyst",),
+    "responses.exclude": ("supervisor", "analyst"),
+    "responses.edit": ("supervisor",),
+    "responses.import": ("analyst",),
+    "analysis.run": ("analyst",),
+    "analysis.publish": ("analyst",),
+    "export.responses": ("analyst",),
+    "export.contacts": (),
+    "fieldwork.enter": ("pollster", "supervisor"),
+    "fieldwork.supervise": ("supervisor",),
+    "tokens.manage": (),
+}
+
+_hasher = PasswordHasher()
+
+
+class AuthError(Exception):
+    """Login refused; the message is safe to show (it never says which part was wrong)."""
+
+
+class PermissionDenied(Exception):
+    """The actor lacks the right for this operation."""
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    firm: str | None = None
+    display_name: str | None = None
+    waves: tuple[str, ...] = field(default_factory=tuple)
+
+    def can(self, right: str) -> bool:
+        return self.role == "admin" or self.role in RIGHTS.get(right, ())
+
+
+SYSTEM = Account("system", "admin")  # for CLI jobs run by the machine's operator
+
+
+def require(actor: Account, right: str) -> None:
+    if not actor.can(right):
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {right}")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StoreError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_account(store: Store, actor: Account, username: str, role: str, password: str,
+                   firm: str | None = None, display_name: str | None = None) -> Account:
+    require(actor, "accounts.manage")
+    if role not in ROLES:
+        raise StoreError(f"unknown role `{role}` (one of {', '.join(ROLES)})")
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise StoreError(f"username `{username}`: use letters, digits, - _ . only")
+    if role in ("pollster", "supervisor") and not firm:
+        raise StoreError(f"a {role} belongs to a firm: give --firm")
+    _check_new_password(password)
+    store.add_account(username, role, hash_password(password), actor.username, firm=firm,
+                      display_name=display_name)
+    return Account(username, role, firm, display_name)
+
+
+def reset_password(store: Store, actor: Account, username: str, password: str) -> None:
+    """Admin sets a new password; also lifts a lockout."""
+    require(actor, "accounts.manage")
+    _check_new_password(password)
+    store.update_account(username, actor.username, "reset_password", password_hash=hash_password(password),
+                         failed_logins=0, locked_until=None)
+
+
+def assign(store: Store, actor: Account, username: str, wave: str | None = None, firm: str | None = None) -> None:
+    """Assign a pollster or supervisor to a wave and/or a firm."""
+    require(actor, "accounts.manage")
+    row = store.account(username)
+    if row is None:
+        raise StoreError(f"no account `{username}`")
+    if wave is not None:
+        if store.wave(wave) is None:
+            raise StoreError(f"no wave `{wave}`")
+        store.assign(username, wave, actor.username)
+    if firm is not None:
+        store.update_account(username, actor.username, "assign_firm", firm=firm)
+
+
+def load_account(store: Store, username: str) -> Account | None:
+    row = store.account(username)
+    if row is None:
+        return None
+    return Account(row["username"], row["role"], row["firm"], row["display_name"],
+                   tuple(store.assigned_waves(username)))
+
+
+def login(store: Store, username: str, password: str,
+          clock: Callable[[], dt.datetime] = dt.datetime.now) -> Account:
+    """Check a password; count failures and lock after MAX_FAILED_LOGINS."""
+    row = store.account(username)
+    if row is None or not row["active"]:
+        raise AuthError("用户名或密码错误")
+    now = clock()
+    if row["locked_until"] and dt.datetime.fromisoformat(row["locked_until"]) > now:
+        raise AuthError(f"账号已锁定，请于 {row['locked_until'][11:16]} 后再试或联系管理员")
+    try:
+        _hasher.verify(row["password_hash"], password)
+    except (VerificationError, InvalidHashError):
+        failed = row["failed_logins"] + 1
+        locked = (now + LOCKOUT).isoformat(timespec="seconds") if failed >= MAX_FAILED_LOGINS else None
+        store.record_login(username, False, 0 if locked else failed, locked)
+        if locked:
+            raise AuthError(f"连续 {MAX_FAILED_LOGINS} 次密码错误，账号锁定 15 分钟") from None
+        raise AuthError("用户名或密码错误") from None
+    store.record_login(username, True, 0, None)
+    account = load_account(store, username)
+    assert account is not None
+    return account

@@ -1,0 +1,52 @@
+"""First use of a store: schema, shipped questionnaires, a default wave, an admin.
+
+Run by `python -m survey init` and by the app on start, so a fresh clone works with
+either. Idempotent: a second run changes nothing.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from survey import questionnaire as qmod
+from survey.auth import SYSTEM, create_account, generate_password
+from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, QUESTIONNAIRE_DIR, XIAMEN_UNITS
+from survey.store import Store, get_store
+
+
+@dataclass
+class InitResult:
+    store: Store
+    created_admin_password: str | None  # set only when this call created the admin
+    registered: list[str]
+
+
+def register_questionnaire(store: Store, path: Path, actor: str = "system") -> bool:
+    """Validate a questionnaire file and register it (refused if its id holds other content)."""
+    qn = qmod.load(path)
+    return store.add_questionnaire(qn.id, qn.version, qn.title, qn.model_dump_json(by_alias=True),
+                                   qn.content_hash(), actor)
+
+
+def init_store(path: str | Path | None = None) -> InitResult:
+    store = get_store(path)
+    registered = [p.stem for p in sorted(QUESTIONNAIRE_DIR.glob("*.yaml")) if register_questionnaire(store, p)]
+    if not store.waves():
+        store.add_wave(DEFAULT_WAVE, DEFAULT_QUESTIONNAIRE, list(XIAMEN_UNITS), "system")
+    password = None
+    if store.count_accounts() == 0:
+        password = os.environ.get("SURVEY_ADMIN_PASSWORD") or generate_password()
+        create_account(store, SYSTEM, "admin", "admin", password, display_name="系统管理员")
+        if os.environ.get("SURVEY_ADMIN_PASSWORD"):
+            password = None  # the operator chose it; do not echo it back
+    return InitResult(store, password, registered)
+
+
+def questionnaire_for_wave(store: Store, wave: str) -> qmod.Questionnaire:
+    w = store.wave(wave)
+    if w is None:
+        raise KeyError(wave)
+    spec = store.questionnaire_spec(w["questionnaire_id"])
+    assert spec is not None
+    return qmod.from_json(spec)

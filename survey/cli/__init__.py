@@ -1,0 +1,60 @@
+"""`python -m survey`: a thin layer over the documented functions of the survey package.
+
+Each module in this folder adds its commands with `register(subparsers)`; they are found
+automatically, so a feature adds a command without touching this file. Bad input exits
+with code 2 and one line per problem on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from survey.auth import AuthError, PermissionDenied
+from survey.questionnaire import QuestionnaireError
+from survey.responses import SubmitError
+from survey.store import StoreError
+
+
+class CliError(Exception):
+    """Problems with the command's input, one line each."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m survey", description="公众满意度调查平台: collection core")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "register"):
+            module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CliError, QuestionnaireError, SubmitError) as err:
+        for line in err.problems:
+            print(line, file=sys.stderr)
+        return 2
+    except (StoreError, PermissionDenied, AuthError, FileNotFoundError) as err:
+        print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head`
+        sys.stderr.close()
+        return 0

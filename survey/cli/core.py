@@ -1,0 +1,169 @@
+"""Commands for the store itself: init, wave, user, backup, demo."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from survey import auth
+from survey.auth import SYSTEM
+from survey.bootstrap import init_store
+from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path
+from survey.demo import ensure_demo_accounts, store_demo
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create the store with defaults (idempotent)")
+    p.set_defaults(func=cmd_init)
+
+    wave = sub.add_parser("wave", help="survey rounds").add_subparsers(dest="wave_cmd", required=True)
+    p = wave.add_parser("add", help="open a wave")
+    p.add_argument("name")
+    p.add_argument("--questionnaire", default=DEFAULT_QUESTIONNAIRE)
+    p.add_argument("--units", default=",".join(XIAMEN_UNITS), help="comma-separated assessed units")
+    p.add_argument("--opens", help="ISO date the wave opens (web survey)")
+    p.add_argument("--closes", help="ISO date the wave closes (web survey)")
+    p.set_defaults(func=cmd_wave_add)
+    p = wave.add_parser("list", help="list waves")
+    p.set_defaults(func=cmd_wave_list)
+
+    user = sub.add_parser("user", help="accounts").add_subparsers(dest="user_cmd", required=True)
+    p = user.add_parser("add", help="create an account (password from --password or prompt-free generated)")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=auth.ROLES)
+    p.add_argument("--firm")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--password", help="initial password (generated and printed if omitted)")
+    p.add_argument("--wave", action="append", default=[], help="assign to this wave (repeatable)")
+    p.set_defaults(func=cmd_user_add)
+    p = user.add_parser("list", help="list accounts")
+    p.set_defaults(func=cmd_user_list)
+    p = user.add_parser("reset-password", help="set a new password and lift a lockout")
+    p.add_argument("username")
+    p.add_argument("--password", help="new password (generated and printed if omitted)")
+    p.set_defaults(func=cmd_user_reset)
+    p = user.add_parser("assign", help="assign an account to a wave and/or firm")
+    p.add_argument("username")
+    p.add_argument("--wave")
+    p.add_argument("--firm")
+    p.set_defaults(func=cmd_user_assign)
+
+    p = sub.add_parser("backup", help="online backup of the store to a file")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("demo", help="store realistic synthetic responses and demo accounts")
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--wave", default=DEFAULT_WAVE)
+    p.add_argument("--password", default="demo-2025", help="password of the demo accounts")
+    p.set_defaults(func=cmd_demo)
+
+
+def _init_and_report() -> auth.Account:
+    result = init_store()
+    if result.created_admin_password:
+        print(f"管理员账号已创建 / admin account created: admin / {result.created_admin_password}  "
+              "(shown once; change it after first login)", file=sys.stderr)
+    return SYSTEM
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    _init_and_report()
+    from survey.store import get_store
+    store = get_store()
+    print(f"store {db_path()} ready: schema version {store.schema_version()}, "
+          f"{len(store.waves())} wave(s), {store.count_responses()} response(s)")
+    return 0
+
+
+def cmd_wave_add(args: argparse.Namespace) -> int:
+    from survey.cli import CliError
+    actor = _init_and_report()
+    units = [u.strip() for u in args.units.split(",") if u.strip()]
+    if not units:
+        raise CliError("--units: give at least one unit")
+    from survey.store import get_store
+    get_store().add_wave(args.name, args.questionnaire, units, actor.username, args.opens, args.closes)
+    print(f"wave {args.name} opened with questionnaire {args.questionnaire}: {', '.join(units)}")
+    return 0
+
+
+def cmd_wave_list(args: argparse.Namespace) -> int:
+    _init_and_report()
+    from survey.store import get_store
+    store = get_store()
+    for w in store.waves():
+        print(f"{w['id']}\t{w['questionnaire_id']}\t{w['status']}\t{store.count_responses(w['id'])}\t"
+              f"{','.join(w['units'])}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    actor = _init_and_report()
+    from survey.store import get_store
+    store = get_store()
+    password = args.password or auth.generate_password()
+    auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name)
+    for wave in args.wave:
+        auth.assign(store, actor, args.username, wave=wave)
+    print(f"account {args.username} ({args.role}) created" + ("" if args.password else f"; password: {password}"))
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    _init_and_report()
+    from survey.store import get_store
+    store = get_store()
+    for a in store.accounts():
+        waves = ",".join(store.assigned_waves(a["username"]))
+        print(f"{a['username']}\t{a['role']}\t{a['firm'] or '-'}\t{waves or '-'}\t"
+              f"{'locked until ' + a['locked_until'] if a['locked_until'] else 'active' if a['active'] else 'disabled'}")
+    return 0
+
+
+def cmd_user_reset(args: argparse.Namespace) -> int:
+    actor = _init_and_report()
+    from survey.store import get_store
+    password = args.password or auth.generate_password()
+    auth.reset_password(get_store(), actor, args.username, password)
+    print(f"password of {args.username} reset" + ("" if args.password else f"; new password: {password}"))
+    return 0
+
+
+def cmd_user_assign(args: argparse.Namespace) -> int:
+    from survey.cli import CliError
+    if not args.wave and not args.firm:
+        raise CliError("give --wave and/or --firm")
+    actor = _init_and_report()
+    from survey.store import get_store
+    auth.assign(get_store(), actor, args.username, wave=args.wave, firm=args.firm)
+    print(f"{args.username} assigned" + (f" to wave {args.wave}" if args.wave else "")
+          + (f" to firm {args.firm}" if args.firm else ""))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from survey.store import get_store
+    _init_and_report()
+    get_store().backup(args.out)
+    print(f"backup written to {args.out}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from survey.cli import CliError
+    if args.n < 1:
+        raise CliError(f"--n: must be a positive number, got {args.n}")
+    actor = _init_and_report()
+    from survey.store import get_store
+    store = get_store()
+    if store.wave(args.wave) is None:
+        raise CliError(f"--wave: no wave `{args.wave}` (create it with: python -m survey wave add {args.wave})")
+    created = ensure_demo_accounts(store, args.wave, args.password)
+    if created:
+        print(f"demo accounts created (password {args.password}; for trying only): "
+              f"pollsters P01-P24, supervisor, analyst", file=sys.stderr)
+    new = store_demo(store, args.wave, args.n, args.seed, actor)
+    print(f"stored {new} new demo response(s) in wave {args.wave} "
+          f"({store.count_responses(args.wave)} in the wave)")
+    return 0

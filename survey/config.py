@@ -1,0 +1,25 @@
+"""Where things live: the store file, shipped data and the secret-key file.
+
+Paths are resolved at call time (not import time) so tests and benchmarks can point
+`SURVEY_DB` at a fresh file per run.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = ROOT / "data"
+QUESTIONNAIRE_DIR = DATA_DIR / "questionnaires"
+POPULATION_DIR = DATA_DIR / "population"
+SCORING_DIR = DATA_DIR / "scoring"
+
+DEFAULT_QUESTIONNAIRE = "default-2025"
+DEFAULT_WAVE = "2025"
+XIAMEN_UNITS: tuple[str, ...] = ("思明区", "湖里区", "集美区", "海沧区", "同安区", "翔安区")
+MODES: tuple[str, ...] = ("phone", "door", "paper", "web")
+
+
+def db_path() -> Path:
+    """The store file: `SURVEY_DB`, else data/survey.db."""
+    return Path(os.environ.get("SURVEY_DB", str(DATA_DIR / "survey.db")))

@@ -1,0 +1,245 @@
+"""Questionnaire model: load and validate a YAML spec, evaluate skip logic.
+
+A questionnaire is versioned by its `id` (file name); a wave pins one id and every
+response stores the id it answered, so a questionnaire in use is never edited in place
+(the store refuses to register a changed file under an id it already holds).
+Validation collects every problem and names file, question and field, because the
+people who edit these files are survey managers, not programmers.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from survey.config import QUESTIONNAIRE_DIR
+
+SATISFACTION_CODES = (5, 4, 3, 2, 1, 9)
+VALID_CODES = (1, 2, 3, 4, 5)
+DONT_KNOW = 9
+ITEM_IDS = ("air", "water", "sea", "noise", "waste", "greenery", "rural",
+            "enforcement", "publicity", "overall")
+DEMOGRAPHIC_IDS = ("sex", "age_group", "education")
+REQUIRED_IDS = (*ITEM_IDS, "change", *DEMOGRAPHIC_IDS)
+
+Code = int | str
+
+
+class QuestionnaireError(ValueError):
+    """All problems found in one questionnaire file, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Code
+    label: str
+    label_en: str | None = None
+    read_aloud: dict[str, bool] = Field(default_factory=dict)
+
+    def shown_in(self, mode: str) -> bool:
+        """Whether the option is read out / shown in `mode` (e.g. 不了解 is not read on the phone)."""
+        return self.read_aloud.get(mode, True)
+
+
+class ShowIf(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    question: str
+    in_: list[Code] = Field(alias="in")
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    role: Literal["screening", "item", "followup", "demographic"]
+    type: Literal["single", "text"] = "single"
+    text: str
+    text_en: str | None = None
+    label: str | None = None
+    label_en: str | None = None
+    scale: str | None = None
+    options: list[Option] | None = None
+    eligible: list[Code] | None = None
+    required: bool = True
+    show_if: ShowIf | None = None
+
+
+class Questionnaire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    version: int
+    title: str
+    title_en: str | None = None
+    intro: str
+    intro_en: str | None = None
+    scales: dict[str, list[Option]] = Field(default_factory=dict)
+    questions: list[Question]
+
+    # -- lookups -------------------------------------------------------------------
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def options(self, q: Question) -> list[Option]:
+        """The answer options of a question, resolved from its scale if it names one."""
+        if q.options is not None:
+            return q.options
+        return self.scales.get(q.scale or "", [])
+
+    def by_role(self, role: str) -> list[Question]:
+        return [q for q in self.questions if q.role == role]
+
+    @property
+    def item_ids(self) -> list[str]:
+        return [q.id for q in self.by_role("item")]
+
+    def label(self, q: Question, lang: str = "zh") -> str:
+        if lang == "en" and (q.label_en or q.text_en):
+            return q.label_en or q.text_en or q.id
+        return q.label or q.text
+
+    def text(self, q: Question, lang: str = "zh") -> str:
+        return (q.text_en if lang == "en" and q.text_en else q.text)
+
+    # -- logic ---------------------------------------------------------------------
+    def is_shown(self, q: Question, answers: dict[str, Any]) -> bool:
+        """Skip logic: a question with `show_if` is asked only when the condition holds."""
+        if q.show_if is None:
+            return True
+        return answers.get(q.show_if.question) in q.show_if.in_
+
+    def is_eligible(self, answers: dict[str, Any]) -> bool:
+        """True when every screening answer given is an eligible one."""
+        for q in self.by_role("screening"):
+            if q.eligible is not None and answers.get(q.id) not in q.eligible:
+                return False
+        return True
+
+    def check_answers(self, answers: dict[str, Any]) -> list[str]:
+        """Problems with a set of answers (question id: reason), empty when complete and valid."""
+        problems: list[str] = []
+        for q in self.questions:
+            value = answers.get(q.id)
+            shown = self.is_shown(q, answers)
+            if value in (None, ""):
+                if shown and q.required:
+                    problems.append(f"{q.id}: required")
+                continue
+            if not shown:
+                problems.append(f"{q.id}: answered but skipped by show_if")
+            elif q.type == "single" and value not in {o.code for o in self.options(q)}:
+                problems.append(f"{q.id}: code {value!r} not an option")
+        if not self.is_eligible(answers):
+            problems.append("screening: respondent not eligible")
+        return problems
+
+    def content_hash(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _pydantic_problems(name: str, raw: dict[str, Any], err: ValidationError) -> list[str]:
+    problems = []
+    for e in err.errors():
+        loc = list(e["loc"])
+        where = name
+        if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
+            qs = raw.get("questions") or []
+            qid = qs[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(qs) and isinstance(qs[loc[1]], dict) else f"#{loc[1] + 1}"
+            where += f": question `{qid}`"
+            loc = loc[2:]
+        field = ".".join(str(p) for p in loc) or "(file)"
+        problems.append(f"{where}: {field}: {e['msg']}")
+    return problems
+
+
+def _semantic_problems(name: str, qn: Questionnaire) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for q in qn.questions:
+        where = f"{name}: {'item' if q.role == 'item' else 'question'} `{q.id}`"
+        if q.id in seen:
+            problems.append(f"{where}: id: duplicate question id")
+        if q.show_if is not None:
+            if q.show_if.question not in seen:
+                problems.append(f"{where}: show_if: refers to `{q.show_if.question}`, "
+                                "which is not an earlier question")
+        seen.add(q.id)
+        if q.type == "text":
+            continue
+        if q.scale is not None and q.scale not in qn.scales:
+            problems.append(f"{where}: scale: unknown scale `{q.scale}` (known: {', '.join(qn.scales)})")
+            continue
+        opts = qn.options(q)
+        if not opts:
+            problems.append(f"{where}: options: a single-choice question needs options or a scale")
+        codes = [o.code for o in opts]
+        if len(set(codes)) != len(codes):
+            problems.append(f"{where}: options: duplicate option codes")
+        if q.role == "item":
+            for c in codes:
+                if c not in SATISFACTION_CODES:
+                    problems.append(f"{where}: option code {c} not allowed (satisfaction items use 5..1 and 9)")
+        if q.role == "screening" and not q.eligible:
+            problems.append(f"{where}: eligible: a screening question must list its eligible codes")
+        for c in q.eligible or []:
+            if c not in codes:
+                problems.append(f"{where}: eligible: code {c} is not an option")
+    for q in qn.questions:
+        if q.show_if is not None and q.show_if.question in seen:
+            target = qn.question(q.show_if.question)
+            allowed = {o.code for o in qn.options(target)}
+            for c in q.show_if.in_:
+                if allowed and c not in allowed:
+                    problems.append(f"{name}: question `{q.id}`: show_if: code {c} is not an option of `{target.id}`")
+    for rid in REQUIRED_IDS:
+        if rid not in seen:
+            problems.append(f"{name}: questions: required question `{rid}` is missing")
+    return problems
+
+
+def parse(raw: Any, name: str) -> Questionnaire:
+    """Validate a parsed YAML document; raise QuestionnaireError listing every problem."""
+    if not isinstance(raw, dict):
+        raise QuestionnaireError([f"{name}: (file): expected a mapping at the top level"])
+    try:
+        qn = Questionnaire.model_validate(raw)
+    except ValidationError as err:
+        raise QuestionnaireError(_pydantic_problems(name, raw, err)) from None
+    problems = _semantic_problems(name, qn)
+    if problems:
+        raise QuestionnaireError(problems)
+    return qn
+
+
+def load(path: str | Path) -> Questionnaire:
+    """Load and validate one questionnaire file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise QuestionnaireError([f"{path.name}: (file): not valid YAML: {err}".splitlines()[0]]) from None
+    except OSError as err:
+        raise QuestionnaireError([f"{path.name}: (file): cannot read: {err.strerror}"]) from None
+    qn = parse(raw, path.name)
+    if qn.id != path.stem:
+        raise QuestionnaireError([f"{path.name}: id: `{qn.id}` must equal the file name `{path.stem}`"])
+    return qn
+
+
+def load_shipped(qid: str) -> Questionnaire:
+    return load(QUESTIONNAIRE_DIR / f"{qid}.yaml")
+
+
+def from_json(spec: str) -> Questionnaire:
+    """Rebuild a stored questionnaire (already validated when it was registered)."""
+    return Questionnaire.model_validate(json.loads(spec))

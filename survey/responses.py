@@ -1,0 +1,164 @@
+"""Responses as the core sees them: submit, read with rights, exclude, flatten.
+
+Pages and the CLI call these functions, never the store directly, so the rights of
+DESIGN.md hold whatever the UI shows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from survey.auth import Account, PermissionDenied, require
+from survey.bootstrap import questionnaire_for_wave
+from survey.config import MODES
+from survey.questionnaire import DEMOGRAPHIC_IDS, Questionnaire
+from survey.store import Store, StoreError, now
+
+BASE_COLUMNS = ("response_id", "wave", "unit", "mode", "interviewer", "submitted_at", "duration_s",
+                *DEMOGRAPHIC_IDS)
+
+
+class SubmitError(ValueError):
+    """A submission that cannot be stored; `problems` name the question and reason."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Submitted:
+    response_id: str
+    created: bool  # False when the submit key was seen before (nothing new stored)
+
+
+def response_id_for(submit_key: str) -> str:
+    """A stable id derived from the submit key, so a resent submission maps to one id."""
+    return "R" + hashlib.sha256(submit_key.encode("utf-8")).hexdigest()[:12].upper()
+
+
+def content_hash(answers: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(answers, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _duration(started_at: str | None, submitted_at: str) -> float | None:
+    if not started_at:
+        return None
+    delta = dt.datetime.fromisoformat(submitted_at) - dt.datetime.fromisoformat(started_at)
+    return max(delta.total_seconds(), 0.0)
+
+
+def build_record(qn: Questionnaire, wave: dict[str, Any], *, unit: str, mode: str, answers: dict[str, Any],
+                 submit_key: str, source: str, interviewer: str | None = None, firm: str | None = None,
+                 started_at: str | None = None, submitted_at: str | None = None,
+                 duration_s: float | None = None, case_id: str | None = None, created_by: str | None = None,
+                 response_id: str | None = None, paradata: dict[str, Any] | None = None,
+                 check: bool = True) -> dict[str, Any]:
+    """Validate one response against its wave and questionnaire and shape it for the store."""
+    problems: list[str] = []
+    if unit not in wave["units"]:
+        problems.append(f"unit: `{unit}` is not a unit of wave {wave['id']}")
+    if mode not in MODES:
+        problems.append(f"mode: `{mode}` is not one of {', '.join(MODES)}")
+    if check:
+        problems += qn.check_answers(answers)
+    if problems:
+        raise SubmitError(problems)
+    submitted_at = submitted_at or now()
+    kept = {q.id: answers[q.id] for q in qn.questions if answers.get(q.id) not in (None, "")}
+    return {
+        "response_id": response_id or response_id_for(submit_key), "submit_key": submit_key,
+        "wave": wave["id"], "questionnaire_id": qn.id, "unit": unit, "mode": mode,
+        "interviewer": interviewer, "firm": firm, "case_id": case_id, "source": source,
+        "started_at": started_at, "submitted_at": submitted_at,
+        "duration_s": duration_s if duration_s is not None else _duration(started_at, submitted_at),
+        "answers": kept, "created_by": created_by, "paradata": paradata or {},
+        "content_hash": content_hash(kept),
+    }
+
+
+def submit_interview(store: Store, actor: Account, wave: str, *, unit: str, mode: str, answers: dict[str, Any],
+                     submit_key: str, started_at: str | None = None, case_id: str | None = None,
+                     paradata: dict[str, Any] | None = None) -> Submitted:
+    """A pollster's interview (phone, door or paper keying); stored once per submit key."""
+    require(actor, "responses.enter")
+    if actor.role == "pollster" and wave not in actor.waves:
+        raise PermissionDenied(f"{actor.username} is not assigned to wave {wave}")
+    w = store.wave(wave)
+    if w is None:
+        raise SubmitError([f"wave: no wave `{wave}`"])
+    if w["status"] != "open":
+        raise SubmitError([f"wave: wave {wave} is closed"])
+    record = build_record(questionnaire_for_wave(store, wave), w, unit=unit, mode=mode, answers=answers,
+                          submit_key=submit_key, source="entry", interviewer=actor.username, firm=actor.firm,
+                          started_at=started_at, case_id=case_id, created_by=actor.username, paradata=paradata)
+    [(rid, created)] = store.insert_responses([record], actor.username)
+    return Submitted(rid, created)
+
+
+def visible_responses(store: Store, actor: Account, wave: str | None = None,
+                      include_excluded: bool = False) -> list[dict[str, Any]]:
+    """The responses this actor may read: own (pollster), own firm (supervisor), all (analyst)."""
+    if actor.can("responses.read_all"):
+        return store.responses(wave, include_excluded=include_excluded)
+    if actor.can("responses.read_firm"):
+        return store.responses(wave, firm=actor.firm or "", include_excluded=include_excluded)
+    if actor.can("responses.read_own"):
+        return store.responses(wave, interviewer=actor.username, include_excluded=include_excluded)
+    raise PermissionDenied(f"{actor.username} ({actor.role}) may not read responses")
+
+
+def read_response(store: Store, actor: Account, response_id: str) -> dict[str, Any]:
+    row = store.response(response_id)
+    if row is None:
+        raise StoreError(f"no response `{response_id}`")
+    if actor.can("responses.read_all"):
+        return row
+    if actor.can("responses.read_firm") and row["firm"] == actor.firm:
+        return row
+    if actor.can("responses.read_own") and row["interviewer"] == actor.username:
+        return row
+    raise PermissionDenied(f"{actor.username} may not read response {response_id}")
+
+
+def set_excluded(store: Store, actor: Account, response_id: str, exclude: bool, reason: str) -> bool:
+    """Exclude (or restore) with a reason; supervisors only within their firm."""
+    require(actor, "responses.exclude")
+    if not reason.strip():
+        raise StoreError("a reason is required")
+    if actor.role == "supervisor":
+        read_response(store, actor, response_id)
+    return store.set_exclusion(response_id, exclude, reason.strip(), actor.username)
+
+
+def to_frame(rows: list[dict[str, Any]], qn: Questionnaire) -> pd.DataFrame:
+    """Flatten stored responses to the responses-file format of DESIGN.md."""
+    items = qn.item_ids
+    followups = [q.id for q in qn.by_role("followup")]
+    records = []
+    for r in rows:
+        a = r["answers"]
+        rec = {c: r.get(c) for c in ("response_id", "wave", "unit", "mode", "interviewer", "submitted_at",
+                                      "duration_s")}
+        rec.update({d: a.get(d) for d in DEMOGRAPHIC_IDS})
+        rec.update({k: a.get(k) for k in items + followups})
+        if "excluded_reason" in r:
+            rec["excluded_reason"] = r["excluded_reason"]
+        records.append(rec)
+    columns = [*BASE_COLUMNS, *items, *followups]
+    frame = pd.DataFrame.from_records(records, columns=columns + (["excluded_reason"] if records and
+                                                                  "excluded_reason" in records[0] else []))
+    for item in items:
+        frame[item] = pd.to_numeric(frame[item], errors="coerce").astype("Int64")
+    return frame
+
+
+def responses_frame(store: Store, actor: Account, wave: str, include_excluded: bool = False) -> pd.DataFrame:
+    """The wave's responses visible to `actor`, as the analysis input DataFrame."""
+    qn = questionnaire_for_wave(store, wave)
+    return to_frame(visible_responses(store, actor, wave, include_excluded), qn)

@@ -1,0 +1,488 @@
+"""The store: the only module that speaks SQL.
+
+SQLite through sqlite-utils, in WAL mode with a busy timeout and one connection per
+thread (Streamlit serves each browser session on its own thread, and an sqlite3
+connection must not cross threads). Every write runs in one `BEGIN IMMEDIATE`
+transaction, so a write is all or nothing and writers queue instead of failing.
+
+Schema changes are named migrations recorded in `schema_migrations`; opening an older
+file applies the missing ones and keeps its data. Add a migration with
+`@migration("NNNN_name")` in the section of the feature that needs it; names sort in
+the order they run.
+
+Nothing is deleted: edits and exclusions are rows in `audit` / `exclusions`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from survey.config import db_path
+
+BUSY_TIMEOUT_MS = 30_000
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: dict[str, Migration] = {}
+
+
+def migration(name: str) -> Callable[[Migration], Migration]:
+    """Register a schema migration under a unique, sortable name."""
+    def register(fn: Migration) -> Migration:
+        if name in MIGRATIONS:
+            raise RuntimeError(f"migration {name} registered twice")
+        MIGRATIONS[name] = fn
+        return fn
+    return register
+
+
+def now() -> str:
+    """Local wall-clock time as ISO seconds: what pollsters and analysts read."""
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+class StoreError(Exception):
+    """A write refused for a reason a user can act on."""
+
+
+# ======================================================================================
+# Schema
+# ======================================================================================
+@migration("0001_initial")
+def _m0001(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE questionnaires (
+        id TEXT PRIMARY KEY, version INTEGER NOT NULL, title TEXT NOT NULL,
+        spec TEXT NOT NULL, sha256 TEXT NOT NULL, created_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE waves (
+        id TEXT PRIMARY KEY, questionnaire_id TEXT NOT NULL REFERENCES questionnaires(id),
+        units TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open',
+        opens_at TEXT, closes_at TEXT, settings TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL, created_by TEXT)""")
+    db.execute("""CREATE TABLE accounts (
+        username TEXT PRIMARY KEY, display_name TEXT, role TEXT NOT NULL, firm TEXT,
+        password_hash TEXT NOT NULL, failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT, active INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE responses (
+        response_id TEXT PRIMARY KEY, submit_key TEXT NOT NULL UNIQUE,
+        wave TEXT NOT NULL, questionnaire_id TEXT NOT NULL, unit TEXT NOT NULL,
+        mode TEXT NOT NULL, interviewer TEXT, firm TEXT, case_id TEXT, source TEXT NOT NULL,
+        started_at TEXT, submitted_at TEXT NOT NULL, duration_s REAL,
+        answers TEXT NOT NULL, created_by TEXT, created_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX responses_wave ON responses(wave, unit, mode)")
+    db.execute("CREATE INDEX responses_interviewer ON responses(interviewer)")
+    db.execute("""CREATE TABLE audit (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL,
+        entity TEXT NOT NULL, entity_id TEXT, detail TEXT)""")
+    db.execute("CREATE INDEX audit_entity ON audit(entity, entity_id)")
+
+
+@migration("0002_assignments_exclusions_paradata")
+def _m0002(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE assignments (
+        username TEXT NOT NULL REFERENCES accounts(username), wave TEXT NOT NULL REFERENCES waves(id),
+        assigned_at TEXT NOT NULL, assigned_by TEXT, PRIMARY KEY (username, wave))""")
+    db.execute("""CREATE TABLE exclusions (
+        id INTEGER PRIMARY KEY, response_id TEXT NOT NULL REFERENCES responses(response_id),
+        action TEXT NOT NULL CHECK (action IN ('exclude', 'restore')),
+        reason TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX exclusions_response ON exclusions(response_id, id)")
+    db.execute("ALTER TABLE responses ADD COLUMN paradata TEXT NOT NULL DEFAULT '{}'")
+    db.execute("ALTER TABLE responses ADD COLUMN content_hash TEXT")
+
+
+# ======================================================================================
+# Connections
+# ======================================================================================
+_local = threading.local()
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+class Store:
+    """A handle on one store file; cheap to create, connections are per thread."""
+
+    def __init__(self, path: str | Path | None = None, *, migrate: bool = True,
+                 upto: str | None = None):
+        self.path = Path(path) if path is not None else db_path()
+        if migrate:
+            self.migrate(upto=upto)
+
+    # -- plumbing ------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite_utils.Database:
+        conns: dict[str, sqlite_utils.Database] = getattr(_local, "conns", None) or {}
+        _local.conns = conns
+        key = str(self.path.resolve())
+        if key not in conns:
+            conns[key] = _connect(self.path)
+        return conns[key]
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        conns = getattr(_local, "conns", {})
+        db = conns.pop(str(self.path.resolve()), None)
+        if db is not None:
+            db.conn.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite_utils.Database]:
+        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+
+        Use `db.execute` inside: sqlite-utils' own write helpers commit on their own.
+        """
+        db = self.db
+        if db.conn.in_transaction:  # nested use joins the outer transaction
+            yield db
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.conn.rollback()
+            raise
+        db.execute("COMMIT")
+
+    def query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    # -- migrations ----------------------------------------------------------------
+    def applied_migrations(self) -> list[str]:
+        if "schema_migrations" not in self.db.table_names():
+            return []
+        return [r["name"] for r in self.db.query("SELECT name FROM schema_migrations ORDER BY name")]
+
+    def schema_version(self) -> int:
+        return len(self.applied_migrations())
+
+    def migrate(self, upto: str | None = None) -> list[str]:
+        """Apply missing migrations in name order (up to and including `upto`)."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = set(self.applied_migrations())
+        applied = []
+        for name in sorted(MIGRATIONS):
+            if upto is not None and name > upto:
+                break
+            if name in done:
+                continue
+            with self.tx() as db:
+                MIGRATIONS[name](db)
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, now()])
+            applied.append(name)
+        return applied
+
+    def backup(self, out: str | Path) -> None:
+        """Copy the live store with SQLite's online backup (safe while others write)."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        dest = sqlite3.connect(str(out))
+        try:
+            self.db.conn.backup(dest)
+        finally:
+            dest.close()
+
+    # -- audit ---------------------------------------------------------------------
+    @staticmethod
+    def _audit(db: sqlite_utils.Database, actor: str | None, action: str, entity: str,
+               entity_id: str | None, detail: dict[str, Any] | None = None) -> None:
+        db.execute("INSERT INTO audit (at, actor, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                   [now(), actor, action, entity, entity_id,
+                    json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)])
+
+    def audit_log(self, entity: str | None = None, entity_id: str | None = None,
+                  limit: int = 500) -> list[dict[str, Any]]:
+        where, params = [], []
+        if entity:
+            where.append("entity = ?")
+            params.append(entity)
+        if entity_id:
+            where.append("entity_id = ?")
+            params.append(entity_id)
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
+        return self.query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+
+    # ==================================================================================
+    # Questionnaires and waves
+    # ==================================================================================
+    def add_questionnaire(self, qid: str, version: int, title: str, spec: str, sha256: str,
+                          actor: str | None = None) -> bool:
+        """Register a questionnaire version; refuse a changed spec under a used id."""
+        with self.tx() as db:
+            row = db.execute("SELECT sha256 FROM questionnaires WHERE id = ?", [qid]).fetchone()
+            if row is not None:
+                if row[0] != sha256:
+                    raise StoreError(f"questionnaire `{qid}` is already registered with other content; "
+                                     "a questionnaire in use is never edited in place: save it under a new id")
+                return False
+            db.execute("INSERT INTO questionnaires VALUES (?, ?, ?, ?, ?, ?)",
+                       [qid, version, title, spec, sha256, now()])
+            self._audit(db, actor, "create", "questionnaire", qid, {"sha256": sha256})
+        return True
+
+    def questionnaire_spec(self, qid: str) -> str | None:
+        row = self.db.execute("SELECT spec FROM questionnaires WHERE id = ?", [qid]).fetchone()
+        return row[0] if row else None
+
+    def questionnaires(self) -> list[dict[str, Any]]:
+        return self.query("SELECT id, version, title, sha256, created_at FROM questionnaires ORDER BY id")
+
+    def add_wave(self, wave: str, questionnaire_id: str, units: list[str], actor: str | None,
+                 opens_at: str | None = None, closes_at: str | None = None,
+                 settings: dict[str, Any] | None = None) -> None:
+        with self.tx() as db:
+            if db.execute("SELECT 1 FROM waves WHERE id = ?", [wave]).fetchone():
+                raise StoreError(f"wave `{wave}` exists already")
+            if not db.execute("SELECT 1 FROM questionnaires WHERE id = ?", [questionnaire_id]).fetchone():
+                raise StoreError(f"questionnaire `{questionnaire_id}` is not registered")
+            db.execute("INSERT INTO waves (id, questionnaire_id, units, status, opens_at, closes_at, settings, "
+                       "created_at, created_by) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                       [wave, questionnaire_id, json.dumps(units, ensure_ascii=False), opens_at, closes_at,
+                        json.dumps(settings or {}, ensure_ascii=False), now(), actor])
+            self._audit(db, actor, "create", "wave", wave, {"questionnaire_id": questionnaire_id, "units": units})
+
+    def update_wave(self, wave: str, actor: str, **fields: Any) -> None:
+        """Change status, dates or settings of a wave (never its questionnaire)."""
+        allowed = {"status", "opens_at", "closes_at", "settings", "units"}
+        bad = set(fields) - allowed
+        if bad:
+            raise StoreError(f"cannot change {', '.join(sorted(bad))} of a wave")
+        values = {k: json.dumps(v, ensure_ascii=False) if k in ("settings", "units") else v
+                  for k, v in fields.items()}
+        with self.tx() as db:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            db.execute(f"UPDATE waves SET {sets} WHERE id = ?", [*values.values(), wave])
+            self._audit(db, actor, "update", "wave", wave, fields)
+
+    def wave(self, wave: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM waves WHERE id = ?", [wave])
+        if not rows:
+            return None
+        row = rows[0]
+        row["units"] = json.loads(row["units"])
+        row["settings"] = json.loads(row["settings"])
+        return row
+
+    def waves(self) -> list[dict[str, Any]]:
+        return [self.wave(r["id"]) for r in self.query("SELECT id FROM waves ORDER BY id")]  # type: ignore[misc]
+
+    # ==================================================================================
+    # Accounts
+    # ==================================================================================
+    def add_account(self, username: str, role: str, password_hash: str, actor: str | None,
+                    firm: str | None = None, display_name: str | None = None) -> None:
+        with self.tx() as db:
+            if db.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
+                raise StoreError(f"account `{username}` exists already")
+            db.execute("INSERT INTO accounts (username, display_name, role, firm, password_hash, created_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", [username, display_name, role, firm, password_hash, now()])
+            self._audit(db, actor, "create", "account", username, {"role": role, "firm": firm})
+
+    def account(self, username: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM accounts WHERE username = ?", [username])
+        return rows[0] if rows else None
+
+    def accounts(self) -> list[dict[str, Any]]:
+        return self.query("SELECT username, display_name, role, firm, active, locked_until, created_at "
+                          "FROM accounts ORDER BY role, username")
+
+    def count_accounts(self) -> int:
+        return self.db.execute("SELECT count(*) FROM accounts").fetchone()[0]
+
+    def update_account(self, username: str, actor: str | None, audit_action: str | None = "update",
+                       **fields: Any) -> None:
+        allowed = {"password_hash", "failed_logins", "locked_until", "active", "firm", "role", "display_name"}
+        bad = set(fields) - allowed
+        if bad:
+            raise StoreError(f"cannot change {', '.join(sorted(bad))} of an account")
+        with self.tx() as db:
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            cur = db.execute(f"UPDATE accounts SET {sets} WHERE username = ?", [*fields.values(), username])
+            if cur.rowcount == 0:
+                raise StoreError(f"no account `{username}`")
+            if audit_action:
+                shown = {k: v for k, v in fields.items() if k != "password_hash"}
+                if "password_hash" in fields:
+                    shown["password"] = "changed"
+                self._audit(db, actor, audit_action, "account", username, shown)
+
+    def record_login(self, username: str, ok: bool, failed_logins: int, locked_until: str | None) -> None:
+        """Store the outcome of a login attempt and its audit row together."""
+        with self.tx() as db:
+            db.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE username = ?",
+                       [failed_logins, locked_until, username])
+            self._audit(db, username, "login" if ok else "login_failed", "account", username,
+                        {"locked_until": locked_until} if locked_until else {})
+
+    def assign(self, username: str, wave: str, actor: str) -> None:
+        with self.tx() as db:
+            db.execute("INSERT OR IGNORE INTO assignments VALUES (?, ?, ?, ?)", [username, wave, now(), actor])
+            self._audit(db, actor, "assign", "account", username, {"wave": wave})
+
+    def assigned_waves(self, username: str) -> list[str]:
+        return [r["wave"] for r in self.query("SELECT wave FROM assignments WHERE username = ? ORDER BY wave",
+                                              [username])]
+
+    # ==================================================================================
+    # Responses
+    # ==================================================================================
+    RESPONSE_FIELDS = ("response_id", "submit_key", "wave", "questionnaire_id", "unit", "mode", "interviewer",
+                       "firm", "case_id", "source", "started_at", "submitted_at", "duration_s", "answers",
+                       "created_by", "paradata", "content_hash")
+
+    def insert_responses(self, records: list[dict[str, Any]], actor: str | None) -> list[tuple[str, bool]]:
+        """Store responses in one transaction; a submit key seen before stores nothing.
+
+        Returns (response_id, created) per record: a repeated submit key answers with the
+        response it stored the first time, so a double-clicked submit is harmless.
+        """
+        out: list[tuple[str, bool]] = []
+        cols = ", ".join(self.RESPONSE_FIELDS)
+        marks = ", ".join("?" for _ in self.RESPONSE_FIELDS)
+        stamp = now()
+        with self.tx() as db:
+            for rec in records:
+                row = db.execute("SELECT response_id FROM responses WHERE submit_key = ?",
+                                 [rec["submit_key"]]).fetchone()
+                if row is not None:
+                    out.append((row[0], False))
+                    continue
+                values = {**rec, "answers": json.dumps(rec["answers"], ensure_ascii=False, sort_keys=True),
+                          "paradata": json.dumps(rec.get("paradata") or {}, ensure_ascii=False, sort_keys=True)}
+                try:
+                    db.execute(f"INSERT INTO responses ({cols}, created_at) VALUES ({marks}, ?)",
+                               [values.get(f) for f in self.RESPONSE_FIELDS] + [stamp])
+                except sqlite3.IntegrityError as err:
+                    raise StoreError(f"response `{rec['response_id']}` cannot be stored: {err}") from None
+                out.append((rec["response_id"], True))
+            created = [rid for rid, new in out if new]
+            if created:
+                self._audit(db, actor, "submit", "response", created[0] if len(created) == 1 else None,
+                            {"count": len(created)} if len(created) > 1 else {})
+        return out
+
+    def response(self, response_id: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM responses WHERE response_id = ?", [response_id])
+        return _decode_response(rows[0]) if rows else None
+
+    def responses(self, wave: str | None = None, *, interviewer: str | None = None, firm: str | None = None,
+                  include_excluded: bool = False) -> list[dict[str, Any]]:
+        """Responses with their current exclusion state (`excluded_reason`, None if included)."""
+        where, params = [], []
+        for col, val in (("r.wave", wave), ("r.interviewer", interviewer), ("r.firm", firm)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        sql = f"""SELECT r.*, x.reason AS excluded_reason FROM responses r
+                  LEFT JOIN ({_CURRENT_EXCLUSIONS}) x ON x.response_id = r.response_id"""
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        if not include_excluded:
+            sql += (" AND " if where else " WHERE ") + "x.response_id IS NULL"
+        return [_decode_response(r) for r in self.db.query(sql + " ORDER BY r.submitted_at, r.response_id", params)]
+
+    def count_responses(self, wave: str | None = None) -> int:
+        if wave is None:
+            return self.db.execute("SELECT count(*) FROM responses").fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM responses WHERE wave = ?", [wave]).fetchone()[0]
+
+    def edit_response(self, response_id: str, answers: dict[str, Any], actor: str, reason: str) -> None:
+        """Change answers; the audit row keeps the old and new values."""
+        with self.tx() as db:
+            row = db.execute("SELECT answers FROM responses WHERE response_id = ?", [response_id]).fetchone()
+            if row is None:
+                raise StoreError(f"no response `{response_id}`")
+            old = json.loads(row[0])
+            changed = {k: {"old": old.get(k), "new": v} for k, v in answers.items() if old.get(k) != v}
+            if not changed:
+                return
+            db.execute("UPDATE responses SET answers = ? WHERE response_id = ?",
+                       [json.dumps({**old, **answers}, ensure_ascii=False, sort_keys=True), response_id])
+            self._audit(db, actor, "edit", "response", response_id, {"reason": reason, "changes": changed})
+
+    def set_exclusion(self, response_id: str, exclude: bool, reason: str, actor: str) -> bool:
+        """Exclude or restore a response; returns False when it was already in that state."""
+        with self.tx() as db:
+            if not db.execute("SELECT 1 FROM responses WHERE response_id = ?", [response_id]).fetchone():
+                raise StoreError(f"no response `{response_id}`")
+            row = db.execute("SELECT action FROM exclusions WHERE response_id = ? ORDER BY id DESC LIMIT 1",
+                             [response_id]).fetchone()
+            currently = row is not None and row[0] == "exclude"
+            if currently == exclude:
+                return False
+            action = "exclude" if exclude else "restore"
+            db.execute("INSERT INTO exclusions (response_id, action, reason, actor, at) VALUES (?, ?, ?, ?, ?)",
+                       [response_id, action, reason, actor, now()])
+            self._audit(db, actor, action, "response", response_id, {"reason": reason})
+        return True
+
+    def exclusions(self, wave: str | None = None) -> list[dict[str, Any]]:
+        """Every exclusion and restore event (the history, newest first)."""
+        sql = ("SELECT e.* FROM exclusions e JOIN responses r ON r.response_id = e.response_id"
+               + (" WHERE r.wave = ?" if wave else "") + " ORDER BY e.id DESC")
+        return self.query(sql, [wave] if wave else [])
+
+    def counts_by(self, wave: str, *columns: str) -> list[dict[str, Any]]:
+        """Included responses counted by columns of the responses table (e.g. unit, mode)."""
+        allowed = {"unit", "mode", "interviewer", "firm", "source"}
+        if not columns or set(columns) - allowed:
+            raise StoreError(f"can count by {', '.join(sorted(allowed))} only")
+        cols = ", ".join(f"r.{c}" for c in columns)
+        return self.query(f"""SELECT {cols}, count(*) AS n FROM responses r
+                              LEFT JOIN ({_CURRENT_EXCLUSIONS}) x ON x.response_id = r.response_id
+                              WHERE r.wave = ? AND x.response_id IS NULL GROUP BY {cols} ORDER BY {cols}""",
+                          [wave])
+
+    # ==================================================================================
+    # Fieldwork (issue: cases, attempts, quotas, drafts) — add below
+    # ==================================================================================
+
+    # ==================================================================================
+    # Web survey (issue: tokens, devices, abuse checks) — add below
+    # ==================================================================================
+
+    # ==================================================================================
+    # Quality control and import/export (issue: QC flags, imports) — add below
+    # ==================================================================================
+
+    # ==================================================================================
+    # Published scores (issue: scoring and reports) — add below
+    # ==================================================================================
+
+
+_CURRENT_EXCLUSIONS = """SELECT e.response_id, e.reason FROM exclusions e
+    WHERE e.id = (SELECT max(id) FROM exclusions WHERE response_id = e.response_id) AND e.action = 'exclude'"""
+
+
+def _decode_response(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["answers"] = json.loads(row["answers"])
+    row["paradata"] = json.loads(row.get("paradata") or "{}")
+    return row
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(path: str | Path | None = None) -> Store:
+    """The shared Store for a path (migrated once per process)."""
+    p = Path(path) if path is not None else db_path()
+    key = str(p.resolve())
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = Store(p)
+        return _stores[key]
