@@ -1,0 +1,27 @@
+"""Analyst / supervisor: counts by unit x mode and a chart."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from survey.responses import visible_responses
+from ui import session
+from ui.session import t
+
+account = session.require_account()
+store = session.store()
+st.title(t("overview.title"))
+waves = [w["id"] for w in store.waves()]
+wave_id = st.selectbox(t("common.wave"), waves, index=len(waves) - 1)
+rows = visible_responses(store, account, wave_id)
+if not rows:
+    st.info(t("overview.empty"))
+    st.stop()
+frame = pd.DataFrame({"unit": [r["unit"] for r in rows], "mode": [t(f"mode.{r['mode']}") for r in rows]})
+table = pd.crosstab(frame["unit"], frame["mode"], margins=True, margins_name=t("common.total"))
+table.index.name = t("common.unit")
+st.metric(t("overview.total_responses"), len(rows))
+st.caption(t("overview.caption"))
+st.dataframe(table, use_container_width=True)
+st.subheader(t("overview.chart"))
+st.bar_chart(pd.crosstab(frame["unit"], frame["mode"]), stack=True)

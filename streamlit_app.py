@@ -1,0 +1,59 @@
+"""Entry point: login and navigation by role, nothing else."""
+from __future__ import annotations
+
+import streamlit as st
+
+from survey.auth import AuthError, login
+from survey.i18n import languages
+from ui import session
+from ui.registry import pages_for
+
+st.set_page_config(page_title="公众满意度调查平台", page_icon="🌿", layout="wide")
+
+
+def login_page() -> None:
+    t = session.t
+    st.title(t("app.title"))
+    st.caption(t("app.subtitle"))
+    with st.form("login"):
+        username = st.text_input(t("login.username"))
+        password = st.text_input(t("login.password"), type="password")
+        submitted = st.form_submit_button(t("login.submit"), type="primary")
+    if submitted:
+        try:
+            st.session_state["account"] = login(session.store(), username.strip(), password)
+        except AuthError as err:
+            st.error(t("login.failed", reason=err))
+        else:
+            st.rerun()
+    st.info(t("login.hint"))
+    st.caption(t("login.first_run"))
+
+
+def logout() -> None:
+    st.session_state.pop("account", None)
+    st.rerun()
+
+
+def sidebar(account) -> None:
+    t = session.t
+    with st.sidebar:
+        st.caption(t("login.signed_in_as", name=account.display_name or account.username,
+                     role=t(f"role.{account.role}")))
+        st.button(t("nav.logout"), on_click=logout)
+        st.selectbox(t("lang.label"), languages(), key="lang", index=languages().index(session.lang()),
+                     format_func=lambda code: {"zh": "中文", "en": "English"}.get(code, code))
+
+
+session.store()
+account = session.account()
+if account is None:
+    nav = st.navigation([st.Page(login_page, title=session.t("login.title"), icon="🔑", default=True)])
+else:
+    sections: dict[str, list[st.Page]] = {}
+    for spec in pages_for(account.role):
+        sections.setdefault(session.t(spec.section), []).append(
+            st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path))
+    sidebar(account)
+    nav = st.navigation(sections)
+nav.run()

@@ -1,0 +1,53 @@
+"""Shared fixtures: a fresh store file per test, accounts of every role."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "test-pass-123"
+
+
+@pytest.fixture
+def db_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh store path, also exported as SURVEY_DB for CLI and app tests."""
+    path = tmp_path / "survey.db"
+    monkeypatch.setenv("SURVEY_DB", str(path))
+    monkeypatch.setenv("SURVEY_ADMIN_PASSWORD", PASSWORD)
+    return path
+
+
+@pytest.fixture
+def store(db_file: Path):
+    """An initialised store: schema, default questionnaire, wave 2025, admin."""
+    from survey.bootstrap import init_store
+    return init_store(db_file).store
+
+
+@pytest.fixture
+def accounts(store):
+    """One account per role (pollsters p1, p2 of firm A; supervisors of firms A and B)."""
+    from survey.auth import SYSTEM, assign, create_account
+    made = {}
+    for name, role, firm in [("p1", "pollster", "A"), ("p2", "pollster", "A"), ("p3", "pollster", "B"),
+                             ("sup", "supervisor", "A"), ("supb", "supervisor", "B"),
+                             ("ana", "analyst", None)]:
+        create_account(store, SYSTEM, name, role, PASSWORD, firm=firm)
+        if role in ("pollster", "supervisor"):
+            assign(store, SYSTEM, name, wave="2025")
+    from survey.auth import load_account
+    for name in ("p1", "p2", "p3", "sup", "supb", "ana", "admin"):
+        made[name] = load_account(store, name)
+    return made
+
+
+def complete_answers(**overrides) -> dict:
+    """A valid, eligible set of answers to the default questionnaire."""
+    answers = {"age18": 1, "resident": 1, "air": 4, "water": 5, "sea": 9, "noise": 3, "waste": 4,
+               "greenery": 5, "rural": 4, "enforcement": 3, "publicity": 4, "overall": 4, "change": 3,
+               "sex": "女", "age_group": "40-49", "education": "大专"}
+    answers.update(overrides)
+    return answers

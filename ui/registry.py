@@ -1,0 +1,27 @@
+"""Which pages exist and which roles see them: one table for navigation and tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str           # file under pages/
+    title_key: str      # catalog key of the title
+    icon: str
+    roles: tuple[str, ...]
+    url_path: str
+    section: str = "nav.section_work"
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/phone_interview.py", "nav.interview", "📞", ("pollster", "supervisor"), "interview"),
+    PageSpec("pages/overview.py", "nav.overview", "📊", ("analyst", "supervisor", "admin"), "overview"),
+    PageSpec("pages/admin_accounts.py", "nav.accounts", "👤", ("admin",), "accounts", "nav.section_admin"),
+)
+
+
+def pages_for(role: str | None) -> list[PageSpec]:
+    if role is None:
+        return []
+    return [p for p in PAGES if role in p.roles]

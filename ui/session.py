@@ -1,0 +1,51 @@
+"""Who is logged in, which store, which language: per browser session state."""
+from __future__ import annotations
+
+import streamlit as st
+
+from survey import i18n
+from survey.auth import Account, load_account
+from survey.bootstrap import init_store
+from survey.store import Store
+
+
+@st.cache_resource(show_spinner=False)
+def _initialised(path: str) -> Store:
+    result = init_store(path)
+    if result.created_admin_password:
+        print(f"管理员账号已创建 / admin account created: admin / {result.created_admin_password}", flush=True)
+    return result.store
+
+
+def store() -> Store:
+    """The store of `SURVEY_DB`, initialised once per server process."""
+    from survey.config import db_path
+    return _initialised(str(db_path()))
+
+
+def lang() -> str:
+    return st.session_state.get("lang", i18n.DEFAULT_LANG)
+
+
+def t(key: str, **values: object) -> str:
+    return i18n.t(key, lang(), **values)
+
+
+def account() -> Account | None:
+    return st.session_state.get("account")
+
+
+def refresh_account() -> Account | None:
+    """Reload the account (assignments may have changed since login)."""
+    acc = account()
+    if acc is not None:
+        acc = load_account(store(), acc.username)
+        st.session_state["account"] = acc
+    return acc
+
+
+def require_account() -> Account:
+    acc = account()
+    if acc is None:
+        st.stop()
+    return acc
