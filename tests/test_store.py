@@ -1,0 +1,128 @@
+"""Store: migrations keep data, idempotent submit, concurrency, backup, nothing deleted."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from survey.bootstrap import init_store
+from survey.responses import submit_interview, to_frame
+from survey.store import MIGRATIONS, Store
+from tests.conftest import complete_answers
+
+
+def test_opening_an_older_schema_upgrades_and_keeps_data(tmp_path):
+    path = tmp_path / "old.db"
+    old = Store(path, upto="0001_initial")
+    assert old.applied_migrations() == ["0001_initial"]
+    old.db.execute("INSERT INTO questionnaires VALUES ('q', 1, 't', '{}', 'h', '2024-01-01')")
+    old.db.execute("INSERT INTO waves (id, questionnaire_id, units, created_at) VALUES ('2024', 'q', '[]', 'x')")
+    old.db.execute("""INSERT INTO responses (response_id, submit_key, wave, questionnaire_id, unit, mode, source,
+                      submitted_at, answers, created_at) VALUES ('R1', 'k1', '2024', 'q', '思明区', 'phone',
+                      'entry', '2024-10-01T10:00:00', '{"air": 4}', 'x')""")
+    old.close()
+    new = Store(path)
+    assert new.applied_migrations() == sorted(MIGRATIONS)
+    row = new.response("R1")
+    assert row["answers"] == {"air": 4} and row["paradata"] == {}
+    assert "exclusions" in new.db.table_names()
+
+
+def test_double_submit_stores_one_response(store, accounts):
+    p1 = accounts["p1"]
+    first = submit_interview(store, p1, "2025", unit="思明区", mode="phone", answers=complete_answers(),
+                             submit_key="k-1")
+    again = submit_interview(store, p1, "2025", unit="思明区", mode="phone", answers=complete_answers(),
+                             submit_key="k-1")
+    assert first.created and not again.created
+    assert again.response_id == first.response_id
+    assert store.count_responses("2025") == 1
+
+
+def _submit_many(args: tuple[str, int, int]) -> int:
+    path, writer, count = args
+    store = Store(path)
+    created = 0
+    for i in range(count):
+        for key in {f"w{writer}-{i}", f"w{writer}-{i // 2}"}:  # half the keys are sent twice
+            rec = {"response_id": f"R{writer}-{key}", "submit_key": key, "wave": "2025",
+                   "questionnaire_id": "default-2025", "unit": "思明区", "mode": "phone", "source": "test",
+                   "submitted_at": "2025-10-01T10:00:00", "answers": {"air": 4}}
+            created += sum(new for _, new in store.insert_responses([rec], "test"))
+    return created
+
+
+def test_concurrent_writers_lose_nothing_and_duplicate_nothing(db_file):
+    init_store(db_file)
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        created = sum(pool.map(_submit_many, [(str(db_file), w, 60) for w in range(4)]))
+    store = Store(db_file)
+    assert created == 4 * 60
+    assert store.count_responses("2025") == 4 * 60
+
+
+def test_threads_get_their_own_connection(store):
+    seen = []
+    def work():
+        seen.append(id(store.db))
+        store.count_responses()
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(set(seen)) == 3
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+
+
+def test_failed_transaction_stores_nothing(store):
+    good = {"response_id": "RA", "submit_key": "a", "wave": "2025", "questionnaire_id": "default-2025",
+            "unit": "思明区", "mode": "phone", "source": "t", "submitted_at": "2025-10-01T10:00:00", "answers": {}}
+    clash = {**good, "submit_key": "b"}  # same response id, other key: refused
+    with pytest.raises(Exception, match="cannot be stored"):
+        store.insert_responses([good, clash], "t")
+    assert store.count_responses() == 0
+
+
+def test_backup_restores_every_response(store, accounts, tmp_path):
+    for i in range(5):
+        submit_interview(store, accounts["p1"], "2025", unit="湖里区", mode="phone",
+                         answers=complete_answers(), submit_key=f"b{i}")
+    out = tmp_path / "backup.db"
+    store.backup(out)
+    restored = Store(out)
+    assert restored.count_responses("2025") == 5
+    assert restored.account("p1")["role"] == "pollster"
+    assert sqlite3.connect(out).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_exclusion_and_edit_are_audit_rows_never_deletes(store, accounts):
+    from survey.responses import set_excluded
+    done = submit_interview(store, accounts["p1"], "2025", unit="湖里区", mode="phone",
+                            answers=complete_answers(), submit_key="x")
+    ana = accounts["ana"]
+    assert set_excluded(store, ana, done.response_id, True, "录音核查不合格")
+    assert store.responses("2025") == []
+    assert set_excluded(store, ana, done.response_id, True, "again") is False
+    assert set_excluded(store, ana, done.response_id, False, "复核后恢复")
+    assert len(store.responses("2025")) == 1
+    store.edit_response(done.response_id, {"air": 5}, "sup", "录入错误更正")
+    actions = [a["action"] for a in store.audit_log("response", done.response_id)]
+    assert actions == ["edit", "restore", "exclude", "submit"]
+    assert [e["action"] for e in store.exclusions("2025")] == ["restore", "exclude"]
+    assert store.response(done.response_id)["answers"]["air"] == 5
+
+
+def test_frame_has_the_responses_file_columns(store, accounts):
+    from survey.bootstrap import questionnaire_for_wave
+    submit_interview(store, accounts["p1"], "2025", unit="湖里区", mode="phone", answers=complete_answers(),
+                     submit_key="f")
+    frame = to_frame(store.responses("2025"), questionnaire_for_wave(store, "2025"))
+    assert list(frame.columns[:20]) == ["response_id", "wave", "unit", "mode", "interviewer", "submitted_at",
+                                        "duration_s", "sex", "age_group", "education", "air", "water", "sea",
+                                        "noise", "waste", "greenery", "rural", "enforcement", "publicity",
+                                        "overall"]
+    assert frame.loc[0, "sea"] == 9 and frame.loc[0, "interviewer"] == "p1"
