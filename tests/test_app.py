@@ -1,0 +1,102 @@
+"""Streamlit AppTest: login, pages by role, a phone interview stored once."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from survey.auth import load_account
+from tests.conftest import PASSWORD, ROOT
+from ui.registry import PAGES, pages_for
+
+pytestmark = pytest.mark.app
+APP = str(ROOT / "streamlit_app.py")
+
+
+def app_as(store, username: str | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if username:
+        at.session_state["account"] = load_account(store, username)
+    return at.run()
+
+
+def test_login_form_logs_in(store, accounts):
+    at = app_as(store, None)
+    assert at.title[0].value == "公众满意度调查平台"
+    at.text_input[0].input("p1")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert at.session_state["account"].username == "p1"
+    assert at.title[0].value == "电话访问"
+
+
+def test_wrong_password_shows_an_error(store, accounts):
+    at = app_as(store, None)
+    at.text_input[0].input("p1")
+    at.text_input[1].input("nope")
+    at.button[0].click().run()
+    assert "登录失败" in at.error[0].value
+    assert "account" not in at.session_state
+
+
+@pytest.mark.parametrize("username,role", [("p1", "pollster"), ("sup", "supervisor"), ("ana", "analyst"),
+                                           ("admin", "admin")])
+def test_each_role_sees_only_its_pages(store, accounts, username, role):
+    allowed = {p.path for p in pages_for(role)}
+    assert allowed
+    for spec in PAGES:
+        at = app_as(store, username)  # fresh session: registrations of one run only
+        assert not at.exception
+        if spec.path in allowed:
+            at.switch_page(spec.path).run()
+            assert not at.exception, (spec.path, at.exception)
+        else:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(spec.path)
+
+
+def test_pollster_submits_an_interview_stored_once(store, accounts):
+    at = app_as(store, "p1")
+    at.radio[0].set_value("是")
+    at.radio[1].set_value("是")
+    at.run()
+    for radio in at.radio[2:]:
+        radio.set_value(radio.options[1])
+    at.run()
+    at.button(key="phone_submit").click().run()
+    assert "问卷已保存" in at.success[0].value
+    stored = store.responses("2025")
+    assert len(stored) == 1 and stored[0]["interviewer"] == "p1" and stored[0]["mode"] == "phone"
+    assert stored[0]["answers"]["air"] == 4 and stored[0]["duration_s"] is not None
+    # a second click of the same submission (e.g. after a lost response) stores nothing new
+    from survey.responses import submit_interview
+    again = submit_interview(store, accounts["p1"], "2025", unit=stored[0]["unit"], mode="phone",
+                             answers=stored[0]["answers"], submit_key=at.session_state["phone_key"])
+    assert not again.created and store.count_responses("2025") == 1
+
+
+def test_missing_answers_are_named_not_stored(store, accounts):
+    at = app_as(store, "p1")
+    at.radio[0].set_value("是")
+    at.radio[1].set_value("是")
+    at.run()
+    at.button(key="phone_submit").click().run()
+    assert "还有未完成的问题" in at.error[0].value and "空气质量" in at.error[0].value
+    assert store.count_responses("2025") == 0
+
+
+def test_ineligible_respondent_ends_the_interview(store, accounts):
+    at = app_as(store, "p1")
+    at.radio[0].set_value("否")
+    at.radio[1].set_value("是")
+    at.run()
+    assert "不符合条件" in at.warning[0].value
+    assert "phone_submit" not in [b.key for b in at.button]
+
+
+def test_analyst_overview_counts_by_unit_and_mode(store, accounts):
+    from survey.demo import store_demo
+    store_demo(store, "2025", 120, 5)
+    at = app_as(store, "ana")
+    assert at.title[0].value == "样本概况"
+    table = at.dataframe[0].value
+    assert table.loc["合计", "合计"] == 120
