@@ -18,7 +18,9 @@ if not rows:
     st.info(t("overview.empty"))
     st.stop()
 frame = pd.DataFrame({"unit": [r["unit"] for r in rows], "mode": [t(f"mode.{r['mode']}") for r in rows]})
+units = [u for u in store.wave(wave_id)["units"] if u in set(frame["unit"])]
 table = pd.crosstab(frame["unit"], frame["mode"], margins=True, margins_name=t("common.total"))
+table = table.reindex([*units, t("common.total")])
 table.index.name = t("common.unit")
 st.metric(t("overview.total_responses"), len(rows))
 st.caption(t("overview.caption"))
