@@ -461,7 +461,41 @@ class Store:
     # ==================================================================================
     # Published scores (issue: scoring and reports) — add below
     # ==================================================================================
+    def publish_score(self, wave: str | None, actor: str, config_name: str, config_hash: str, data_hash: str,
+                      result_hash: str, record: dict[str, Any], result: list[dict[str, Any]]) -> int:
+        """Store a score run for good; the table refuses updates and deletes (triggers)."""
+        with self.tx() as db:
+            cur = db.execute(
+                "INSERT INTO published_scores (wave, published_at, published_by, config_name, config_hash, "
+                "data_hash, result_hash, record, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [wave, now(), actor, config_name, config_hash, data_hash, result_hash,
+                 json.dumps(record, ensure_ascii=False, sort_keys=True),
+                 json.dumps(result, ensure_ascii=False, sort_keys=True)])
+            score_id = int(cur.lastrowid)
+            self._audit(db, actor, "publish", "score", str(score_id),
+                        {"wave": wave, "config": config_name, "result_hash": result_hash})
+        return score_id
 
+    def published_scores(self, wave: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM published_scores" + (" WHERE wave = ?" if wave else "") + " ORDER BY id DESC"
+        rows = self.query(sql, [wave] if wave else [])
+        for row in rows:
+            row["record"] = json.loads(row["record"])
+            row["result"] = json.loads(row["result"])
+        return rows
+
+
+
+
+@migration("0400_published_scores")
+def _m0400(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE published_scores (
+        id INTEGER PRIMARY KEY, wave TEXT, published_at TEXT NOT NULL, published_by TEXT NOT NULL,
+        config_name TEXT NOT NULL, config_hash TEXT NOT NULL, data_hash TEXT NOT NULL,
+        result_hash TEXT NOT NULL, record TEXT NOT NULL, result TEXT NOT NULL)""")
+    for event in ("UPDATE", "DELETE"):
+        db.execute(f"""CREATE TRIGGER published_scores_no_{event.lower()} BEFORE {event} ON published_scores
+                       BEGIN SELECT RAISE(ABORT, 'published scores are immutable'); END""")
 
 _CURRENT_EXCLUSIONS = """SELECT e.response_id, e.reason FROM exclusions e
     WHERE e.id = (SELECT max(id) FROM exclusions WHERE response_id = e.response_id) AND e.action = 'exclude'"""
