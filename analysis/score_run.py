@@ -1,0 +1,103 @@
+"""A score run: weighting + estimation + scoring of one data snapshot, with its record.
+
+The record (config and its hash, the data snapshot's count and content hash, the
+exclusions applied, the code version) lets anyone recompute the run bit for bit; the
+result hash covers the inputs and the scores, not the clock or the code version, so a
+recomputation on the same data and config gives the same hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import analysis
+from analysis.scoring import CITY, ScoringConfig, score_table
+
+SNAPSHOT_COLUMNS = ("response_id", "unit", "mode", "sex", "age_group", "education")
+
+
+def code_version() -> str:
+    """Package version plus the git commit when run from a checkout."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{analysis.__version__}+{commit}" if commit else analysis.__version__
+
+
+def data_hash(responses: pd.DataFrame, items: list[str]) -> str:
+    """Content hash of the analysed snapshot: row order and extra columns do not matter."""
+    cols = [c for c in (*SNAPSHOT_COLUMNS, *items) if c in responses.columns]
+    frame = responses[cols].copy()
+    for item in items:
+        if item in frame:
+            frame[item] = pd.to_numeric(frame[item], errors="coerce").astype("Int64")
+    frame = frame.astype(str).sort_values("response_id" if "response_id" in frame else cols).reset_index(drop=True)
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+@dataclass
+class ScoreRun:
+    config: ScoringConfig
+    scores: pd.DataFrame
+    estimates: pd.DataFrame
+    diagnostics: pd.DataFrame
+    record: dict[str, Any]
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The JSON list of DESIGN.md: unit, rate, rate_low, rate_high, n_valid, points, rank, warnings."""
+        keys = ("unit", "rate", "rate_low", "rate_high", "n_valid", "points", "rank", "warnings")
+        return [{k: _json_safe(row[k]) for k in keys} for row in self.scores.to_dict("records")]
+
+    @property
+    def result_hash(self) -> str:
+        return self.record["result_hash"]
+
+
+def result_hash(config_hash: str, snapshot_hash: str, scores: list[dict[str, Any]]) -> str:
+    blob = json.dumps({"config": config_hash, "data": snapshot_hash, "scores": scores},
+                      sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def filter_modes(responses: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
+    modes = config.mode_list()
+    return responses if modes is None else responses[responses["mode"].isin(modes)]
+
+
+def composite_n_valid(responses: pd.DataFrame, items: list[str]) -> pd.Series:
+    """Respondents per unit with at least one valid (1-5) answer among the scored items."""
+    codes = responses[items].apply(pd.to_numeric, errors="coerce")
+    any_valid = codes.isin([1, 2, 3, 4, 5]).any(axis=1)
+    return any_valid.groupby(responses["unit"]).sum().astype(int)
+
+
+def unit_basis(estimates: pd.DataFrame, config: ScoringConfig, n_valid: pd.Series) -> pd.DataFrame:
+    """One row per assessed unit (not 全市): basis with its CI, from the composite rows."""
+    comp = estimates[(estimates["item"] == "composite") & (estimates["unit"] != CITY)]
+    basis_col = "rate" if config.basis == "rate" else "index"
+    low_col, high_col = ("rate_low", "rate_high") if config.basis == "rate" else ("index_low", "index_high")
+    return pd.DataFrame({
+        "unit": comp["unit"].to_numpy(), "basis": comp[basis_col].to_numpy(),
+        "low": comp[low_col].to_numpy(), "high": comp[high_col].to_numpy(),
+        "rate": comp["rate"].to_numpy(), "rate_low": comp["rate_low"].to_numpy(),
+        "rate_high": comp["rate_high"].to_numpy(),
+        "n_valid": [int(n_valid.get(u, 0)) for u in comp["unit"]],
+    })
