@@ -101,3 +101,30 @@ def unit_basis(estimates: pd.DataFrame, config: ScoringConfig, n_valid: pd.Serie
         "rate_high": comp["rate_high"].to_numpy(),
         "n_valid": [int(n_valid.get(u, 0)) for u in comp["unit"]],
     })
+
+
+def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config: ScoringConfig, *,
+                      wave: str | None = None, exclusions: list[dict[str, Any]] | None = None,
+                      source: str = "") -> ScoreRun:
+    """Weight, estimate and score one snapshot; the record says how to get it again."""
+    from analysis.estimation import estimate_table
+    from analysis.weighting import rake
+
+    items = list(config.items)
+    data = filter_modes(responses, config).reset_index(drop=True)
+    variables = tuple(config.weighting.variables)
+    weights, diagnostics = rake(data, population, variables=variables)
+    estimates = estimate_table(data, population, items=items, item_weights=config.item_weights,
+                               ci=config.ci, variables=variables)
+    units = unit_basis(estimates, config, composite_n_valid(data, items))
+    scores = score_table(units, config)
+    snapshot = data_hash(data, items)
+    record: dict[str, Any] = {
+        "wave": wave, "source": source, "config_name": config.name, "config_hash": config.hash(),
+        "config": json.loads(config.canonical_json()), "data_count": int(len(data)),
+        "data_count_before_mode_filter": int(len(responses)), "data_hash": snapshot,
+        "modes": config.modes, "exclusions": exclusions or [], "code_version": code_version(),
+    }
+    run = ScoreRun(config, scores, estimates, diagnostics, record, {"weights": weights.to_frame("weight")})
+    record["result_hash"] = result_hash(record["config_hash"], snapshot, run.to_json())
+    return run

@@ -1,0 +1,76 @@
+"""Reading the responses file and the population file (DESIGN.md data contracts)."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from analysis.errors import InputError
+
+POPULATION_COLUMNS = ("unit", "variable", "category", "population")
+TEXT_COLUMNS = {"response_id": str, "wave": str, "unit": str, "mode": str, "interviewer": str, "sex": str,
+                "age_group": str, "education": str}
+
+
+def _read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type]) -> pd.DataFrame:
+    """CSV (UTF-8, with or without BOM, or GBK as Chinese Excel writes it) or .xlsx."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise InputError([f"{name}: file not found: {path}"])
+        raw = path.read_bytes()
+        suffix = path.suffix.lower()
+    else:
+        raw = source.read()
+        suffix = Path(getattr(source, "name", "")).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return pd.read_excel(io.BytesIO(raw), dtype=dtype)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError([f"{name}: not UTF-8 or GBK text"])
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=dtype, keep_default_na=True)
+    except pd.errors.ParserError as err:
+        raise InputError([f"{name}: not a readable CSV: {str(err).splitlines()[0]}"]) from None
+
+
+def read_responses(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
+    """A responses file: text columns as text, item codes as numbers (missing as NaN)."""
+    name = name or str(getattr(source, "name", source))
+    frame = _read_table(source, name, TEXT_COLUMNS)
+    missing = [c for c in ("unit",) if c not in frame.columns]
+    if missing:
+        raise InputError([f"{name}: column `{c}` is missing" for c in missing])
+    return frame
+
+
+def read_population(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
+    """A population margins file `unit,variable,category,population`, checked cell by cell."""
+    name = name or str(getattr(source, "name", source))
+    frame = _read_table(source, name, {"unit": str, "variable": str, "category": str, "population": str})
+    missing = [c for c in POPULATION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError([f"{name}: column `{c}` is missing (need {','.join(POPULATION_COLUMNS)})"
+                          for c in missing])
+    problems = []
+    values = pd.to_numeric(frame["population"], errors="coerce")
+    for i, (raw, val) in enumerate(zip(frame["population"], values), start=2):
+        where = f"{name}: line {i} ({frame.at[i - 2, 'unit']}, {frame.at[i - 2, 'variable']}, " \
+                f"{frame.at[i - 2, 'category']})"
+        if pd.isna(raw) or str(raw).strip() == "":
+            problems.append(f"{where}: population is missing")
+        elif pd.isna(val):
+            problems.append(f"{where}: population `{raw}` is not a number")
+        elif val < 0:
+            problems.append(f"{where}: population {raw} is negative")
+    if problems:
+        raise InputError(problems)
+    frame = frame.assign(population=values.astype(float))
+    return frame[list(POPULATION_COLUMNS)]
