@@ -70,6 +70,11 @@ class ScoreRun:
     def result_hash(self) -> str:
         return self.record["result_hash"]
 
+    def extra_comparisons(self) -> list[tuple[str, pd.DataFrame]]:
+        """Comparison tables computed with the run (captions in Chinese for the report)."""
+        captions = {"modes": "各访问方式综合满意率", "waves": "与上一轮次比较"}
+        return [(captions[k], self.extra[k]) for k in ("waves", "modes") if k in self.extra]
+
 
 def result_hash(config_hash: str, snapshot_hash: str, scores: list[dict[str, Any]]) -> str:
     blob = json.dumps({"config": config_hash, "data": snapshot_hash, "scores": scores},
@@ -127,4 +132,54 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
     }
     run = ScoreRun(config, scores, estimates, diagnostics, record, {"weights": weights.to_frame("weight")})
     record["result_hash"] = result_hash(record["config_hash"], snapshot, run.to_json())
+    run.extra["modes"] = mode_comparison(run, data, population)
     return run
+
+
+METHOD_TEXT = """方法说明
+1. 加权：在每个区内按性别、年龄（及配置的其他变量）的人口边际进行迭代比例拟合（raking），收敛标准为各边际误差不超过区人口的百万分之一。
+2. 估计：满意率 = 回答“满意”“比较满意”的加权比例，分母为该题有效回答（1-5 分），“不了解/说不清”与缺失不计入。
+3. 标准误：泰勒线性化，按区分层、受访者为初级抽样单元，并对 raking 权重做校准调整（与 R survey 包一致）。
+4. 置信区间：95%，logit 变换（可选 Korn-Graubard）；自由度 = 有效样本数 − 区数。
+5. 综合满意率：各分项满意率按配置权重加权平均，标准误用 delta 方法。
+6. 计分：按计分配置（比例法、分档法或相对法）计算得分，四舍五入（half up）到配置的小数位；排名相同得分时按未舍入的综合满意率排序。
+7. 提示：有效样本少于配置下限或误差幅度超过配置上限的区，其得分须附提示。"""
+
+
+def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Composite rate by mode, per unit and 全市 (all modes, whatever the config counts)."""
+    from analysis.estimation import estimate_table
+    if responses["mode"].nunique() < 2:
+        return pd.DataFrame()
+    table = estimate_table(responses, population, list(run.config.items), run.config.item_weights, by="mode",
+                           variables=tuple(run.config.weighting.variables))
+    comp = table[table["item"] == "composite"]
+    return comp[["unit", "mode", "n", "rate", "rate_low", "rate_high"]].reset_index(drop=True)
+
+
+def wave_comparison(current: ScoreRun, previous: ScoreRun) -> pd.DataFrame:
+    """Composite rate per unit against an earlier wave (independent samples: z test)."""
+    from analysis.estimation import contrast_waves
+    now = current.estimates[current.estimates["item"] == "composite"].set_index("unit")
+    before = previous.estimates[previous.estimates["item"] == "composite"].set_index("unit")
+    rows = []
+    for unit in now.index:
+        if unit not in before.index:
+            continue
+        c = contrast_waves(now.at[unit, "rate"], now.at[unit, "rate_se"], before.at[unit, "rate"],
+                           before.at[unit, "rate_se"])
+        rows.append({"unit": unit, "wave": current.record.get("wave"), "rate": c.estimate_a,
+                     "previous_wave": previous.record.get("wave"), "previous_rate": c.estimate_b,
+                     "difference": c.difference, "low": c.low, "high": c.high, "p_value": c.p_value})
+    return pd.DataFrame(rows)
+
+
+def write_run_report(run: ScoreRun, out: str | Path, comparisons: list[tuple[str, pd.DataFrame]] | None = None
+                     ) -> Path:
+    from analysis.report import write_report
+    meta = {"wave": run.record.get("wave") or run.record.get("source", ""), "config_name": run.config.name,
+            "full_points": run.config.full_points}
+    record = {k: v for k, v in run.record.items() if k != "config"}
+    return write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
+                        comparisons=comparisons or list(run.extra_comparisons()), method_text=METHOD_TEXT,
+                        config=run.record["config"], record=record, meta=meta)

@@ -162,3 +162,8 @@ def responses_frame(store: Store, actor: Account, wave: str, include_excluded: b
     """The wave's responses visible to `actor`, as the analysis input DataFrame."""
     qn = questionnaire_for_wave(store, wave)
     return to_frame(visible_responses(store, actor, wave, include_excluded), qn)
+
+
+def exclusions_applied(store: Store, wave: str) -> list[dict[str, Any]]:
+    """The exclusions an analysis of `wave` applies: id, reason, who, when (for its record)."""
+    return store.current_exclusions(wave)

@@ -429,6 +429,13 @@ class Store:
             self._audit(db, actor, action, "response", response_id, {"reason": reason})
         return True
 
+    def current_exclusions(self, wave: str) -> list[dict[str, Any]]:
+        """Responses of a wave excluded now, with the reason, who and when."""
+        return self.query(f"""SELECT e.response_id, e.reason, e.actor, e.at FROM exclusions e
+            JOIN responses r ON r.response_id = e.response_id
+            WHERE r.wave = ? AND e.id = (SELECT max(id) FROM exclusions WHERE response_id = e.response_id)
+              AND e.action = 'exclude' ORDER BY e.response_id""", [wave])
+
     def exclusions(self, wave: str | None = None) -> list[dict[str, Any]]:
         """Every exclusion and restore event (the history, newest first)."""
         sql = ("SELECT e.* FROM exclusions e JOIN responses r ON r.response_id = e.response_id"

@@ -1,0 +1,178 @@
+"""`python -m analysis`: weight, estimate, score — thin commands over documented functions.
+
+Bad input exits 2 with one line per problem on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis.errors import InputError
+
+BIG = 50_000
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _bounds(text: str | None) -> tuple[float, float] | None:
+    if not text:
+        return None
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError([f"--bounds: expected LOW,HIGH such as 0.3,3, got `{text}`"]) from None
+    return lo, hi
+
+
+def _load(args: argparse.Namespace):
+    from analysis.io import read_population, read_responses
+    t0 = time.perf_counter()
+    responses = read_responses(args.responses)
+    population = read_population(args.population)
+    if len(responses) >= BIG:
+        _say(f"read {len(responses):,} responses in {time.perf_counter() - t0:.1f} s")
+    return responses, population
+
+
+def _variables(args: argparse.Namespace) -> list[str]:
+    return [v.strip() for v in args.variables.split(",") if v.strip()]
+
+
+def cmd_weight(args: argparse.Namespace) -> int:
+    from analysis.weighting import rake
+    responses, population = _load(args)
+    if "response_id" not in responses.columns:
+        raise InputError(["responses: column `response_id` is missing"])
+    weights, diag = rake(responses, population, _variables(args), bounds=_bounds(args.bounds),
+                         drop_missing=args.drop_missing)
+    out = responses[["response_id"]].assign(weight=weights)
+    if args.drop_missing:
+        dropped = int(out["weight"].isna().sum())
+        out = out.dropna(subset=["weight"])
+        if dropped:
+            _say(f"dropped {dropped} response(s) without a raking variable")
+    out.to_csv(args.out, index=False, float_format="%.10f")
+    _say(f"weights for {len(out):,} responses in {len(diag)} units written to {args.out}; "
+         f"Kish deff {diag['deff_w'].min():.2f}-{diag['deff_w'].max():.2f}, max sweeps {diag['sweeps'].max()}")
+    return 0
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from analysis.estimation import COLUMNS, estimate_table
+    from analysis.scoring import load_config
+    responses, population = _load(args)
+    items, item_weights, variables = None, None, _variables(args)
+    if args.config:
+        config = load_config(args.config)
+        items, item_weights = list(config.items), config.item_weights
+        modes = config.mode_list()
+        if modes is not None:
+            responses = responses[responses["mode"].isin(modes)]
+    table = estimate_table(responses, population, items, item_weights, by=args.by, ci=args.ci, variables=variables)
+    cols = ["unit", *([args.by] if args.by else []), *[c for c in COLUMNS if c != "unit"]]
+    table[cols].to_csv(args.out, index=False, float_format="%.10g")
+    _say(f"{len(table)} estimates ({table['unit'].nunique()} domains) written to {args.out}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from analysis.score_run import compute_score_run, write_run_report
+    from analysis.scoring import load_config
+    from analysis.io import read_population, read_responses
+    config = load_config(args.config)
+    population = read_population(args.population)
+    exclusions: list[dict] = []
+    if args.wave:
+        responses, exclusions, source = _wave_frame(args)
+    else:
+        if not args.responses:
+            raise InputError(["give a responses file or --wave W"])
+        responses, source = read_responses(args.responses), str(args.responses)
+    run = compute_score_run(responses, population, config, wave=args.wave, exclusions=exclusions, source=source)
+    write_run_report(run, args.out)
+    rec = run.record
+    _say(f"config {rec['config_name']} sha256 {rec['config_hash'][:16]}; data {rec['data_count']} responses "
+         f"sha256 {rec['data_hash'][:16]}; exclusions {len(rec['exclusions'])}; code {rec['code_version']}; "
+         f"result sha256 {rec['result_hash'][:16]}")
+    _say(f"report written to {args.out}")
+    if args.json:
+        print(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _wave_frame(args: argparse.Namespace):
+    """A wave's responses from the store (the survey package), exclusions applied and listed."""
+    from survey.auth import SYSTEM
+    from survey.bootstrap import init_store
+    from survey.responses import exclusions_applied, responses_frame
+    store = init_store().store
+    if store.wave(args.wave) is None:
+        raise InputError([f"--wave: no wave `{args.wave}` in the store"])
+    frame = responses_frame(store, SYSTEM, args.wave)
+    return frame, exclusions_applied(store, args.wave), f"store wave {args.wave}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m analysis", description="Weighting, estimation and scoring")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p: argparse.ArgumentParser, responses_required: bool = True) -> None:
+        if responses_required:
+            p.add_argument("responses", help="responses file (CSV UTF-8/GBK or .xlsx)")
+        p.add_argument("--population", required=True, help="population margins CSV unit,variable,category,population")
+        p.add_argument("--variables", default="sex,age_group", help="raking margins, comma-separated")
+        p.add_argument("--out", required=True)
+
+    p = sub.add_parser("weight", help="rake within each unit; writes response_id,weight")
+    common(p)
+    p.add_argument("--bounds", help="LOW,HIGH bounds of weight / unit mean weight, e.g. 0.3,3")
+    p.add_argument("--drop-missing", action="store_true", help="drop responses lacking a raking variable")
+    p.set_defaults(func=cmd_weight)
+
+    p = sub.add_parser("estimate", help="rates and indexes with CIs per unit, 全市 and subgroups")
+    common(p)
+    p.add_argument("--config", help="scoring config (items, item weights, modes)")
+    p.add_argument("--by", help="subgroup column, e.g. mode or sex")
+    p.add_argument("--ci", choices=("logit", "kg"), default="logit")
+    p.set_defaults(func=cmd_estimate)
+
+    p = sub.add_parser("score", help="points per unit, Excel report, reproducibility record")
+    p.add_argument("responses", nargs="?", help="responses file (or --wave)")
+    p.add_argument("--wave", help="take the wave's responses from the store ($SURVEY_DB)")
+    p.add_argument("--population", required=True)
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", required=True, help="report .xlsx")
+    p.add_argument("--json", action="store_true", help="print the score table as JSON on stdout")
+    p.set_defaults(func=cmd_score)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as err:
+        for line in err.problems:
+            _say(line)
+        return 2
+    except Exception as err:  # config errors and the like carry .problems too
+        problems = getattr(err, "problems", None)
+        if problems:
+            for line in problems:
+                _say(line)
+            return 2
+        if isinstance(err, (OSError, ValueError)):
+            _say(str(err).splitlines()[0])
+            return 2
+        raise
