@@ -43,7 +43,7 @@ def _read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type
 
 def read_responses(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
     """A responses file: text columns as text, item codes as numbers (missing as NaN)."""
-    name = name or str(getattr(source, "name", source))
+    name = name or Path(str(getattr(source, "name", source))).name
     frame = _read_table(source, name, TEXT_COLUMNS)
     missing = [c for c in ("unit",) if c not in frame.columns]
     if missing:
@@ -53,7 +53,7 @@ def read_responses(source: str | Path | IO[bytes], name: str | None = None) -> p
 
 def read_population(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
     """A population margins file `unit,variable,category,population`, checked cell by cell."""
-    name = name or str(getattr(source, "name", source))
+    name = name or Path(str(getattr(source, "name", source))).name
     frame = _read_table(source, name, {"unit": str, "variable": str, "category": str, "population": str})
     missing = [c for c in POPULATION_COLUMNS if c not in frame.columns]
     if missing:
