@@ -83,8 +83,8 @@ def make_design(responses: pd.DataFrame, population: pd.DataFrame, variables: Se
     strata = pd.Categorical(data[unit], categories=units).codes.astype(int)
     margin_cells = []
     for var in variables:
-        cats = data[var].astype(str)
-        margin_cells.append(pd.factorize(pd.Series(strata).astype(str) + "\x1f" + cats)[0])
+        code, levels = pd.factorize(data[var])
+        margin_cells.append(np.unique(strata.astype(np.int64) * len(levels) + code, return_inverse=True)[1])
     return Design(data, weights.to_numpy(dtype=float), strata, units, margin_cells, diagnostics)
 
 

@@ -41,8 +41,35 @@ def _neighbour_hint(categories: list[str], missing: str) -> str:
     return "collapse it with a neighbouring category"
 
 
+@dataclass
+class _Coded:
+    """Rows as integer codes: every check and the cell table work on these, not on strings."""
+    units: list[str]
+    unit_code: np.ndarray                 # −1: missing unit
+    cats: dict[str, list[str]]
+    codes: dict[str, np.ndarray]          # −1: missing or blank
+
+
+def _code(responses: pd.DataFrame, variables: Sequence[str], unit: str) -> _Coded:
+    unit_code, units = pd.factorize(responses[unit])
+    cats, codes = {}, {}
+    for var in variables:
+        code, uniques = pd.factorize(responses[var])
+        labels = [str(u) for u in uniques]
+        blank = [i for i, lab in enumerate(labels) if not lab.strip()]
+        if blank:
+            code = np.where(np.isin(code, blank), -1, code)
+        cats[var], codes[var] = labels, code
+    return _Coded([str(u) for u in units], unit_code, cats, codes)
+
+
+def _ids(responses: pd.DataFrame, mask: np.ndarray) -> list[str]:
+    rows = responses.loc[mask]
+    return rows["response_id"].astype(str).tolist() if "response_id" in rows else [str(i) for i in rows.index]
+
+
 def check_inputs(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[str], unit: str,
-                 drop_missing: bool = False) -> list[str]:
+                 drop_missing: bool = False, coded: _Coded | None = None) -> list[str]:
     """Every problem with the inputs, one line each (empty when raking can run)."""
     problems: list[str] = []
     for col in (unit, *variables):
@@ -57,27 +84,34 @@ def check_inputs(responses: pd.DataFrame, population: pd.DataFrame, variables: S
                             f"(the file has: {', '.join(sorted(pop_vars))})")
     if problems:
         return problems
+    coded = coded or _code(responses, variables, unit)
+    if (coded.unit_code < 0).any():
+        ids = _ids(responses, coded.unit_code < 0)
+        problems.append(f"responses: {len(ids)} response(s) without `{unit}`: {', '.join(ids[:10])}")
     if not drop_missing:
         for var in variables:
-            miss = responses[responses[var].isna() | (responses[var].astype(str).str.strip() == "")]
-            if len(miss):
-                ids = miss["response_id"].astype(str).tolist() if "response_id" in miss else \
-                    [str(i) for i in miss.index]
+            miss = coded.codes[var] < 0
+            if miss.any():
+                ids = _ids(responses, miss)
                 shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
                 problems.append(f"responses: {len(ids)} response(s) without `{var}`: {shown} "
                                 "(fix them, or drop them with --drop-missing)")
     pop = population[population["variable"].isin(variables)]
     pop_units = list(dict.fromkeys(pop["unit"]))
-    resp_units = list(dict.fromkeys(responses[unit].dropna()))
-    for u in resp_units:
+    for u in coded.units:
         if u not in pop_units:
             problems.append(f"unit {u}: has responses but no population margins")
+    n_units = len(coded.units)
+    counts = {var: np.bincount(np.where(coded.codes[var] >= 0, coded.unit_code * len(coded.cats[var])
+                                        + coded.codes[var], -1)[(coded.codes[var] >= 0) & (coded.unit_code >= 0)],
+                               minlength=n_units * len(coded.cats[var])).reshape(n_units, -1)
+              for var in variables}
     for u in pop_units:
-        rows = responses[responses[unit] == u]
-        if len(rows) == 0:
+        if u not in coded.units:
             problems.append(f"unit {u}: has population margins but no respondents "
                             "(remove it from the population file or collect responses)")
             continue
+        h = coded.units.index(u)
         totals = {}
         for var in variables:
             cells = pop[(pop["unit"] == u) & (pop["variable"] == var)]
@@ -85,16 +119,15 @@ def check_inputs(responses: pd.DataFrame, population: pd.DataFrame, variables: S
                 problems.append(f"unit {u}, variable {var}: no population margins")
                 continue
             totals[var] = cells["population"].sum()
-            cats = cells["category"].tolist()
-            seen = set(rows[var].dropna().astype(str))
-            for c in sorted(seen - set(cats)):
+            pop_cats = cells["category"].tolist()
+            seen = {c for c, n in zip(coded.cats[var], counts[var][h]) if n > 0}
+            for c in sorted(seen - set(pop_cats)):
                 problems.append(f"unit {u}, variable {var}, category {c}: respondents but no population row "
-                                f"(add it to the population file or recode it to one of {', '.join(cats)})")
-            for c in cats:
-                target = float(cells.loc[cells["category"] == c, "population"].iloc[0])
+                                f"(add it to the population file or recode it to one of {', '.join(pop_cats)})")
+            for c, target in zip(pop_cats, cells["population"]):
                 if c not in seen and target > 0:
                     problems.append(f"unit {u}, variable {var}, category {c}: population {target:,.0f} but no "
-                                    f"respondents ({_neighbour_hint(cats, c)} in both files)")
+                                    f"respondents ({_neighbour_hint(pop_cats, c)} in both files)")
         if totals:
             lo, hi = min(totals.values()), max(totals.values())
             if hi <= 0:
@@ -143,20 +176,26 @@ class _Cells:
     unit_total: np.ndarray
 
 
-def _build_cells(data: pd.DataFrame, population: pd.DataFrame, variables: Sequence[str], unit: str,
+def _build_cells(coded: _Coded, keep: np.ndarray, population: pd.DataFrame, variables: Sequence[str],
                  base: np.ndarray) -> _Cells:
-    units = list(dict.fromkeys(data[unit]))
-    unit_code = pd.Categorical(data[unit], categories=units).codes
-    keys = [unit_code] + [pd.Categorical(data[v].astype(str)).codes for v in variables] + \
-        [pd.factorize(base)[0]]
-    key_frame = pd.DataFrame(np.column_stack(keys))
-    row_cell, uniques = pd.factorize(pd.MultiIndex.from_frame(key_frame))
-    n_cells = len(uniques)
+    """Group kept rows into cells by a mixed-radix key of their codes (no string work per row)."""
+    units = coded.units
+    unit_code = coded.unit_code[keep]
+    base_code, base_levels = pd.factorize(base)
+    key = unit_code.astype(np.int64)
+    for var in variables:
+        key = key * len(coded.cats[var]) + coded.codes[var][keep]
+    key = key * len(base_levels) + base_code
+    present, row_cell = np.unique(key, return_inverse=True)
+    n_cells = len(present)
     cell_base = np.bincount(row_cell, weights=base, minlength=n_cells)
     cell_count = np.bincount(row_cell, minlength=n_cells)
-    first_row = np.full(n_cells, -1)
-    first_row[row_cell[::-1]] = np.arange(len(row_cell))[::-1]
-    cell_unit = unit_code[first_row]
+    # decode each cell's codes back from the key
+    rest = present // len(base_levels)
+    cell_codes = {}
+    for var in reversed(list(variables)):
+        rest, cell_codes[var] = np.divmod(rest, len(coded.cats[var]))
+    cell_unit = rest.astype(int)
     margin_index, margin_targets, margin_labels = [], [], []
     unit_total = np.zeros(len(units))
     for var in variables:
@@ -165,8 +204,9 @@ def _build_cells(data: pd.DataFrame, population: pd.DataFrame, variables: Sequen
         lookup = {lab: i for i, lab in enumerate(labels)}
         target = np.array([float(pop.loc[(pop["unit"] == u) & (pop["category"] == c), "population"].iloc[0])
                            for u, c in labels])
-        cats = data[var].astype(str).to_numpy()[first_row]
-        margin_index.append(np.array([lookup[(units[cu], c)] for cu, c in zip(cell_unit, cats)]))
+        cats = coded.cats[var]
+        margin_index.append(np.array([lookup[(units[cu], cats[cc])] for cu, cc in zip(cell_unit, cell_codes[var])],
+                                     dtype=int))
         margin_targets.append(target)
         margin_labels.append(labels)
         totals = np.zeros(len(units))
@@ -200,7 +240,8 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
     a raking variable get weight NaN and are counted in the diagnostics' `dropped` column.
     """
     variables = list(variables)
-    problems = check_inputs(responses, population, variables, unit, drop_missing)
+    coded = _code(responses, variables, unit) if set(variables) | {unit} <= set(responses.columns) else None
+    problems = check_inputs(responses, population, variables, unit, drop_missing, coded)
     if base_weight is not None:
         bw = np.asarray(base_weight, dtype=float)
         if len(bw) != len(responses) or np.any(~np.isfinite(bw)) or np.any(bw <= 0):
@@ -209,14 +250,13 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
         problems.append(f"bounds: need 0 < lower < 1 < upper, got {bounds[0]}, {bounds[1]}")
     if problems:
         raise InputError(problems)
+    assert coded is not None
     keep = np.ones(len(responses), dtype=bool)
     if drop_missing:
         for var in variables:
-            col = responses[var]
-            keep &= ~(col.isna() | (col.astype(str).str.strip() == "")).to_numpy()
-    data = responses.loc[keep]
-    base = np.ones(len(data)) if base_weight is None else np.asarray(base_weight, dtype=float)[keep]
-    cells = _build_cells(data, population, variables, unit, base)
+            keep &= coded.codes[var] >= 0
+    base = np.ones(int(keep.sum())) if base_weight is None else np.asarray(base_weight, dtype=float)[keep]
+    cells = _build_cells(coded, keep, population, variables, base)
     cell_w, sweeps, rel = _ipf(cells.cell_base, cells.margin_index, cells.margin_targets, cells.cell_unit,
                                cells.unit_total)
     _fail_if_not_converged(rel, cells, variables)
@@ -227,7 +267,7 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
     weights = pd.Series(np.nan, index=responses.index, name="weight")
     weights[keep] = row_w
     diag = _diagnostics(row_w, cells.cell_unit[cells.row_cell], cells.units, sweeps, rel, cells.unit_total)
-    diag["dropped"] = [int((~keep & (responses[unit] == u).to_numpy()).sum()) for u in cells.units]
+    diag["dropped"] = np.bincount(coded.unit_code[~keep], minlength=len(cells.units))[:len(cells.units)]
     return weights, diag
 
 
