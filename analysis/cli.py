@@ -70,10 +70,10 @@ def cmd_weight(args: argparse.Namespace) -> int:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     from analysis.estimation import COLUMNS, estimate_table
-    from analysis.scoring import load_config
     responses, population = _load(args)
     items, item_weights, variables = None, None, _variables(args)
     if args.config:
+        from analysis.scoring import load_config  # pydantic + yaml: only when a config is given
         config = load_config(args.config)
         items, item_weights = list(config.items), config.item_weights
         modes = config.mode_list()

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
+from analysis.distributions import beta_quantiles, normal_sf, t_quantiles, t_sf
 from analysis.errors import InputError
 from analysis.weighting import rake
 
@@ -43,34 +43,48 @@ class Design:
     def n(self) -> int:
         return len(self.weights)
 
-    def _onehot(self, codes: np.ndarray) -> sparse.csr_matrix:
-        n_codes = int(codes.max()) + 1
-        return sparse.csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), n_codes))
-
     def calibrate(self, x: np.ndarray) -> np.ndarray:
         """Residualise u = x / w on the margin cells (R's adjustment for a raked design)."""
         u = x / self.weights[:, None]
         for _ in range(CALIBRATION_ROUNDS):
-            for onehot, counts in self._margin_ops:
-                u -= onehot @ ((onehot.T @ u) / counts[:, None])
+            for groups in self._margin_groups:
+                u -= groups.means(u)[groups.codes]
         return u * self.weights[:, None]
 
     def stratum_variances(self, x: np.ndarray) -> np.ndarray:
         """V_h per stratum (rows) and column: n_h/(n_h − 1) · Σ (x − mean_h)²."""
-        s1 = self._strata_onehot.T @ x
-        s2 = self._strata_onehot.T @ (x * x)
+        s1 = self._strata_groups.sums(x)
+        s2 = self._strata_groups.sums(x * x)
         n_h = self._strata_counts[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             v = np.where(n_h > 1, n_h / (n_h - 1) * (s2 - s1 * s1 / n_h), 0.0)
         return np.maximum(v, 0.0)
 
     def __post_init__(self) -> None:
-        self._strata_onehot = self._onehot(self.strata)
-        self._strata_counts = np.bincount(self.strata, minlength=len(self.units)).astype(float)
-        self._margin_ops = []
-        for cells in self.margin_cells:
-            onehot = self._onehot(cells)
-            self._margin_ops.append((onehot, np.asarray(onehot.sum(axis=0)).ravel()))
+        self._strata_groups = _Groups(self.strata, len(self.units))
+        self._strata_counts = self._strata_groups.counts
+        self._margin_groups = [_Groups(cells) for cells in self.margin_cells]
+
+
+class _Groups:
+    """Column sums and means by group for a whole matrix at once (sorted rows + reduceat)."""
+
+    def __init__(self, codes: np.ndarray, n_groups: int | None = None):
+        self.codes = codes
+        self.n_groups = int(codes.max()) + 1 if n_groups is None else n_groups
+        self.order = np.argsort(codes, kind="stable")
+        self.counts = np.bincount(codes, minlength=self.n_groups).astype(float)
+        self.present = np.flatnonzero(self.counts)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(int)[self.present]
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n_groups, x.shape[1]))
+        out[self.present] = np.add.reduceat(x[self.order], self.starts, axis=0)
+        return out
+
+    def means(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.sums(x) / self.counts[:, None]
 
 
 def make_design(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[str] = ("sex", "age_group"),
@@ -162,9 +176,8 @@ def _ratio_linearization(w: np.ndarray, dom: np.ndarray, n_dom: int, valid: np.n
     return ratio, x, den
 
 
-def _t(df: np.ndarray) -> np.ndarray:
-    from scipy import stats
-    return stats.t.ppf(0.975, np.maximum(df, 1))
+def _t(df: np.ndarray, p: float = 0.975) -> np.ndarray:
+    return t_quantiles(p, np.maximum(df, 1))
 
 
 def logit_ci(rate: np.ndarray, se: np.ndarray, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,12 +194,11 @@ def logit_ci(rate: np.ndarray, se: np.ndarray, df: np.ndarray) -> tuple[np.ndarr
 
 def kg_ci(rate: np.ndarray, var: np.ndarray, df: np.ndarray, n_sample: int) -> tuple[np.ndarray, np.ndarray]:
     """Korn–Graubard CI (R's svyciprop method="beta")."""
-    from scipy import stats
     rate, var, df = np.broadcast_arrays(np.asarray(rate, float), np.asarray(var, float), np.asarray(df, float))
     with np.errstate(divide="ignore", invalid="ignore"):
-        m = rate * (1 - rate) / var * (stats.t.ppf(0.975, n_sample - 1) / _t(df)) ** 2
-        low = np.where(rate > 0, stats.beta.ppf(0.025, m * rate, m * (1 - rate) + 1), 0.0)
-        high = np.where(rate < 1, stats.beta.ppf(0.975, m * rate + 1, m * (1 - rate)), 1.0)
+        m = rate * (1 - rate) / var * (_t(np.asarray(n_sample - 1.0)) / _t(df)) ** 2
+        low = np.where(rate > 0, beta_quantiles(0.025, m * rate, m * (1 - rate) + 1), 0.0)
+        high = np.where(rate < 1, beta_quantiles(0.975, m * rate + 1, m * (1 - rate)), 1.0)
     return low, high
 
 
@@ -298,7 +310,6 @@ class Contrast:
 
 def contrast(design: Design, item: str, domain_a: np.ndarray, domain_b: np.ndarray) -> Contrast:
     """Rate of domain A minus rate of domain B in one sample; the covariance is in the variance."""
-    from scipy import stats
     codes = item_codes(design.data, [item])
     valid, satisfied, _ = _indicators(codes)
     w = design.weights
@@ -313,15 +324,14 @@ def contrast(design: Design, item: str, domain_a: np.ndarray, domain_b: np.ndarr
     se = np.sqrt(var)
     diff = rates[0] - rates[1]
     df = max(design.n - len(design.units), 1)
-    t = stats.t.ppf(0.975, df)
-    p = float(2 * stats.t.sf(abs(diff / se), df)) if se > 0 else float("nan")
+    t = float(_t(np.asarray(float(df))))
+    p = float(2 * t_sf(abs(diff / se), df)) if se > 0 else float("nan")
     return Contrast(rates[0], rates[1], diff, se, diff - t * se, diff + t * se, p)
 
 
 def contrast_waves(rate_1: float, se_1: float, rate_2: float, se_2: float) -> Contrast:
     """Two independent samples (waves): z = (r₁ − r₂)/√(SE₁² + SE₂²)."""
-    from scipy import stats
     se = float(np.hypot(se_1, se_2))
     diff = rate_1 - rate_2
-    p = float(2 * stats.norm.sf(abs(diff / se))) if se > 0 else float("nan")
+    p = float(2 * normal_sf(abs(diff / se))) if se > 0 else float("nan")
     return Contrast(rate_1, rate_2, diff, se, diff - 1.959963984540054 * se, diff + 1.959963984540054 * se, p)
