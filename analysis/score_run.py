@@ -35,6 +35,7 @@ def code_version() -> str:
 
 def data_hash(responses: pd.DataFrame, items: list[str]) -> str:
     """Content hash of the analysed snapshot: row order and extra columns do not matter."""
+    items = sorted(items)  # a config's item order (lost in its canonical JSON) must not matter
     cols = [c for c in (*SNAPSHOT_COLUMNS, *items) if c in responses.columns]
     frame = responses[cols].copy()
     for item in items:
@@ -76,8 +77,14 @@ class ScoreRun:
         return [(captions[k], self.extra[k]) for k in ("waves", "modes") if k in self.extra]
 
 
-def result_hash(config_hash: str, snapshot_hash: str, scores: list[dict[str, Any]]) -> str:
-    blob = json.dumps({"config": config_hash, "data": snapshot_hash, "scores": scores},
+def population_hash(population: pd.DataFrame) -> str:
+    cols = ["unit", "variable", "category", "population"]
+    rows = population[cols].sort_values(cols[:3]).to_csv(index=False)
+    return hashlib.sha256(rows.encode("utf-8")).hexdigest()
+
+
+def result_hash(config_hash: str, snapshot_hash: str, pop_hash: str, scores: list[dict[str, Any]]) -> str:
+    blob = json.dumps({"config": config_hash, "data": snapshot_hash, "population": pop_hash, "scores": scores},
                       sort_keys=True, ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -129,9 +136,11 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         "config": json.loads(config.canonical_json()), "data_count": int(len(data)),
         "data_count_before_mode_filter": int(len(responses)), "data_hash": snapshot,
         "modes": config.modes, "exclusions": exclusions or [], "code_version": code_version(),
+        "population_hash": population_hash(population),
+        "population": population.to_dict("records"),
     }
     run = ScoreRun(config, scores, estimates, diagnostics, record, {"weights": weights.to_frame("weight")})
-    record["result_hash"] = result_hash(record["config_hash"], snapshot, run.to_json())
+    record["result_hash"] = result_hash(record["config_hash"], snapshot, record["population_hash"], run.to_json())
     run.extra["modes"] = mode_comparison(run, data, population)
     return run
 
@@ -179,7 +188,7 @@ def write_run_report(run: ScoreRun, out: str | Path, comparisons: list[tuple[str
     from analysis.report import write_report
     meta = {"wave": run.record.get("wave") or run.record.get("source", ""), "config_name": run.config.name,
             "full_points": run.config.full_points}
-    record = {k: v for k, v in run.record.items() if k != "config"}
+    record = {k: v for k, v in run.record.items() if k not in ("config", "population")}
     return write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
                         comparisons=comparisons or list(run.extra_comparisons()), method_text=METHOD_TEXT,
                         config=run.record["config"], record=record, meta=meta)

@@ -74,8 +74,9 @@ class ScoringConfig(BaseModel):
     @field_validator("items", mode="before")
     @classmethod
     def _items_as_weights(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return {item: 1.0 for item in value}
+        if isinstance(value, list):  # [air, water, ...] or [[air, 1], [water, 2], ...] (canonical form)
+            return {item[0]: item[1] for item in value} if value and isinstance(value[0], list) \
+                else {item: 1.0 for item in value}
         return value
 
     @field_validator("items")
@@ -118,8 +119,14 @@ class ScoringConfig(BaseModel):
     def mode_list(self) -> list[str] | None:
         return None if self.modes == "all" else list(self.modes)
 
+    def canonical(self) -> dict[str, Any]:
+        """The config as plain data; items as [item, weight] pairs so their order survives JSON."""
+        data = self.model_dump(mode="json")
+        data["items"] = [[k, v] for k, v in self.items.items()]
+        return data
+
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False)
 
     def hash(self) -> str:
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
