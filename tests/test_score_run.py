@@ -33,7 +33,7 @@ def test_cli_score_gives_ten_times_the_r_composite_rounded_half_up(tmp_path):
     ref = pd.read_csv(REF / "r_estimates.csv")
     composite = ref[(ref["item"] == "composite") & (ref["unit"] != "全市")].set_index("unit")["rate"]
     for s in scores:
-        expected = float(Decimal(repr(10 * composite[s["unit"]])).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        expected = float(Decimal(f"{10 * float(composite[s['unit']]):.10f}").quantize(Decimal("0.01"), ROUND_HALF_UP))
         assert s["points"] == expected, s["unit"]
         assert s["rate"] == pytest.approx(composite[s["unit"]], rel=1e-6)
         assert s["rate_low"] < s["rate"] < s["rate_high"]
