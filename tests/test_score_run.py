@@ -101,7 +101,7 @@ def test_wave_comparison_on_two_demo_waves(store, accounts):
     now = publishing.compute_for_wave(store, accounts["ana"], "2026", pop, cfg)
     before = publishing.compute_for_wave(store, accounts["ana"], "2025", pop, cfg)
     table = wave_comparison(now, before)
-    assert len(table) == 6 and set(table["previous_wave"]) == {"2025"}
+    assert len(table) == 7 and "全市" in set(table["unit"]) and set(table["previous_wave"]) == {"2025"}
     row = table.iloc[0]
     assert row["difference"] == pytest.approx(row["rate"] - row["previous_rate"])
     assert row["low"] < row["difference"] < row["high"] and 0 <= row["p_value"] <= 1
