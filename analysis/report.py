@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -160,16 +160,16 @@ def method_sheet(ws: Worksheet, method_text: str, config: dict[str, Any], record
         ws.cell(row=row, column=2, value=json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
 
 
-def write_report(path: str | Path, *, scores: pd.DataFrame, estimates: pd.DataFrame, diagnostics: pd.DataFrame,
+def write_report(path: str | Path | IO[bytes], *, scores: pd.DataFrame, estimates: pd.DataFrame, diagnostics: pd.DataFrame,
                  comparisons: list[tuple[str, pd.DataFrame]], method_text: str, config: dict[str, Any],
-                 record: dict[str, Any], meta: dict[str, Any]) -> Path:
-    path = Path(path)
+                 record: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Write the workbook to a path or a binary file object (a download buffer)."""
     wb = Workbook()
     summary_sheet(wb.active, scores, meta)
     items_sheet(wb.create_sheet(), estimates)
     frame_sheet(wb.create_sheet(), "权重", [("各区权重诊断", diagnostics)])
     frame_sheet(wb.create_sheet(), "对比", comparisons)
     method_sheet(wb.create_sheet(), method_text, config, record)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, (str, Path)):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
-    return path

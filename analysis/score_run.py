@@ -12,7 +12,7 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -139,7 +139,8 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         "population_hash": population_hash(population),
         "population": population.to_dict("records"),
     }
-    run = ScoreRun(config, scores, estimates, diagnostics, record, {"weights": weights.to_frame("weight")})
+    run = ScoreRun(config, scores, estimates, diagnostics, record, {"weights": weights.to_frame("weight"),
+                                                                     "data": data})
     record["result_hash"] = result_hash(record["config_hash"], snapshot, record["population_hash"], run.to_json())
     run.extra["modes"] = mode_comparison(run, data, population)
     return run
@@ -183,12 +184,12 @@ def wave_comparison(current: ScoreRun, previous: ScoreRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_run_report(run: ScoreRun, out: str | Path, comparisons: list[tuple[str, pd.DataFrame]] | None = None
-                     ) -> Path:
+def write_run_report(run: ScoreRun, out: str | Path | IO[bytes],
+                     comparisons: list[tuple[str, pd.DataFrame]] | None = None) -> None:
     from analysis.report import write_report
     meta = {"wave": run.record.get("wave") or run.record.get("source", ""), "config_name": run.config.name,
             "full_points": run.config.full_points}
     record = {k: v for k, v in run.record.items() if k not in ("config", "population")}
-    return write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
+    write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
                         comparisons=comparisons or list(run.extra_comparisons()), method_text=METHOD_TEXT,
                         config=run.record["config"], record=record, meta=meta)

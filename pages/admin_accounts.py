@@ -47,4 +47,4 @@ with assign, st.form("assign_wave"):
     if st.form_submit_button(t("admin.submit_assign")):
         attempt(lambda: auth.assign(store, account, who, wave=wave), t("admin.assign_done", username=who, wave=wave))
 st.subheader(t("admin.list"))
-st.dataframe(pd.DataFrame(store.accounts()), use_container_width=True, hide_index=True)
+st.dataframe(pd.DataFrame(store.accounts()), width="stretch", hide_index=True)

@@ -17,6 +17,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/phone_interview.py", "nav.interview", "📞", ("pollster", "supervisor"), "interview"),
     PageSpec("pages/overview.py", "nav.overview", "📊", ("analyst", "supervisor", "admin"), "overview"),
+    PageSpec("pages/analysis.py", "nav.analysis", "📈", ("analyst", "admin"), "analysis"),
     PageSpec("pages/admin_accounts.py", "nav.accounts", "👤", ("admin",), "accounts", "nav.section_admin"),
 )
 

@@ -1,0 +1,221 @@
+"""Analyst: weight, estimate, score, compare, publish — the public-satisfaction component."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import pandas as pd
+import streamlit as st
+
+from analysis.drivers import key_drivers
+from analysis.errors import InputError
+from analysis.io import read_population, read_responses
+from analysis.planning import achieved_margins, plan_table
+from analysis.score_run import compute_score_run, write_run_report, wave_comparison
+from analysis.scoring import ConfigError, load_config, parse_config
+from analysis.trend import annual, five_year
+from survey import publishing
+from survey.config import POPULATION_DIR, SCORING_DIR
+from survey.bootstrap import questionnaire_for_wave
+from ui import charts, session
+from ui.runs import cached_run, fingerprint
+from ui.session import t
+
+APPROXIMATE_POPULATION = {"xiamen-2020.csv"}
+
+account = session.require_account()
+store = session.store()
+st.title(t("analysis.title"))
+waves = [w["id"] for w in store.waves()]
+
+# ---- inputs ---------------------------------------------------------------------------
+col_data, col_pop, col_cfg = st.columns(3)
+source = col_data.radio(t("analysis.source"), ["wave", "upload"], horizontal=True,
+                        format_func=lambda s: t(f"analysis.source_{s}"))
+wave_id = None
+upload = None
+if source == "wave":
+    wave_id = col_data.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="analysis_wave")
+else:
+    upload = col_data.file_uploader(t("analysis.upload_responses"), type=["csv", "xlsx"])
+
+UPLOAD = "__upload__"
+pop_files = sorted(p.name for p in POPULATION_DIR.glob("*.csv"))
+pop_choice = col_pop.selectbox(t("analysis.population"), [*pop_files, UPLOAD],
+                               format_func=lambda n: t("analysis.upload_option") if n == UPLOAD else n)
+pop_upload = col_pop.file_uploader(t("analysis.population_upload"), type=["csv"]) if pop_choice == UPLOAD else None
+if pop_choice in APPROXIMATE_POPULATION:
+    col_pop.caption(t("analysis.population_approx", name=pop_choice))
+cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml"))
+cfg_choice = col_cfg.selectbox(t("analysis.config"), [*cfg_files, UPLOAD],
+                               index=cfg_files.index("default.yaml") if "default.yaml" in cfg_files else 0,
+                               format_func=lambda n: t("analysis.upload_option") if n == UPLOAD else n)
+cfg_upload = col_cfg.file_uploader(t("analysis.config_upload"), type=["yaml", "yml"]) if cfg_choice == UPLOAD else None
+
+
+def load_inputs():
+    if pop_choice == UPLOAD:
+        if pop_upload is None:
+            st.info(t("analysis.need_upload"))
+            st.stop()
+        population = read_population(io.BytesIO(pop_upload.getvalue()), pop_upload.name)
+    else:
+        population = read_population(POPULATION_DIR / pop_choice)
+    if cfg_choice == UPLOAD:
+        if cfg_upload is None:
+            st.info(t("analysis.need_upload"))
+            st.stop()
+        import yaml
+        config = parse_config(yaml.safe_load(cfg_upload.getvalue().decode("utf-8")), cfg_upload.name)
+    else:
+        config = load_config(SCORING_DIR / cfg_choice)
+    return population, config
+
+
+try:
+    population, config = load_inputs()
+    if source == "wave":
+        stamp = (store.count_responses(wave_id), len(store.exclusions(wave_id)), wave_id)
+        key = fingerprint("wave", *stamp, config.hash(), population.to_csv())
+        compute = lambda: publishing.compute_for_wave(store, account, wave_id, population, config)  # noqa: E731
+    else:
+        if upload is None:
+            st.info(t("analysis.need_upload"))
+            st.stop()
+        raw = upload.getvalue()
+        key = fingerprint("file", hashlib.sha256(raw).hexdigest(), config.hash(), population.to_csv())
+        frame = read_responses(io.BytesIO(raw), upload.name)
+        compute = lambda: compute_score_run(frame, population, config, source=upload.name)  # noqa: E731
+    with st.spinner(t("analysis.computing")):
+        run = cached_run(key, compute)
+except (InputError, ConfigError) as err:
+    st.error(t("analysis.error") + "\n\n" + "\n".join(f"- {p}" for p in err.problems[:30]))
+    st.stop()
+
+rec = run.record
+st.caption(t("analysis.record_line", config=f"{rec['config_name']} ({rec['config_hash'][:8]})",
+             count=rec["data_count"], data=rec["data_hash"][:8], excluded=len(rec["exclusions"]),
+             code=rec["code_version"], result=rec["result_hash"][:8]))
+
+(tab_score, tab_items, tab_weights, tab_compare, tab_drivers, tab_plan, tab_publish) = st.tabs(
+    [t(f"analysis.tab_{k}") for k in ("score", "items", "weights", "compare", "drivers", "plan", "publish")])
+
+# ---- scores ---------------------------------------------------------------------------
+with tab_score:
+    st.caption(t("analysis.score_caption", name=config.name, full=f"{config.full_points:g}", method=config.method,
+                 basis=config.basis))
+    scores = run.scores
+    table = pd.DataFrame({
+        t("analysis.col_rank"): scores["rank"], t("analysis.col_unit"): scores["unit"],
+        t("analysis.col_points"): scores["points"], t("analysis.col_rate"): scores["rate"] * 100,
+        t("analysis.col_margin"): (scores["rate_high"] - scores["rate_low"]) / 2 * 100,
+        t("analysis.col_n_valid"): scores["n_valid"],
+        t("analysis.col_warnings"): scores["warnings"].map(lambda w: "；".join(w))})
+    st.dataframe(table, hide_index=True, width="stretch", key="score_table", column_config={
+        t("analysis.col_points"): st.column_config.NumberColumn(format="%.2f"),
+        t("analysis.col_rate"): st.column_config.NumberColumn(format="%.1f%%"),
+        t("analysis.col_margin"): st.column_config.NumberColumn(format="±%.1f")})
+    st.markdown(f"**{t('analysis.chart_rates')}**")
+    st.altair_chart(charts.rates_with_ci(scores, "unit", "rate", "rate_low", "rate_high", t("analysis.col_rate")),
+                    width="stretch")
+    st.caption(t("analysis.exclusions_some", n=len(rec["exclusions"])) if rec["exclusions"]
+               else t("analysis.exclusions_none"))
+    report = io.BytesIO()
+    comparisons = list(run.extra_comparisons())
+    write_run_report(run, report, comparisons)
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(t("analysis.download_xlsx"), report.getvalue(), file_name=f"score-{rec.get('wave') or 'file'}.xlsx")
+    d2.download_button(t("analysis.download_csv"), run.estimates.to_csv(index=False).encode("utf-8-sig"),
+                       file_name="estimates.csv")
+    d3.download_button(t("analysis.download_json"), json.dumps({"record": rec, "scores": run.to_json()},
+                                                                ensure_ascii=False, indent=2).encode("utf-8"),
+                       file_name="record.json")
+
+# ---- items ----------------------------------------------------------------------------
+with tab_items:
+    labels = {}
+    if wave_id:
+        qn = questionnaire_for_wave(store, wave_id)
+        labels = {i: qn.label(qn.question(i), session.lang()) for i in qn.item_ids}
+    est = run.estimates.assign(label=lambda d: d["item"].map(lambda i: labels.get(i, i)))
+    st.markdown(f"**{t('analysis.heatmap')}**")
+    st.altair_chart(charts.heatmap(est, "unit", "label", "rate"), width="stretch")
+    shown = est[["unit", "label", "n_valid", "rate", "rate_low", "rate_high", "index"]].rename(columns={
+        "unit": t("analysis.col_unit"), "label": t("analysis.col_item"), "n_valid": t("analysis.col_n_valid"),
+        "rate": t("analysis.col_rate"), "rate_low": t("analysis.col_low"), "rate_high": t("analysis.col_high"),
+        "index": t("analysis.col_index")})
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+# ---- weights --------------------------------------------------------------------------
+with tab_weights:
+    st.caption(t("analysis.weights_caption"))
+    st.dataframe(run.diagnostics, hide_index=True, width="stretch")
+
+# ---- comparisons and trends -----------------------------------------------------------
+with tab_compare:
+    modes = run.extra.get("modes")
+    st.caption(t("analysis.modes_caption"))
+    if modes is not None and not modes.empty:
+        st.dataframe(modes, hide_index=True, width="stretch")
+    if wave_id:
+        earlier = [w for w in waves if w < wave_id]
+        runs = {wave_id: run}
+        for w in earlier:
+            stamp = (store.count_responses(w), len(store.exclusions(w)), w)
+            runs[w] = cached_run(fingerprint("wave", *stamp, config.hash(), population.to_csv()),
+                                 lambda w=w: publishing.compute_for_wave(store, account, w, population, config))
+        st.caption(t("analysis.waves_caption"))
+        if earlier:
+            st.dataframe(wave_comparison(run, runs[earlier[-1]]), hide_index=True, width="stretch")
+        else:
+            st.info(t("analysis.no_previous"))
+        series = annual({w: r.estimates for w, r in sorted(runs.items())})
+        st.markdown(f"**{t('analysis.trend')}**")
+        view = st.radio(t("analysis.trend"), ["annual", "five_year"], horizontal=True, label_visibility="collapsed",
+                        format_func=lambda v: t(f"analysis.trend_{v}"))
+        if view == "annual":
+            st.altair_chart(charts.trend(series, "wave", "rate", "unit"), width="stretch")
+        else:
+            periods = five_year(series)
+            st.altair_chart(charts.trend(periods, "period", "rate", "unit"), width="stretch")
+            st.dataframe(periods, hide_index=True, width="stretch")
+
+# ---- key drivers ----------------------------------------------------------------------
+with tab_drivers:
+    st.caption(t("analysis.drivers_caption"))
+    drivers = key_drivers(run.extra["data"], run.extra["weights"]["weight"])
+    st.dataframe(drivers, hide_index=True, width="stretch")
+
+# ---- planning -------------------------------------------------------------------------
+with tab_plan:
+    st.caption(t("analysis.plan_caption"))
+    p1, p2, p3 = st.columns(3)
+    p = p1.number_input(t("analysis.plan_p"), 0.05, 0.99, 0.90, 0.01)
+    e = p2.number_input(t("analysis.plan_e"), 0.005, 0.2, 0.03, 0.005, format="%.3f")
+    deff = p3.number_input(t("analysis.plan_deff"), 1.0, 5.0, 1.3, 0.1)
+    units = list(run.scores["unit"])
+    st.dataframe(plan_table(units, p, e, deff, achieved_margins(run.estimates)), hide_index=True,
+                 width="stretch")
+
+# ---- publish --------------------------------------------------------------------------
+with tab_publish:
+    if not wave_id:
+        st.info(t("analysis.only_wave_publish"))
+    elif account.can("analysis.publish"):
+        st.caption(t("analysis.publish_help"))
+        if st.button(t("analysis.publish"), key="publish_score", type="primary"):
+            st.success(t("analysis.published", id=publishing.publish(store, account, run)))
+    if wave_id:
+        st.markdown(f"**{t('analysis.published_list')}**")
+        for pub in store.published_scores(wave_id):
+            cols = st.columns([3, 1])
+            cols[0].write(f"#{pub['id']} · {pub['published_at']} · {pub['published_by']} · {pub['config_name']} · "
+                          f"{pub['result_hash'][:12]}")
+            if cols[1].button(t("analysis.verify"), key=f"verify_{pub['id']}"):
+                check = publishing.verify(store, account, pub)
+                if check.identical:
+                    st.success(t("analysis.identical", hash=check.recomputed_hash[:12]))
+                else:
+                    st.warning(t("analysis.differs", reason=t("analysis.differs_data") if check.data_changed
+                                 else t("analysis.differs_other")))

@@ -1,0 +1,33 @@
+"""Altair charts of the analysis page (rates with CIs, heat map, trends)."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+
+def rates_with_ci(frame: pd.DataFrame, unit: str, rate: str, low: str, high: str, title: str) -> alt.LayerChart:
+    base = alt.Chart(frame).encode(y=alt.Y(f"{unit}:N", sort="-x", title=None))
+    bars = base.mark_bar(color="#66a36b").encode(
+        x=alt.X(f"{rate}:Q", axis=alt.Axis(format="%"), title=title, scale=alt.Scale(domain=[0, 1])),
+        tooltip=[unit, alt.Tooltip(rate, format=".1%"), alt.Tooltip(low, format=".1%"),
+                 alt.Tooltip(high, format=".1%")])
+    whiskers = base.mark_rule(color="#1b3d1e", strokeWidth=2).encode(x=f"{low}:Q", x2=f"{high}:Q")
+    return (bars + whiskers).properties(height=max(160, 34 * len(frame)))
+
+
+def heatmap(frame: pd.DataFrame, row: str, col: str, value: str) -> alt.LayerChart:
+    base = alt.Chart(frame).encode(x=alt.X(f"{col}:N", title=None, sort=None),
+                                   y=alt.Y(f"{row}:N", title=None, sort=None))
+    cells = base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="redyellowgreen",
+                                                                                  domain=[0.3, 1]),
+                                                    legend=alt.Legend(format="%")),
+                                    tooltip=[row, col, alt.Tooltip(value, format=".1%")])
+    text = base.mark_text(fontSize=11).encode(text=alt.Text(f"{value}:Q", format=".0%"))
+    return (cells + text).properties(height=34 * frame[row].nunique())
+
+
+def trend(frame: pd.DataFrame, x: str, y: str, colour: str) -> alt.Chart:
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X(f"{x}:N", title=None), y=alt.Y(f"{y}:Q", axis=alt.Axis(format="%"), title=None,
+                                               scale=alt.Scale(zero=False)),
+        color=alt.Color(f"{colour}:N", title=None), tooltip=[x, colour, alt.Tooltip(y, format=".1%")])
