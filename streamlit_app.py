@@ -48,7 +48,7 @@ def sidebar(account) -> None:
 session.store()
 account = session.account()
 if account is None:
-    nav = st.navigation([st.Page(login_page, title=session.t("login.title"), icon="🔑", default=True)])
+    nav = st.navigation([st.Page(login_page, title=session.t("login.title"), icon=":material/login:", default=True)])
 else:
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(account.role):

@@ -84,6 +84,8 @@ def check_inputs(responses: pd.DataFrame, population: pd.DataFrame, variables: S
                             f"(the file has: {', '.join(sorted(pop_vars))})")
     if problems:
         return problems
+    if len(responses) == 0:
+        return ["responses: there are no responses to weight"]
     coded = coded or _code(responses, variables, unit)
     if (coded.unit_code < 0).any():
         ids = _ids(responses, coded.unit_code < 0)

@@ -76,6 +76,9 @@ def load_inputs():
 try:
     population, config = load_inputs()
     if source == "wave":
+        if store.count_responses(wave_id) == 0:
+            st.info(t("analysis.no_data"))
+            st.stop()
         stamp = (store.count_responses(wave_id), len(store.exclusions(wave_id)), wave_id)
         key = fingerprint("wave", *stamp, config.hash(), population.to_csv())
         compute = lambda: publishing.compute_for_wave(store, account, wave_id, population, config)  # noqa: E731
@@ -112,7 +115,7 @@ with tab_score:
         t("analysis.col_margin"): (scores["rate_high"] - scores["rate_low"]) / 2 * 100,
         t("analysis.col_n_valid"): scores["n_valid"],
         t("analysis.col_warnings"): scores["warnings"].map(lambda w: "；".join(w))})
-    st.dataframe(table, hide_index=True, width="stretch", key="score_table", column_config={
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
         t("analysis.col_points"): st.column_config.NumberColumn(format="%.2f"),
         t("analysis.col_rate"): st.column_config.NumberColumn(format="%.1f%%"),
         t("analysis.col_margin"): st.column_config.NumberColumn(format="±%.1f")})
@@ -159,7 +162,7 @@ with tab_compare:
     if modes is not None and not modes.empty:
         st.dataframe(modes, hide_index=True, width="stretch")
     if wave_id:
-        earlier = [w for w in waves if w < wave_id]
+        earlier = [w for w in waves if w < wave_id and store.count_responses(w) > 0]
         runs = {wave_id: run}
         for w in earlier:
             stamp = (store.count_responses(w), len(store.exclusions(w)), w)

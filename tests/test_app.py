@@ -100,3 +100,27 @@ def test_analyst_overview_counts_by_unit_and_mode(store, accounts):
     assert at.title[0].value == "样本概况"
     table = at.dataframe[0].value
     assert table.loc["合计", "合计"] == 120
+
+
+def test_analysis_page_shows_scores_and_publishes(store, accounts):
+    from survey.demo import store_demo
+    store_demo(store, "2025", 1500, 9)
+    at = app_as(store, "ana")
+    at.switch_page("pages/analysis.py").run()
+    assert not at.exception, at.exception
+    scores = at.dataframe[0].value
+    assert list(scores.columns[:3]) == ["排名", "区", "得分"] and len(scores) == 6
+    assert sorted(scores["排名"]) == [1, 2, 3, 4, 5, 6]
+    # the page's figures are the CLI's: same function, same inputs
+    from analysis.io import read_population
+    from analysis.scoring import load_config
+    from survey import publishing
+    from survey.config import POPULATION_DIR, SCORING_DIR
+    run = publishing.compute_for_wave(store, accounts["ana"], "2025",
+                                      read_population(POPULATION_DIR / "xiamen-2020.csv"),
+                                      load_config(SCORING_DIR / "default.yaml"))
+    assert scores["得分"].tolist() == run.scores["points"].tolist()
+    at.button(key="publish_score").click().run()
+    assert "已发布" in at.success[0].value
+    at.button(key="verify_1").click().run()
+    assert any("结果一致" in s.value for s in at.success)

@@ -15,10 +15,10 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/phone_interview.py", "nav.interview", "📞", ("pollster", "supervisor"), "interview"),
-    PageSpec("pages/overview.py", "nav.overview", "📊", ("analyst", "supervisor", "admin"), "overview"),
-    PageSpec("pages/analysis.py", "nav.analysis", "📈", ("analyst", "admin"), "analysis"),
-    PageSpec("pages/admin_accounts.py", "nav.accounts", "👤", ("admin",), "accounts", "nav.section_admin"),
+    PageSpec("pages/phone_interview.py", "nav.interview", ":material/call:", ("pollster", "supervisor"), "interview"),
+    PageSpec("pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
+    PageSpec("pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
+    PageSpec("pages/admin_accounts.py", "nav.accounts", ":material/manage_accounts:", ("admin",), "accounts", "nav.section_admin"),
 )
 
 
