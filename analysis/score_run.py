@@ -34,15 +34,23 @@ def code_version() -> str:
 
 
 def data_hash(responses: pd.DataFrame, items: list[str]) -> str:
-    """Content hash of the analysed snapshot: row order and extra columns do not matter."""
+    """Content hash of the analysed snapshot: row order and extra columns do not matter.
+
+    Columns are hashed as joined text in response-id order (plain, pandas-version-proof).
+    """
     items = sorted(items)  # a config's item order (lost in its canonical JSON) must not matter
     cols = [c for c in (*SNAPSHOT_COLUMNS, *items) if c in responses.columns]
-    frame = responses[cols].copy()
-    for item in items:
-        if item in frame:
-            frame[item] = pd.to_numeric(frame[item], errors="coerce").astype("Int64")
-    frame = frame.astype(str).sort_values("response_id" if "response_id" in frame else cols).reset_index(drop=True)
-    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+    frame = responses[cols]
+    if "response_id" in frame:
+        frame = frame.iloc[np.argsort(frame["response_id"].astype(str).to_numpy(), kind="stable")]
+    digest = hashlib.sha256()
+    for col in cols:
+        values = frame[col]
+        if col in items:
+            values = pd.to_numeric(values, errors="coerce").astype("Int64")
+        digest.update(col.encode("utf-8") + b"\x1e")
+        digest.update("\x1f".join(values.astype(str).tolist()).encode("utf-8") + b"\x1d")
+    return digest.hexdigest()
 
 
 def _json_safe(value: Any) -> Any:
@@ -119,15 +127,15 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
                       wave: str | None = None, exclusions: list[dict[str, Any]] | None = None,
                       source: str = "") -> ScoreRun:
     """Weight, estimate and score one snapshot; the record says how to get it again."""
-    from analysis.estimation import estimate_table
-    from analysis.weighting import rake
+    from analysis.estimation import estimate_table, make_design
 
     items = list(config.items)
     data = filter_modes(responses, config).reset_index(drop=True)
     variables = tuple(config.weighting.variables)
-    weights, diagnostics = rake(data, population, variables=variables)
+    design = make_design(data, population, variables)
+    weights = pd.Series(design.weights, index=data.index)
     estimates = estimate_table(data, population, items=items, item_weights=config.item_weights,
-                               ci=config.ci, variables=variables)
+                               ci=config.ci, variables=variables, design=design)
     units = unit_basis(estimates, config, composite_n_valid(data, items))
     scores = score_table(units, config)
     snapshot = data_hash(data, items)
@@ -139,10 +147,10 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         "population_hash": population_hash(population),
         "population": population.to_dict("records"),
     }
-    run = ScoreRun(config, scores, estimates, diagnostics, record, {"weights": weights.to_frame("weight"),
-                                                                     "data": data})
+    run = ScoreRun(config, scores, estimates, design.diagnostics, record, {"weights": weights.to_frame("weight"),
+                                                                            "data": data})
     record["result_hash"] = result_hash(record["config_hash"], snapshot, record["population_hash"], run.to_json())
-    run.extra["modes"] = mode_comparison(run, data, population)
+    run.extra["modes"] = mode_comparison(run, data, population, design if config.mode_list() is None else None)
     return run
 
 
@@ -156,13 +164,14 @@ METHOD_TEXT = """方法说明
 7. 提示：有效样本少于配置下限或误差幅度超过配置上限的区，其得分须附提示。"""
 
 
-def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Composite rate by mode, per unit and 全市 (all modes, whatever the config counts)."""
+def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame,
+                    design: Any = None) -> pd.DataFrame:
+    """Composite rate by mode, per unit and 全市 (reusing the run's design when it holds every mode)."""
     from analysis.estimation import estimate_table
     if responses["mode"].nunique() < 2:
         return pd.DataFrame()
     table = estimate_table(responses, population, list(run.config.items), run.config.item_weights, by="mode",
-                           variables=tuple(run.config.weighting.variables))
+                           variables=tuple(run.config.weighting.variables), design=design)
     comp = table[table["item"] == "composite"]
     return comp[["unit", "mode", "n", "rate", "rate_low", "rate_high"]].reset_index(drop=True)
 

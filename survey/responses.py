@@ -19,8 +19,6 @@ from survey.config import MODES
 from survey.questionnaire import DEMOGRAPHIC_IDS, Questionnaire
 from survey.store import Store, StoreError, now
 
-BASE_COLUMNS = ("response_id", "wave", "unit", "mode", "interviewer", "submitted_at", "duration_s",
-                *DEMOGRAPHIC_IDS)
 
 
 class SubmitError(ValueError):
@@ -101,16 +99,21 @@ def submit_interview(store: Store, actor: Account, wave: str, *, unit: str, mode
     return Submitted(rid, created)
 
 
+def _scope(actor: Account) -> dict[str, str | None]:
+    """The filter of what `actor` may read: all (analyst), own firm (supervisor), own (pollster)."""
+    if actor.can("responses.read_all"):
+        return {}
+    if actor.can("responses.read_firm"):
+        return {"firm": actor.firm or ""}
+    if actor.can("responses.read_own"):
+        return {"interviewer": actor.username}
+    raise PermissionDenied(f"{actor.username} ({actor.role}) may not read responses")
+
+
 def visible_responses(store: Store, actor: Account, wave: str | None = None,
                       include_excluded: bool = False) -> list[dict[str, Any]]:
     """The responses this actor may read: own (pollster), own firm (supervisor), all (analyst)."""
-    if actor.can("responses.read_all"):
-        return store.responses(wave, include_excluded=include_excluded)
-    if actor.can("responses.read_firm"):
-        return store.responses(wave, firm=actor.firm or "", include_excluded=include_excluded)
-    if actor.can("responses.read_own"):
-        return store.responses(wave, interviewer=actor.username, include_excluded=include_excluded)
-    raise PermissionDenied(f"{actor.username} ({actor.role}) may not read responses")
+    return store.responses(wave, include_excluded=include_excluded, **_scope(actor))
 
 
 def read_response(store: Store, actor: Account, response_id: str) -> dict[str, Any]:
@@ -136,32 +139,19 @@ def set_excluded(store: Store, actor: Account, response_id: str, exclude: bool, 
     return store.set_exclusion(response_id, exclude, reason.strip(), actor.username)
 
 
-def to_frame(rows: list[dict[str, Any]], qn: Questionnaire) -> pd.DataFrame:
-    """Flatten stored responses to the responses-file format of DESIGN.md."""
-    items = qn.item_ids
-    followups = [q.id for q in qn.by_role("followup")]
-    records = []
-    for r in rows:
-        a = r["answers"]
-        rec = {c: r.get(c) for c in ("response_id", "wave", "unit", "mode", "interviewer", "submitted_at",
-                                      "duration_s")}
-        rec.update({d: a.get(d) for d in DEMOGRAPHIC_IDS})
-        rec.update({k: a.get(k) for k in items + followups})
-        if "excluded_reason" in r:
-            rec["excluded_reason"] = r["excluded_reason"]
-        records.append(rec)
-    columns = [*BASE_COLUMNS, *items, *followups]
-    frame = pd.DataFrame.from_records(records, columns=columns + (["excluded_reason"] if records and
-                                                                  "excluded_reason" in records[0] else []))
-    for item in items:
-        frame[item] = pd.to_numeric(frame[item], errors="coerce").astype("Int64")
-    return frame
-
-
 def responses_frame(store: Store, actor: Account, wave: str, include_excluded: bool = False) -> pd.DataFrame:
     """The wave's responses visible to `actor`, as the analysis input DataFrame."""
     qn = questionnaire_for_wave(store, wave)
-    return to_frame(visible_responses(store, actor, wave, include_excluded), qn)
+    items = qn.item_ids
+    followups = [q.id for q in qn.by_role("followup")]
+    columns, rows = store.response_table(wave, [*DEMOGRAPHIC_IDS, *items, *followups],
+                                         include_excluded=include_excluded, **_scope(actor))
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for item in items:
+        frame[item] = pd.to_numeric(frame[item], errors="coerce").astype("Int64")
+    if not include_excluded:
+        frame = frame.drop(columns="excluded_reason")
+    return frame
 
 
 def exclusions_applied(store: Store, wave: str) -> list[dict[str, Any]]:

@@ -378,21 +378,46 @@ class Store:
         rows = self.query("SELECT * FROM responses WHERE response_id = ?", [response_id])
         return _decode_response(rows[0]) if rows else None
 
-    def responses(self, wave: str | None = None, *, interviewer: str | None = None, firm: str | None = None,
-                  include_excluded: bool = False) -> list[dict[str, Any]]:
-        """Responses with their current exclusion state (`excluded_reason`, None if included)."""
+    @staticmethod
+    def _responses_sql(select: str, wave: str | None, interviewer: str | None, firm: str | None,
+                       include_excluded: bool, ordered: bool = True) -> tuple[str, list[Any]]:
+        """The responses query of one scope (wave, pollster, firm), excluded ones left out or not."""
         where, params = [], []
         for col, val in (("r.wave", wave), ("r.interviewer", interviewer), ("r.firm", firm)):
             if val is not None:
                 where.append(f"{col} = ?")
                 params.append(val)
-        sql = f"""SELECT r.*, x.reason AS excluded_reason FROM responses r
+        if not include_excluded:
+            where.append("x.response_id IS NULL")
+        sql = f"""SELECT {select} FROM responses r
                   LEFT JOIN ({_CURRENT_EXCLUSIONS}) x ON x.response_id = r.response_id"""
         if where:
             sql += " WHERE " + " AND ".join(where)
-        if not include_excluded:
-            sql += (" AND " if where else " WHERE ") + "x.response_id IS NULL"
-        return [_decode_response(r) for r in self.db.query(sql + " ORDER BY r.submitted_at, r.response_id", params)]
+        return sql + (" ORDER BY r.submitted_at, r.response_id" if ordered else ""), params
+
+    def responses(self, wave: str | None = None, *, interviewer: str | None = None, firm: str | None = None,
+                  include_excluded: bool = False) -> list[dict[str, Any]]:
+        """Responses with their current exclusion state (`excluded_reason`, None if included)."""
+        sql, params = self._responses_sql("r.*, x.reason AS excluded_reason", wave, interviewer, firm,
+                                          include_excluded)
+        return [_decode_response(r) for r in self.db.query(sql, params)]
+
+    def response_table(self, wave: str, answer_keys: Iterable[str], *, interviewer: str | None = None,
+                       firm: str | None = None, include_excluded: bool = False
+                       ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Flat rows for analysis: paradata columns plus answers pulled out by SQLite's json_extract.
+
+        Decoding 100,000 JSON documents in Python takes seconds; SQLite does it in C.
+        """
+        keys = list(answer_keys)
+        for key in keys:
+            if not key.replace("_", "").isalnum():
+                raise StoreError(f"not an answer key: {key!r}")
+        base = ["response_id", "wave", "unit", "mode", "interviewer", "submitted_at", "duration_s"]
+        select = ", ".join([f"r.{c}" for c in base] + [f"json_extract(r.answers, '$.{k}')" for k in keys]
+                           + ["x.reason"])
+        sql, params = self._responses_sql(select, wave, interviewer, firm, include_excluded, ordered=False)
+        return [*base, *keys, "excluded_reason"], self.db.execute(sql, params).fetchall()
 
     def count_responses(self, wave: str | None = None) -> int:
         if wave is None:

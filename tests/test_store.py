@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from survey.bootstrap import init_store
-from survey.responses import submit_interview, to_frame
+from survey.responses import responses_frame, submit_interview
 from survey.store import MIGRATIONS, Store
 from tests.conftest import complete_answers
 
@@ -117,10 +117,9 @@ def test_exclusion_and_edit_are_audit_rows_never_deletes(store, accounts):
 
 
 def test_frame_has_the_responses_file_columns(store, accounts):
-    from survey.bootstrap import questionnaire_for_wave
     submit_interview(store, accounts["p1"], "2025", unit="湖里区", mode="phone", answers=complete_answers(),
                      submit_key="f")
-    frame = to_frame(store.responses("2025"), questionnaire_for_wave(store, "2025"))
+    frame = responses_frame(store, accounts["ana"], "2025")
     assert list(frame.columns[:20]) == ["response_id", "wave", "unit", "mode", "interviewer", "submitted_at",
                                         "duration_s", "sex", "age_group", "education", "air", "water", "sea",
                                         "noise", "waste", "greenery", "rural", "enforcement", "publicity",
