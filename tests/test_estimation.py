@@ -101,6 +101,11 @@ for (it in items) {
   }
 }
 write.csv(out, "r_est.csv", row.names = FALSE)
+yo <- as.numeric(d$overall %in% c(4, 5)); vo <- as.numeric(d$overall %in% 1:5)
+r2 <- update(r, yp = yo * vo * (mode == "phone"), vp = vo * (mode == "phone"),
+             yw = yo * vo * (mode == "web"), vw = vo * (mode == "web"))
+ct <- svycontrast(svytotal(~yp + vp + yw + vw, r2), quote(yp / vp - yw / vw))
+write.csv(data.frame(diff = coef(ct)[[1]], se = SE(ct)[[1]]), "r_contrast.csv", row.names = FALSE)
 """
 
 
@@ -126,6 +131,12 @@ def test_fresh_random_data_against_live_r(tmp_path):
     for r_col, col in [("rate_r", "rate"), ("rate_se_r", "rate_se"), ("low", "rate_low"), ("high", "rate_high"),
                        ("low_kg", "rate_low_kg"), ("high_kg", "rate_high_kg")]:
         np.testing.assert_allclose(merged[col], merged[r_col], rtol=1e-6, err_msg=col)
+    # phone − web in one sample: the linearised difference carries the covariance (R: svycontrast)
+    r_contrast = pd.read_csv(tmp_path / "r_contrast.csv")
+    mode = responses["mode"].to_numpy()
+    ours_contrast = contrast(design, "overall", mode == "phone", mode == "web")
+    assert ours_contrast.difference == pytest.approx(r_contrast["diff"][0], rel=1e-6)
+    assert ours_contrast.se == pytest.approx(r_contrast["se"][0], rel=1e-6)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
