@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from survey.auth import AuthError, PermissionDenied
+from survey.errors import ImportRejected
 from survey.questionnaire import QuestionnaireError
 from survey.responses import SubmitError
 from survey.store import StoreError
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, QuestionnaireError, SubmitError) as err:
+    except (CliError, QuestionnaireError, SubmitError, ImportRejected) as err:
         for line in err.problems:
             print(line, file=sys.stderr)
         return 2
