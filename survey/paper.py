@@ -205,6 +205,28 @@ def key_paper(store: Store, actor: Account, wave: str, paper_id: str, *, unit: s
     return Keyed(pid, 2, "stored", rid, created)
 
 
+def form_status(store: Store, actor: Account, wave: str, paper_id: str) -> tuple[str, str | None]:
+    """What keying a paper ID asks of the actor, with keyer 1 when there is one.
+
+    `new` (first entry), `second` (the actor may key the second entry), `own` (the actor
+    keyed entry 1 and may not key entry 2), `done` (stored or waiting for a supervisor),
+    `other_firm`. Raises PaperError for an ID of the wrong format.
+    """
+    require(actor, "responses.enter")
+    w = store.wave(wave)
+    if w is None:
+        raise SubmitError([f"wave: no wave `{wave}`"])
+    row = store.paper_form(wave, normalise_paper_id(paper_id, w))
+    if row is None:
+        return "new", None
+    first = row["entries"][0]["keyer"] if row["entries"] else None
+    if actor.role != "admin" and row["firm"] != actor.firm:
+        return "other_firm", None
+    if row["status"] != "awaiting_second":
+        return "done", first
+    return ("own" if first == actor.username else "second"), first
+
+
 def _form(store: Store, row: dict[str, Any], qn: Questionnaire) -> PaperForm:
     entries = tuple(row["entries"])
     mismatches = tuple(compare_entries(entries[0], entries[1], qn)) if len(entries) == 2 else ()

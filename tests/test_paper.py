@@ -135,3 +135,16 @@ def test_pollster_not_assigned_to_the_wave_cannot_key(store, accounts):
         key(store, load_account(store, "p9"), "A-0008", "k1")
     with pytest.raises(PermissionDenied):
         key(store, accounts["ana"], "A-0008", "k1")
+
+
+def test_form_status_tells_the_keyer_what_to_do(store, accounts):
+    from survey.paper import form_status
+    assert form_status(store, accounts["p1"], "2025", "a-0009") == ("new", None)
+    key(store, accounts["p1"], "A-0009", "k1", double_entry=True)
+    assert form_status(store, accounts["p1"], "2025", "A-0009") == ("own", "p1")
+    assert form_status(store, accounts["p2"], "2025", "A-0009") == ("second", "p1")
+    assert form_status(store, accounts["p3"], "2025", "A-0009") == ("other_firm", None)
+    key(store, accounts["p2"], "A-0009", "k2")
+    assert form_status(store, accounts["p2"], "2025", "A-0009") == ("done", "p1")
+    with pytest.raises(PaperError):
+        form_status(store, accounts["p1"], "2025", "?")
