@@ -87,3 +87,28 @@ def test_other_firms_supervisor_and_other_roles_are_refused(store, accounts):
             record_backcheck(store, accounts[name], rid, "confirmed")
     assert store.backcheck_history(rid) == []
     assert len(backcheck_list(store, accounts["admin"], "2025")) == 1  # the admin sees every firm
+
+
+def test_cli_lists_and_records(store, accounts, tmp_path):
+    import csv
+
+    from tests.test_cli import run
+    interviews(store, accounts["p1"], 20)
+    flagged = tmp_path / "flags.csv"
+    expected = {i.response_id for i in backcheck_list(store, accounts["sup"], "2025")}
+    extra = next(r["response_id"] for r in store.responses("2025") if r["response_id"] not in expected)
+    flagged.write_text(f"response_id,flag\n{extra},speeder\n", encoding="utf-8")
+    out = tmp_path / "bc.csv"
+    done = run("backcheck", "list", "--wave", "2025", "--flagged", str(flagged), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {r["response_id"] for r in rows} == expected | {extra} and len(expected) == 2
+    assert {r["reason"] for r in rows} == {"random", "flagged"}
+    done = run("backcheck", "record", extra, "--outcome", "confirmed", "--by", "supb")
+    assert done.returncode == 2 and "may not" in done.stderr and "Traceback" not in done.stderr
+    done = run("backcheck", "record", extra, "--outcome", "confirmed", "--by", "sup", "--note", "ok")
+    assert done.returncode == 0, done.stderr
+    assert [h["outcome"] for h in store.backcheck_history(extra)] == ["confirmed"]
+    flagged.write_text("id\nR1\n", encoding="utf-8")
+    done = run("backcheck", "list", "--wave", "2025", "--flagged", str(flagged), "--out", str(out))
+    assert done.returncode == 2 and "no response_id column" in done.stderr
