@@ -94,6 +94,10 @@ def outcome_text(outcome: str | None) -> str:
     return t(f"supervision.outcome.{outcome or 'pending'}")
 
 
+def stamp(iso: str | None) -> str:
+    return (iso or "").replace("T", " ")[:16]
+
+
 def reason(item: Any) -> str:
     parts = [t("supervision.backcheck.reason_random")] if item.random else []
     return "、".join(parts + ([t("supervision.backcheck.reason_flagged")] if item.flagged else []))
@@ -108,10 +112,12 @@ with tab_back:
         table = pd.DataFrame([{
             t("supervision.backcheck.col_response"): i.response_id,
             t("supervision.col_interviewer"): i.interviewer, t("supervision.col_unit"): i.unit,
-            t("supervision.col_mode"): t(f"mode.{i.mode}"), t("supervision.backcheck.col_submitted"): i.submitted_at,
+            t("supervision.col_mode"): t(f"mode.{i.mode}"),
+            t("supervision.backcheck.col_submitted"): stamp(i.submitted_at),
             t("supervision.backcheck.col_reason"): reason(i),
             t("supervision.backcheck.col_outcome"): outcome_text(i.outcome),
-            t("supervision.backcheck.col_by"): i.outcome_by or "", t("supervision.backcheck.col_at"): i.outcome_at or "",
+            t("supervision.backcheck.col_by"): i.outcome_by or "",
+            t("supervision.backcheck.col_at"): stamp(i.outcome_at),
             t("supervision.backcheck.col_note"): i.note, t("supervision.backcheck.col_excluded"): i.excluded,
         } for i in items])
         st.dataframe(table, hide_index=True, width="stretch", height=320)
@@ -142,11 +148,11 @@ with tab_back:
         with st.expander(t("supervision.backcheck.history")):
             history = backcheck_history(store, account, chosen)
             if history:
-                st.dataframe(pd.DataFrame([{t("supervision.backcheck.col_outcome"): t(f"supervision.outcome.{h['outcome']}"),
-                                            t("supervision.backcheck.col_by"): h["actor"],
-                                            t("supervision.backcheck.col_at"): h["at"],
-                                            t("supervision.backcheck.col_note"): h["note"]} for h in history]),
-                             hide_index=True, width="stretch")
+                st.dataframe(pd.DataFrame([{
+                    t("supervision.backcheck.col_outcome"): outcome_text(h["outcome"]),
+                    t("supervision.backcheck.col_by"): h["actor"], t("supervision.backcheck.col_at"): stamp(h["at"]),
+                    t("supervision.backcheck.col_note"): h["note"]} for h in history]),
+                    hide_index=True, width="stretch")
 
 
 def field_label(name: str) -> str:
@@ -193,7 +199,8 @@ with tab_paper:
         st.info(t("supervision.paper.queue_empty"))
     for form in queue:
         k1, k2 = form.entries[0]["keyer"], form.entries[1]["keyer"]
-        with st.expander(f"{form.paper_id} · {len(form.mismatches)}", expanded=len(queue) == 1):
+        with st.expander(t("supervision.paper.queue_item", paper_id=form.paper_id, n=len(form.mismatches), keyer1=k1,
+                           keyer2=k2), expanded=len(queue) <= 3):
             with st.form(f"resolve_{form.paper_id}"):
                 picks_raw: dict[str, tuple[str, Any]] = {}
                 for m in form.mismatches:

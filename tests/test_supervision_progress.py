@@ -10,7 +10,8 @@ from tests.conftest import complete_answers
 
 
 def test_progress_counts_only_the_supervisors_firm(store, accounts):
-    for i, (who, unit) in enumerate([("p1", "思明区"), ("p1", "思明区"), ("p2", "湖里区"), ("p3", "湖里区")]):
+    work = [("p1", "思明区"), ("p1", "思明区"), ("p2", "湖里区"), ("p3", "湖里区")]
+    for i, (who, unit) in enumerate(work):
         submit_interview(store, accounts[who], "2025", unit=unit, mode="phone", answers=complete_answers(),
                          submit_key=f"pg{i}")
     [excluded] = [r["response_id"] for r in store.responses("2025", interviewer="p2")]

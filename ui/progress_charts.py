@@ -8,13 +8,14 @@ GREEN, DARK = "#66a36b", "#1b3d1e"
 
 
 def unit_progress(frame: pd.DataFrame, unit: str, n: str, target: str | None, title: str) -> alt.LayerChart:
-    """Completes per unit as bars; with targets, a tick at each unit's target."""
+    """Completes per unit as bars; with targets, a bullet chart: the target as a pale bar behind."""
     base = alt.Chart(frame).encode(y=alt.Y(f"{unit}:N", sort=None, title=None))
     tooltip = [unit, n] + ([target] if target else [])
-    bars = base.mark_bar(color=GREEN).encode(x=alt.X(f"{n}:Q", title=title), tooltip=tooltip)
-    layers = [bars, base.mark_text(align="left", dx=3, fontSize=11).encode(x=f"{n}:Q", text=f"{n}:Q")]
+    layers = []
     if target:
-        layers.append(base.mark_tick(color=DARK, thickness=3, size=26).encode(x=f"{target}:Q", tooltip=tooltip))
+        layers.append(base.mark_bar(color="#dfe9df").encode(x=alt.X(f"{target}:Q", title=title), tooltip=tooltip))
+    layers.append(base.mark_bar(color=GREEN, size=16).encode(x=alt.X(f"{n}:Q", title=title), tooltip=tooltip))
+    layers.append(base.mark_text(align="left", dx=3, fontSize=11, color=DARK).encode(x=f"{n}:Q", text=f"{n}:Q"))
     return alt.layer(*layers).properties(height=max(160, 34 * len(frame)))
 
 
