@@ -179,14 +179,14 @@ def paper_value_input(name: str, key: str) -> Any:
     """The widget for a value read off the paper: the question's options, the wave's units, or text."""
     label = t("supervision.paper.paper_value")
     if name == "unit":
-        return st.selectbox(label, store.wave(wave_id)["units"], index=None, key=key)
+        return st.selectbox(label, store.wave(wave_id)["units"], index=None, key=key, placeholder=t("interview.choose"))
     try:
         q = qn.question(name)
     except KeyError:
         return st.text_input(label, key=key) or None
     if q.type == "text":
         return st.text_input(label, key=key) or None
-    return st.selectbox(label, [o.code for o in qn.options(q)], index=None, key=key,
+    return st.selectbox(label, [o.code for o in qn.options(q)], index=None, key=key, placeholder=t("interview.choose"),
                         format_func=lambda c: shown_value(name, c))
 
 
@@ -209,15 +209,17 @@ with tab_paper:
                     options = {"entry1": t("supervision.paper.pick_entry1") + f"：{shown_value(m.field, m.entry1)}",
                                "entry2": t("supervision.paper.pick_entry2") + f"：{shown_value(m.field, m.entry2)}",
                                "paper": t("supervision.paper.pick_paper")}
-                    source = c_pick.radio(field_label(m.field), list(options), format_func=options.get,
+                    source = c_pick.radio(field_label(m.field), list(options), format_func=options.get, index=None,
                                           key=f"pick_{form.paper_id}_{m.field}", label_visibility="collapsed")
                     with c_value:
                         value = paper_value_input(m.field, f"value_{form.paper_id}_{m.field}")
                     picks_raw[m.field] = (source, value)
-                st.caption(t("supervision.paper.entry1", keyer=k1) + " / " + t("supervision.paper.entry2", keyer=k2))
                 go = st.form_submit_button(t("supervision.paper.resolve"), type="primary",
                                            key=f"resolve_btn_{form.paper_id}")
-            if go:
+            unpicked = [field_label(f) for f, (source, _) in picks_raw.items() if source is None]
+            if go and unpicked:
+                st.error(t("supervision.paper.choose_all", fields="、".join(unpicked)))
+            elif go:
                 try:
                     done = resolve_paper(store, account, wave_id, form.paper_id,
                                          {f: Pick(s, v) for f, (s, v) in picks_raw.items()})

@@ -50,6 +50,8 @@ def test_supervisor_resolves_a_paper_mismatch_on_the_dashboard(store, accounts):
     at.switch_page("pages/supervisor_progress.py").run()
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["待处理双录入差异"] == "1"
+    at.button(key="resolve_btn_A-0100").click().run()  # nothing chosen yet: named, nothing stored
+    assert "空气质量" in at.error[0].value and store.count_responses("2025") == 0
     at.radio(key="pick_A-0100_air").set_value("paper")
     at.selectbox(key="value_A-0100_air").set_value(3)
     at.button(key="resolve_btn_A-0100").click().run()
