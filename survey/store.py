@@ -581,8 +581,11 @@ class Store:
     def backcheck_candidates(self, wave: str, firm: str | None) -> list[dict[str, Any]]:
         """Every pollster's completes of a wave (excluded ones too: an exclusion must not reshuffle the list)."""
         sql, params = self._responses_sql("r.response_id, r.interviewer, r.firm, r.unit, r.mode, r.submitted_at, "
-                                          "x.reason AS excluded_reason", wave, None, firm, include_excluded=True)
-        return [r for r in self.db.query(sql, params) if r["interviewer"]]
+                                          "x.reason AS excluded_reason", wave, None, firm, include_excluded=True,
+                                          ordered=False)
+        cur = self.db.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall() if row[1]]
 
     def add_backcheck(self, response_id: str, outcome: str, note: str, actor: str) -> bool:
         """Record a back-check outcome; the same outcome and note as the latest one stores nothing."""
@@ -600,7 +603,8 @@ class Store:
 
     def latest_backchecks(self, wave: str, firm: str | None = None) -> dict[str, dict[str, Any]]:
         """The latest back-check outcome of each response of a wave (one firm's), by response id."""
-        sql = """SELECT b.* FROM backchecks b JOIN responses r ON r.response_id = b.response_id
+        # CROSS JOIN keeps back-checks as the outer loop: there are few of them, and many responses
+        sql = """SELECT b.* FROM backchecks b CROSS JOIN responses r ON r.response_id = b.response_id
                  WHERE r.wave = ? AND b.id = (SELECT max(id) FROM backchecks WHERE response_id = b.response_id)"""
         params: list[Any] = [wave]
         if firm is not None:
