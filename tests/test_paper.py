@@ -148,3 +148,17 @@ def test_form_status_tells_the_keyer_what_to_do(store, accounts):
     assert form_status(store, accounts["p2"], "2025", "A-0009") == ("done", "p1")
     with pytest.raises(PaperError):
         form_status(store, accounts["p1"], "2025", "?")
+
+
+def test_two_keyers_racing_for_the_second_entry_store_one(store, accounts):
+    """Both saw the form awaiting its second entry; the store re-checks inside the transaction."""
+    from survey.store import StoreError
+    key(store, accounts["p1"], "A-0010", "k1", double_entry=True)
+    entry = {"wave": "2025", "paper_id": "A-0010", "entry_no": 2, "keyer": "p2", "unit": "思明区",
+             "answers": complete_answers()}
+    store.add_paper_entry({**entry, "entry_key": "race-a"}, firm="A", double_entry=True, status="mismatch",
+                          response=None, actor="p2")
+    with pytest.raises(StoreError, match="does not await a second entry"):
+        store.add_paper_entry({**entry, "entry_key": "race-b"}, firm="A", double_entry=True, status="mismatch",
+                              response=None, actor="p2")
+    assert len(store.paper_form("2025", "A-0010")["entries"]) == 2
