@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from survey.auth import PermissionDenied
-from survey.backcheck import OUTCOMES, backcheck_history, backcheck_list, outcome_summary, record_backcheck
+from survey.backcheck import (OUTCOMES, backcheck_history, backcheck_list, outcome_summary, per_pollster,
+                              record_backcheck)
 from survey.bootstrap import questionnaire_for_wave
 from survey.paper import Pick, keying_status, mismatch_queue, resolve_paper
 from survey.responses import SubmitError
@@ -86,7 +87,14 @@ with tab_progress:
         names = {"interviewer": t("supervision.col_interviewer"), "n": t("supervision.col_n"),
                  "days": t("supervision.col_days"), "last_day": t("supervision.col_last_day"),
                  **{m: t(f"mode.{m}") for m in ("phone", "door", "paper", "web")}}
-        st.dataframe(prog.by_pollster.rename(columns=names), hide_index=True, width="stretch")
+        checks = pd.DataFrame.from_dict(per_pollster(items), orient="index").rename_axis("interviewer").reset_index()
+        table = prog.by_pollster
+        if len(checks):
+            table = table.merge(checks, on="interviewer", how="left")
+            table[["listed", "checked", "problems"]] = table[["listed", "checked", "problems"]].fillna(0).astype(int)
+        names.update({"listed": t("supervision.col_bc_listed"), "checked": t("supervision.col_bc_checked"),
+                      "problems": t("supervision.col_bc_problems")})
+        st.dataframe(table.rename(columns=names), hide_index=True, width="stretch")
         # merge: AAPOR rates by interviewer (survey.fieldwork, `rates --by interviewer`) join this table here.
 
 

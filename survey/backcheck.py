@@ -25,6 +25,7 @@ from survey.store import Store, StoreError
 from survey.supervision import firm_scope
 
 SHARE = 0.10
+PROBLEMS: tuple[str, ...] = ("denied", "answers_differ", "wrong_respondent")  # outcomes that put an interview in doubt
 # outcome code -> catalog key supervision.outcome.<code>
 OUTCOMES: tuple[str, ...] = ("confirmed", "no_contact", "denied", "answers_differ", "wrong_respondent", "refused")
 
@@ -127,4 +128,15 @@ def outcome_summary(items: Iterable[BackcheckItem]) -> dict[str, int]:
     out: dict[str, int] = {"pending": 0, **{o: 0 for o in OUTCOMES}}
     for item in items:
         out[item.outcome or "pending"] += 1
+    return out
+
+
+def per_pollster(items: Iterable[BackcheckItem]) -> dict[str, dict[str, int]]:
+    """Per pollster: items on the list, items back-checked (reached or not), items that found a problem."""
+    out: dict[str, dict[str, int]] = {}
+    for item in items:
+        row = out.setdefault(item.interviewer, {"listed": 0, "checked": 0, "problems": 0})
+        row["listed"] += 1
+        row["checked"] += item.outcome is not None
+        row["problems"] += item.outcome in PROBLEMS
     return out

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from survey.auth import PermissionDenied
-from survey.backcheck import (backcheck_history, backcheck_list, draw, outcome_summary, record_backcheck,
-                              sample_size)
+from survey.backcheck import (backcheck_history, backcheck_list, draw, outcome_summary, per_pollster,
+                              record_backcheck, sample_size)
 from survey.responses import submit_interview
 from survey.store import StoreError
 from tests.conftest import complete_answers
@@ -68,6 +68,9 @@ def test_outcomes_recorded_with_who_and_when_by_the_firms_supervisor(store, acco
     assert [h["outcome"] for h in history] == ["no_contact", "confirmed"]
     assert [a["action"] for a in store.audit_log("response", item.response_id)][:2] == ["backcheck", "backcheck"]
     assert outcome_summary([now_item])["confirmed"] == 1
+    record_backcheck(store, accounts["sup"], item.response_id, "denied")
+    assert per_pollster(backcheck_list(store, accounts["sup"], "2025")) == {
+        "p1": {"listed": 1, "checked": 1, "problems": 1}}
     with pytest.raises(StoreError, match="outcome"):
         record_backcheck(store, accounts["sup"], item.response_id, "maybe")
 

@@ -28,6 +28,7 @@ def test_supervisor_dashboard_shows_own_firm_progress_and_records_a_backcheck(st
     assert metrics["待回访"] == f"{len(expected)} / {len(expected)}" and len(expected) == 2  # ceil(10 %) of 8 and 4
     pollsters = at.dataframe[1].value
     assert dict(zip(pollsters["访问员"], pollsters["完成数"])) == {"p1": 8, "p2": 4}
+    assert dict(zip(pollsters["访问员"], pollsters["需回访"])) == {"p1": 1, "p2": 1}
     listed = at.dataframe[2].value
     assert sorted(listed["问卷编号"]) == sorted(i.response_id for i in expected)
     target = expected[0].response_id
