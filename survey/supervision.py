@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from survey.auth import Account, PermissionDenied, require
+from survey.config import MODES
 from survey.store import Store, StoreError
 
 
@@ -79,7 +80,7 @@ def progress(store: Store, actor: Account, wave: str, firm: str | None = None) -
     by_day = counts.groupby(["day", "mode"], as_index=False)["n"].sum()
     staff = counts.dropna(subset=["interviewer"])
     by_pollster = staff.pivot_table(index="interviewer", columns="mode", values="n", aggfunc="sum", fill_value=0)
-    by_pollster.columns = [str(c) for c in by_pollster.columns]
+    by_pollster = by_pollster[[m for m in MODES if m in by_pollster.columns]]
     by_pollster.insert(0, "n", by_pollster.sum(axis=1))
     days = staff.groupby("interviewer")["day"].agg(["nunique", "max"]).rename(columns={"nunique": "days",
                                                                                        "max": "last_day"})
