@@ -120,7 +120,7 @@ def _check_interviewer(store: Store, interviewer: str | None, firm: str | None) 
     return []
 
 
-def _response(store: Store, qn: Questionnaire, wave: dict[str, Any], form_firm: str | None, paper_id: str,
+def _response(qn: Questionnaire, wave: dict[str, Any], form_firm: str | None, paper_id: str,
               unit: str, interviewer: str | None, answers: dict[str, Any], actor: Account,
               paradata: dict[str, Any]) -> dict[str, Any]:
     return build_record(qn, wave, unit=unit, mode=MODE, answers=answers, submit_key=submit_key(wave["id"], paper_id),
@@ -179,7 +179,7 @@ def key_paper(store: Store, actor: Account, wave: str, paper_id: str, *, unit: s
             store.add_paper_entry(entry, firm=firm, double_entry=True, status="awaiting_second", response=None,
                                   actor=actor.username)
             return Keyed(pid, 1, "awaiting_second", None, True)
-        record = _response(store, qn, w, firm, pid, unit, interviewer or actor.username, kept, actor,
+        record = _response(qn, w, firm, pid, unit, interviewer or actor.username, kept, actor,
                            {"keyers": [actor.username], "double_entry": False})
         rid, created = store.add_paper_entry(entry, firm=firm, double_entry=False, status="stored",
                                              response=record, actor=actor.username)
@@ -198,7 +198,7 @@ def key_paper(store: Store, actor: Account, wave: str, paper_id: str, *, unit: s
         store.add_paper_entry(entry, firm=firm, double_entry=True, status="mismatch", response=None,
                               actor=actor.username)
         return Keyed(pid, 2, "mismatch", None, True, tuple(mismatches))
-    record = _response(store, qn, w, firm, pid, unit, interviewer or first["keyer"], kept, actor,
+    record = _response(qn, w, firm, pid, unit, interviewer or first["keyer"], kept, actor,
                        {"keyers": [first["keyer"], actor.username], "double_entry": True})
     rid, created = store.add_paper_entry(entry, firm=firm, double_entry=True, status="stored", response=record,
                                          actor=actor.username)
@@ -288,7 +288,7 @@ def resolve_paper(store: Store, actor: Account, wave: str, paper_id: str, picks:
     problems = _check_interviewer(store, interviewer, row["firm"])
     if problems:
         raise SubmitError(problems)
-    record = _response(store, qn, w, row["firm"], pid, unit, interviewer or first["keyer"], answers, actor,
+    record = _response(qn, w, row["firm"], pid, unit, interviewer or first["keyer"], answers, actor,
                        {"keyers": [first["keyer"], second["keyer"]], "double_entry": True,
                         "resolved_by": actor.username, "resolved": sorted(chosen)})
     rid, created = store.resolve_paper_form(wave, pid, record, actor.username, chosen)
