@@ -41,6 +41,7 @@ DEVICE_COOKIE = "survey_device"
 DEVICE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 ITEMS_PER_SCREEN = 2
 RESIDENT = "resident"
+CONSENT_KEY = "_consent"  # kept in the draft's answers; build_record keeps only questionnaire ids
 
 
 # ======================================================================================
@@ -135,13 +136,13 @@ def token_rows(tokens: list[dict[str, Any]] | list[str], unit: str | None = None
 
 
 def tokens_csv(rows: list[dict[str, str]]) -> bytes:
-    """The CSV of a batch (UTF-8 with BOM, so Excel shows the district names)."""
+    """The CSV of a batch: plain UTF-8 like every CSV of the platform (DESIGN.md data contracts)."""
     import csv
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=["token", "unit", "url"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return buf.getvalue().encode("utf-8")
 
 
 def _qr_svg(data: str) -> str:
@@ -249,7 +250,8 @@ class Visitor:
     ip: str
     user_agent: str = ""
     lang: str = "zh"
-    cookie_returned: bool = True   # False when the device id had to be made up this session
+    cookie_returned: bool = True   # False on a first visit: the id was made this session
+
 
 
 @dataclass(frozen=True)
@@ -400,8 +402,6 @@ def _flags(store: Store, wave: dict[str, Any], draft: dict[str, Any], duration_s
         flags.append("ip_burst")
     if store.count_web_submissions(wave=wave["id"], device_id=visitor.device_id):
         flags.append("device_repeat")  # a second token answered on one phone (tokens are not blocked)
-    if not visitor.cookie_returned:
-        flags.append("no_device_cookie")
     return flags
 
 
@@ -429,7 +429,8 @@ def submit(store: Store, draft_id: str, answers: dict[str, Any], visitor: Visito
     flags = _flags(store, wave, draft, duration, visitor, at)
     paradata = {"started_at": draft["started_at"], "submitted_at": submitted_at, "duration_s": duration,
                 "device_type": draft["device_type"], "lang": visitor.lang, "access": draft["access"],
-                "resumes": draft["resumes"], "flags": flags}
+                "resumes": draft["resumes"], "device_cookie": "returned" if visitor.cookie_returned else "new",
+                "consent": bool(answers.get(CONSENT_KEY)), "flags": flags}
     qn = questionnaire_for_wave(store, draft["wave"])
     record = build_record(qn, wave, unit=draft["unit"], mode="web", answers=answers,
                           submit_key=f"web:{draft_id}", source="web", started_at=draft["started_at"],

@@ -88,7 +88,7 @@ def test_token_refused_in_the_store_even_past_the_checks(store):
 def test_csv_and_qr_sheet(store):
     _, tokens = webform.generate_tokens(store, SYSTEM, "2025", "集美区", 3)
     rows = webform.token_rows(tokens, "集美区")
-    text = webform.tokens_csv(rows).decode("utf-8-sig")
+    text = webform.tokens_csv(rows).decode("utf-8")
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert list(parsed[0]) == ["token", "unit", "url"]
     assert parsed[0]["url"] == f"/survey?t={tokens[0]}" and parsed[0]["unit"] == "集美区"
@@ -144,15 +144,16 @@ def test_suspicious_submissions_are_stored_and_flagged(store):
     code = webform.create_link(store, SYSTEM, "2025", "翔安区")
     made = []
     for i in range(4):
-        v = visitor(device=f"{i:032x}", cookie_returned=i != 3)
+        v = visitor(device=f"{i:032x}", cookie_returned=i != 3)  # cookie state is paradata, not a flag
         draft = webform.open_survey(store, v, link=code, clock=clock(T0))
         seconds = 20 if i == 0 else 200
         made.append(webform.submit(store, draft.draft_id, web_answers(), v,
                                    clock=clock(T0 + dt.timedelta(seconds=seconds))))
-    assert [m.flags for m in made] == [("too_fast",), (), ("ip_burst",), ("ip_burst", "no_device_cookie")]
+    assert [m.flags for m in made] == [("too_fast",), (), ("ip_burst",), ("ip_burst",)]
     assert store.count_responses("2025") == 4  # flagged, never dropped
     flagged = store.web_submissions("2025", flagged_only=True)
-    assert [f["flags"] for f in flagged] == [["too_fast"], ["ip_burst"], ["ip_burst", "no_device_cookie"]]
+    assert [f["flags"] for f in flagged] == [["too_fast"], ["ip_burst"], ["ip_burst"]]
+    assert store.response(made[3].response_id)["paradata"]["device_cookie"] == "new"
     assert all(len(f["ip_hash"]) == 20 and "10.0.0.1" not in f["ip_hash"] for f in flagged)
 
 
@@ -243,7 +244,7 @@ def test_tokens_cli_writes_csv_and_qr_sheet(db_file, tmp_path):
     done = run("tokens", "--wave", "2025", "--unit", "思明区", "--n", "12", "--out", str(out),
                "--qr", str(qr), "--base-url", "https://survey.example.cn")
     assert done.returncode == 0, done.stderr
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(rows) == 12 and rows[0]["url"] == f"https://survey.example.cn/survey?t={rows[0]['token']}"
     assert qr.read_text(encoding="utf-8").count("<svg") == 12
     from survey.store import Store

@@ -19,6 +19,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
     PageSpec("app_pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
     PageSpec("app_pages/admin_accounts.py", "nav.accounts", ":material/manage_accounts:", ("admin",), "accounts", "nav.section_admin"),
+    PageSpec("app_pages/admin_web.py", "web.nav_admin", ":material/qr_code_2:", ("admin",), "web-admin", "nav.section_admin"),
+)
+
+# Open to everyone, logged in or not, and never listed in the menu (residents arrive by link).
+PUBLIC_PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/web_survey.py", "web.nav_survey", ":material/edit_note:", (), "survey"),
 )
 
 
