@@ -1,4 +1,10 @@
-"""Entry point: login and navigation by role, nothing else."""
+"""Entry point: login and navigation by role, nothing else.
+
+Page files live in app_pages/, not pages/: a folder named `pages` next to this script
+switches Streamlit into its old multipage mode for the first session after a start, which
+answers a first visit to any other URL path (e.g. a resident's /survey link) with a
+"Page not found" dialog.
+"""
 from __future__ import annotations
 
 import streamlit as st
@@ -6,7 +12,7 @@ import streamlit as st
 from survey.auth import AuthError, login
 from survey.i18n import languages
 from ui import session
-from ui.registry import pages_for
+from ui.registry import PUBLIC_PAGES, pages_for
 
 st.set_page_config(page_title="公众满意度调查平台", page_icon="🌿", layout="wide")
 
@@ -47,13 +53,17 @@ def sidebar(account) -> None:
 
 session.store()
 account = session.account()
+public = [st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                  visibility="hidden") for spec in PUBLIC_PAGES]
 if account is None:
-    nav = st.navigation([st.Page(login_page, title=session.t("login.title"), icon=":material/login:", default=True)])
+    nav = st.navigation([st.Page(login_page, title=session.t("login.title"), icon=":material/login:", default=True),
+                         *public], position="hidden")
 else:
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(account.role):
         sections.setdefault(session.t(spec.section), []).append(
             st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path))
+    sections.setdefault(next(iter(sections), session.t("nav.section_work")), []).extend(public)
     sidebar(account)
     nav = st.navigation(sections)
 nav.run()

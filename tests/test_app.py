@@ -106,7 +106,7 @@ def test_analysis_page_shows_scores_and_publishes(store, accounts):
     from survey.demo import store_demo
     store_demo(store, "2025", 1500, 9)
     at = app_as(store, "ana")
-    at.switch_page("pages/analysis.py").run()
+    at.switch_page("app_pages/analysis.py").run()
     assert not at.exception, at.exception
     scores = at.dataframe[0].value
     assert list(scores.columns[:3]) == ["排名", "区", "得分"] and len(scores) == 6

@@ -19,7 +19,7 @@ def test_supervisor_dashboard_shows_own_firm_progress_and_records_a_backcheck(st
         submit_interview(store, accounts["p1" if i % 3 else "p2"], "2025", unit="思明区", mode="phone",
                          answers=complete_answers(), submit_key=f"app{i}")
     at = app_as(store, "sup")
-    at.switch_page("pages/supervisor_progress.py").run()
+    at.switch_page("app_pages/supervisor_progress.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "督导工作台"
     metrics = {m.label: m.value for m in at.metric}
@@ -48,7 +48,7 @@ def test_supervisor_resolves_a_paper_mismatch_on_the_dashboard(store, accounts):
     key_paper(store, accounts["p2"], "2025", "A-0100", unit="思明区", answers=complete_answers(air=2),
               entry_key="e2")
     at = app_as(store, "sup")
-    at.switch_page("pages/supervisor_progress.py").run()
+    at.switch_page("app_pages/supervisor_progress.py").run()
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["待处理双录入差异"] == "1"
     at.button(key="resolve_btn_A-0100").click().run()  # nothing chosen yet: named, nothing stored
@@ -75,7 +75,7 @@ def fill(at, paper_id: str, unit: str = "思明区"):
 
 def test_paper_double_entry_through_the_page(store, accounts):
     at = app_as(store, "p1")
-    at.switch_page("pages/paper_entry.py").run()
+    at.switch_page("app_pages/paper_entry.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "纸质问卷录入"
     at.toggle(key="paper_double").set_value(True)
@@ -89,7 +89,7 @@ def test_paper_double_entry_through_the_page(store, accounts):
     assert "须由其他录入员" in at.warning[0].value
     # a second keyer of the firm types the same answers: stored once
     second = app_as(store, "p2")
-    second.switch_page("pages/paper_entry.py").run()
+    second.switch_page("app_pages/paper_entry.py").run()
     fill(second, "XM-000123")
     assert "待第二次录入" in second.info[-1].value
     second.button(key="paper_submit").click().run()
@@ -101,6 +101,6 @@ def test_paper_double_entry_through_the_page(store, accounts):
 
 def test_paper_id_of_the_wrong_format_is_refused_on_the_page(store, accounts):
     at = app_as(store, "p1")
-    at.switch_page("pages/paper_entry.py").run()
+    at.switch_page("app_pages/paper_entry.py").run()
     at.text_input(key="paper_id").input("编号 1").run()
     assert "格式不正确" in at.error[0].value

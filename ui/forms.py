@@ -23,13 +23,16 @@ def option_label(qn: Questionnaire, q: Question, code: Any, mode: str) -> str:
     return str(code)
 
 
-def ask(qn: Questionnaire, q: Question, mode: str, form: str) -> Any:
-    """Render one question and return its current answer (None when unanswered)."""
+def ask(qn: Questionnaire, q: Question, mode: str, form: str, horizontal: bool = True) -> Any:
+    """Render one question and return its current answer (None when unanswered).
+
+    `horizontal=False` stacks the options, as a phone screen needs.
+    """
     key = widget_key(q.id, form)
     if q.type == "text":
         return st.text_input(qn.text(q, lang()), key=key) or None
     codes = [o.code for o in qn.options(q)]
-    return st.radio(qn.text(q, lang()), codes, index=None, key=key, horizontal=True,
+    return st.radio(qn.text(q, lang()), codes, index=None, key=key, horizontal=horizontal,
                     format_func=lambda c: option_label(qn, q, c, mode))
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PageSpec:
-    path: str           # file under pages/
+    path: str           # file under app_pages/ (not pages/: see streamlit_app.py)
     title_key: str      # catalog key of the title
     icon: str
     roles: tuple[str, ...]
@@ -15,12 +15,18 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/phone_interview.py", "nav.interview", ":material/call:", ("pollster", "supervisor"), "interview"),
-    PageSpec("pages/paper_entry.py", "supervision.nav_paper", ":material/edit_note:", ("pollster", "supervisor"), "paper"),
-    PageSpec("pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision"),
-    PageSpec("pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
-    PageSpec("pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
-    PageSpec("pages/admin_accounts.py", "nav.accounts", ":material/manage_accounts:", ("admin",), "accounts", "nav.section_admin"),
+    PageSpec("app_pages/phone_interview.py", "nav.interview", ":material/call:", ("pollster", "supervisor"), "interview"),
+    PageSpec("app_pages/paper_entry.py", "supervision.nav_paper", ":material/edit_note:", ("pollster", "supervisor"), "paper"),
+    PageSpec("app_pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision"),
+    PageSpec("app_pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
+    PageSpec("app_pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
+    PageSpec("app_pages/admin_accounts.py", "nav.accounts", ":material/manage_accounts:", ("admin",), "accounts", "nav.section_admin"),
+    PageSpec("app_pages/admin_web.py", "web.nav_admin", ":material/qr_code_2:", ("admin",), "web-admin", "nav.section_admin"),
+)
+
+# Open to everyone, logged in or not, and never listed in the menu (residents arrive by link).
+PUBLIC_PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/web_survey.py", "web.nav_survey", ":material/edit_note:", (), "survey"),
 )
 
 

@@ -1,0 +1,96 @@
+"""Admin: invitation tokens (CSV + printable QR sheet), open links, returns and flags of the web survey."""
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import streamlit as st
+
+from survey import webform
+from survey.auth import PermissionDenied
+from survey.store import StoreError
+from ui import session
+from ui.session import t
+
+account = session.require_account()
+store = session.store()
+st.title(t("web.admin_title"))
+
+waves = [w["id"] for w in store.waves()]
+col_wave, col_unit = st.columns(2)
+wave_id = col_wave.selectbox(t("common.wave"), waves, key="webadm_wave")
+wave = store.wave(wave_id)
+unit = col_unit.selectbox(t("common.unit"), wave["units"], key="webadm_unit")
+st.caption(t("web.wave_dates", opens=wave["opens_at"] or t("web.not_set"), closes=wave["closes_at"] or t("web.not_set"),
+             status=wave["status"]))
+base_url = st.text_input(t("web.base_url"), value=os.environ.get("SURVEY_PUBLIC_URL", ""), help=t("web.base_url_help"),
+                         key="webadm_base")
+
+tokens_tab, links_tab, status_tab = st.tabs([t("web.tab_tokens"), t("web.tab_links"), t("web.tab_status")])
+
+with tokens_tab:
+    with st.form("webadm_tokens"):
+        n = st.number_input(t("web.n_tokens"), min_value=1, max_value=webform.MAX_TOKENS_PER_BATCH, value=100, step=50)
+        if st.form_submit_button(t("web.generate"), type="primary"):
+            try:
+                batch, made = webform.generate_tokens(store, account, wave_id, unit, int(n))
+            except (StoreError, PermissionDenied) as err:
+                st.error(t("common.error", detail=err))
+            else:
+                st.session_state["webadm_batch"] = batch
+                st.success(t("web.generated", n=len(made), batch=batch))
+    batches = store.web_token_batches(wave_id)
+    if batches:
+        st.subheader(t("web.batches"))
+        st.dataframe(pd.DataFrame(batches), hide_index=True, width="stretch")
+        names = [b["batch"] for b in batches]
+        chosen = st.selectbox(t("web.batch"), names, index=names.index(st.session_state["webadm_batch"])
+                              if st.session_state.get("webadm_batch") in names else 0)
+        rows = webform.token_rows(store.web_tokens(wave_id, batch=chosen), base_url=base_url)
+        left, right = st.columns(2)
+        left.download_button(t("web.download_csv"), webform.tokens_csv(rows), file_name=f"tokens-{chosen}.csv",
+                             mime="text/csv", width="stretch")
+        if base_url.startswith(("http://", "https://")):
+            sheet = webform.qr_sheet_html(rows, t("web.qr_title", wave=wave_id, unit=rows[0]["unit"]), t("web.qr_help"))
+            right.download_button(t("web.download_qr"), sheet.encode("utf-8"), file_name=f"qr-{chosen}.html",
+                                  mime="text/html", width="stretch")
+        else:
+            right.caption(t("web.qr_needs_url"))
+
+with links_tab:
+    if st.button(t("web.create_link"), type="primary", key="webadm_link"):
+        try:
+            code = webform.create_link(store, account, wave_id, unit)
+        except (StoreError, PermissionDenied) as err:
+            st.error(t("common.error", detail=err))
+        else:
+            st.success(t("web.link_created", url=webform.survey_url(base_url, link=code)))
+    links = store.web_links(wave_id)
+    if links:
+        frame = pd.DataFrame(links)
+        frame["url"] = [webform.survey_url(base_url, link=c) for c in frame["code"]]
+        st.dataframe(frame[["code", "unit", "active", "responses", "url", "created_at"]], hide_index=True,
+                     width="stretch")
+        code = st.selectbox(t("web.link_code"), [r["code"] for r in links], key="webadm_code")
+        close_col, reopen_col = st.columns(2)
+        for col, label, active in ((close_col, "web.close_link", False), (reopen_col, "web.reopen_link", True)):
+            if col.button(t(label), key=f"webadm_{active}", width="stretch"):
+                webform.set_link_active(store, account, code, active)
+                st.success(t("web.link_changed", code=code))
+                st.rerun()
+
+with status_tab:
+    st.subheader(t("web.funnel"))
+    counts = store.web_draft_counts(wave_id)
+    if counts:
+        st.dataframe(pd.DataFrame(counts).pivot_table(index="unit", columns="status", values="n", fill_value=0),
+                     width="stretch")
+    st.subheader(t("web.flagged"))
+    flagged = store.web_submissions(wave_id, flagged_only=True)
+    if flagged:
+        frame = pd.DataFrame(flagged)
+        frame["flags"] = frame["flags"].map(", ".join)
+        st.dataframe(frame[["response_id", "unit", "access", "flags", "ip_hash", "submitted_at"]], hide_index=True,
+                     width="stretch")
+    else:
+        st.caption(t("web.no_flagged"))
