@@ -553,7 +553,7 @@ class Store:
                              [wave, now(), actor, json.dumps(settings, ensure_ascii=False, sort_keys=True),
                               json.dumps(counts, ensure_ascii=False, sort_keys=True)])
             run_id = int(cur.lastrowid)
-            db.executemany("INSERT INTO qc_flags (run_id, response_id, flag, detail) VALUES (?, ?, ?, ?)",
+            db.conn.executemany("INSERT INTO qc_flags (run_id, response_id, flag, detail) VALUES (?, ?, ?, ?)",
                            [(run_id, *key(f)) for f in flags])
             self._audit(db, actor, "qc", "wave", wave, {"run": run_id, "counts": counts})
         return run_id
