@@ -14,10 +14,12 @@ Rules, with per-wave thresholds (`QCSettings`, stored under `qc` in the wave's s
   previous such response (at the window: flagged; beyond: not). In both cases the earliest
   response of a group stays unflagged and each later one is flagged, naming the earlier one.
 - interviewer_outlier: in each unit, each pollster with at least `outlier_min_interviews`
-  (30) interviews is compared item by item with the other pollsters of that unit (who must
-  have as many): a chi-square test of the answer distribution (codes 1-2, 3, 4, 5, 9);
-  the p-values of every test in the wave are Holm-adjusted, and a pollster with any
-  adjusted p < `outlier_alpha` (0.01) has every interview in that unit flagged.
+  (30) interviews is compared with the other pollsters of that unit (who must have as
+  many): a chi-square test of the distribution of all satisfaction answers (bins 1-2, 3,
+  4, 5, 9), with interviews as clusters (Wald test, as R's svychisq); the p-values of
+  every test in the wave are Holm-adjusted, and the pollster with the smallest adjusted
+  p < `outlier_alpha` (0.01) is flagged (every interview in that unit) and left out of
+  the rest; the others are tested again until none is below the threshold.
 
 Storage: each run is a QC run with its settings; the latest run of a wave is its current
 flag set, earlier runs stay as history. A run whose flags equal the current set stores
@@ -43,6 +45,7 @@ from survey.store import Store, StoreError
 
 FLAGS = ("speeder", "straightliner", "duplicate", "interviewer_outlier")
 OUTLIER_BINS = {1: "1-2", 2: "1-2", 3: "3", 4: "4", 5: "5", 9: "9"}
+BINS = ("1-2", "3", "4", "5", "9")
 
 
 class QCSettings(BaseModel):
@@ -179,47 +182,97 @@ def holm(p_values: Iterable[float]) -> np.ndarray:
     return out
 
 
+def _bin_counts(binned: pd.DataFrame) -> np.ndarray:
+    """Per interview, how many of its satisfaction answers fall in each bin (rows × BINS)."""
+    return np.column_stack([(binned == b).sum(axis=1).to_numpy() for b in BINS]).astype(float)
+
+
+def _share_and_cov(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Answer shares of a group of interviews and their covariance, interviews as clusters.
+
+    Ratio linearization (as for a rate in METHODS §2): z_i = (y_i − p·m_i) / Σm, and
+    V = n/(n−1) · Σ z_i z_iᵀ, so correlated answers of one respondent are not taken for
+    independent observations.
+    """
+    m = counts.sum(axis=1)
+    total = m.sum()
+    p = counts.sum(axis=0) / total
+    z = (counts - np.outer(m, p)) / total
+    n = len(counts)
+    return p, z.T @ z * n / (n - 1)
+
+
+def cluster_chi2(mine: np.ndarray, rest: np.ndarray) -> float:
+    """p-value of the Wald chi-square test that two groups of interviews share one answer distribution."""
+    from scipy.stats import chi2
+    keep = (mine.sum(axis=0) + rest.sum(axis=0)) > 0
+    mine, rest = mine[:, keep], rest[:, keep]
+    k = mine.shape[1]
+    if k < 2:
+        return 1.0
+    p1, v1 = _share_and_cov(mine)
+    p2, v2 = _share_and_cov(rest)
+    d = (p1 - p2)[:-1]            # shares sum to one: drop the last bin
+    v = (v1 + v2)[:-1, :-1]
+    stat = float(d @ np.linalg.pinv(v) @ d)
+    return float(chi2.sf(stat, np.linalg.matrix_rank(v)))
+
+
 def interviewer_outliers(frame: pd.DataFrame, items: list[str], settings: QCSettings,
                          item_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    from scipy.stats import chi2_contingency
+    """Pollsters whose answer distribution differs from the rest of their unit.
+
+    One chi-square test per pollster and unit: the distribution of all the pollster's
+    satisfaction answers over the bins 1-2, 3, 4, 5, 9 against that of the others in the
+    unit. The ten answers of one respondent are not ten independent observations, so the
+    test is the Wald chi-square with interviews as clusters (what R's `svychisq` does for
+    a clustered design), not the naive contingency-table chi-square, which would flag
+    pollsters on noise. Holm adjustment over all tests of the wave.
+
+    Step by step: the pollster with the smallest adjusted p below the threshold is flagged
+    and left out of "the rest of the unit", then every remaining pollster is tested again;
+    otherwise one strongly deviating pollster makes the normal ones look different from a
+    rest that includes him.
+    """
     data = frame[frame["interviewer"].notna() & (frame["interviewer"].astype(str) != "")]
-    binned = data[items].apply(pd.to_numeric, errors="coerce").apply(lambda s: s.map(OUTLIER_BINS))
-    tests = []  # (unit, pollster, item, p, n)
-    for unit, in_unit in data.groupby("unit", sort=True):
-        counts = in_unit["interviewer"].value_counts()
-        for pollster, n in counts.items():
-            n_rest = len(in_unit) - n
-            if n < settings.outlier_min_interviews or n_rest < settings.outlier_min_interviews:
-                continue
-            mine = (in_unit["interviewer"] == pollster).to_numpy()
-            for item in items:
-                col = binned.loc[in_unit.index, item]
-                table = pd.crosstab(mine, col).to_numpy()
-                if table.shape != (2, table.shape[1]) or table.shape[1] < 2:
-                    continue
-                table = table[:, table.sum(axis=0) > 0]
-                if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
-                    continue
-                p = float(chi2_contingency(table, correction=False)[1])
-                tests.append((unit, pollster, item, p, int(n)))
-    if not tests:
+    if data.empty:
         return []
-    adjusted = holm(t[3] for t in tests)
-    hits: dict[tuple[str, str], list[tuple[str, float]]] = {}
-    sizes: dict[tuple[str, str], int] = {}
-    for (unit, pollster, item, _, n), p_adj in zip(tests, adjusted):
-        if p_adj < settings.outlier_alpha:
-            hits.setdefault((unit, pollster), []).append((item, float(p_adj)))
-            sizes[(unit, pollster)] = n
+    binned = data[items].apply(pd.to_numeric, errors="coerce").apply(lambda s: s.map(OUTLIER_BINS))
+    counts = _bin_counts(binned)
+    keep = counts.sum(axis=1) > 0
+    units = data["unit"].to_numpy()[keep]
+    who = data["interviewer"].astype(str).to_numpy()[keep]
+    counts = counts[keep]
+    top = [BINS.index("4"), BINS.index("5")]
+    outliers: dict[tuple[str, str], tuple[float, int, float, float]] = {}
+    while True:  # flag the clearest outlier, leave it out of "the rest", test again
+        active = ~np.array([(u, w) in outliers for u, w in zip(units, who)], dtype=bool)
+        tests = []  # (unit, pollster, p, n, satisfied share, rest satisfied share)
+        for unit in sorted(set(units[active])):
+            in_unit = active & (units == unit)
+            for pollster in sorted(set(who[in_unit])):
+                mine = in_unit & (who == pollster)
+                rest = in_unit & ~mine
+                n = int(mine.sum())
+                if n < settings.outlier_min_interviews or rest.sum() < settings.outlier_min_interviews:
+                    continue
+                a, b = counts[mine], counts[rest]
+                share = [x[:, top].sum() / x.sum() for x in (a, b)]
+                tests.append((unit, pollster, cluster_chi2(a, b), n, share[0], share[1]))
+        if not tests:
+            break
+        adjusted = holm(t[2] for t in tests)
+        best = int(np.argmin(adjusted))
+        if adjusted[best] >= settings.outlier_alpha:
+            break
+        unit, pollster, _, n, mine_top, rest_top = tests[best]
+        outliers[(unit, pollster)] = (float(adjusted[best]), n, mine_top, rest_top)
     out = []
-    labels = item_labels or {}
-    for (unit, pollster), found in sorted(hits.items()):
-        found.sort(key=lambda x: x[1])
-        which = "、".join(f"{labels.get(i, i)} p={p:.2g}" for i, p in found[:3])
-        detail = _detail("interviewer_outlier", pollster=pollster, unit=unit, items=which, n=sizes[(unit, pollster)],
-                         alpha=f"{settings.outlier_alpha:g}")
-        rows = data[(data["unit"] == unit) & (data["interviewer"] == pollster)]
-        out += [_flag(rid, "interviewer_outlier", detail) for rid in rows["response_id"]]
+    for (unit, pollster), (p_adj, n, mine_top, rest_top) in sorted(outliers.items()):
+        detail = _detail("interviewer_outlier", pollster=pollster, unit=unit, n=n, p=f"{p_adj:.2g}",
+                         alpha=f"{settings.outlier_alpha:g}", mine=f"{mine_top:.0%}", rest=f"{rest_top:.0%}")
+        rows_of = data[(data["unit"] == unit) & (data["interviewer"].astype(str) == pollster)]
+        out += [_flag(rid, "interviewer_outlier", detail) for rid in rows_of["response_id"]]
     return out
 
 
