@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pandas as pd
 
 _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -53,32 +54,38 @@ def _escape(text: str) -> str:
     return text.translate(_ESCAPE)
 
 
-def _cells(col: pd.Series, letter: str, rows: pd.Series) -> pd.Series:
-    """The XML of one column's cells (empty string for a missing value)."""
-    ref = '<c r="' + letter + rows
-    missing = col.isna().to_numpy()
-    if col.dtype.kind in "iuf" or isinstance(col.dtype, (pd.Int64Dtype, pd.Float64Dtype)):
-        values = col.to_numpy(dtype="float64", na_value=0.0)
-        text = pd.Series([str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(float(v)) for v in values],
-                         index=col.index, dtype="object")
-        xml = ref + '"><v>' + text + "</v></c>"
+def _number(v: object) -> str:
+    f = float(v)  # type: ignore[arg-type]
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+
+
+def _cells(col: pd.Series, letter: str, rows: np.ndarray) -> np.ndarray:
+    """The XML of one column's cells (empty string for a missing value).
+
+    Each distinct value is formatted once (factorize): survey columns repeat a few values
+    (units, categories, codes), so this is one string concatenation per cell.
+    """
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    numeric = col.dtype.kind in "iuf" or isinstance(col.dtype, (pd.Int64Dtype, pd.Float64Dtype))
+    if numeric:
+        tails = ['"><v>' + _number(v) + "</v></c>" for v in uniques]
     else:
-        text = col.astype("object").where(~missing, "").map(lambda v: _escape(str(v)))
-        xml = ref + '" t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
-    return xml.where(~missing, "")
+        tails = ['" t="inlineStr"><is><t xml:space="preserve">' + _escape(str(v)) + "</t></is></c>" for v in uniques]
+    tail = np.array([*tails, ""], dtype=object)[codes]          # code −1 (missing) -> ""
+    cells = ('<c r="' + letter) + rows + tail
+    cells[codes < 0] = ""
+    return cells
 
 
 def _sheet_xml(frame: pd.DataFrame) -> str:
     frame = frame.reset_index(drop=True)
     n = len(frame)
-    rows = pd.Series([str(i) for i in range(2, n + 2)], dtype="object")
+    rows = np.array([str(i) for i in range(2, n + 2)], dtype=object)
     header = "".join(f'<c r="{column_letter(j)}1" t="inlineStr"><is><t>{_escape(str(c))}</t></is></c>'
                      for j, c in enumerate(frame.columns))
-    body = '<row r="' + rows + '">'
-    for j, name in enumerate(frame.columns):
-        body = body + _cells(frame[name], column_letter(j), rows)
-    body = body + "</row>"
-    return _SHEET_HEAD + f'<row r="1">{header}</row>' + "".join(body.tolist()) + _SHEET_TAIL
+    columns = [_cells(frame[name], column_letter(j), rows).tolist() for j, name in enumerate(frame.columns)]
+    body = "".join(f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rows.tolist(), zip(*columns)))
+    return _SHEET_HEAD + f'<row r="1">{header}</row>' + body + _SHEET_TAIL
 
 
 def write_xlsx(out: str | Path | IO[bytes], sheets: dict[str, pd.DataFrame]) -> None:
