@@ -354,3 +354,47 @@ def write_flags_csv(flags: list[dict[str, Any]], out: str | Path | IO[str]) -> N
             write(fh)
     else:
         write(out)
+
+
+# ---- review -----------------------------------------------------------------------------
+REVIEW_COLUMNS = ("response_id", "unit", "mode", "interviewer", "submitted_at", "duration_s", "flags",
+                  "excluded_reason")
+ANY_FLAG, NO_FLAG = "*", "-"
+
+
+def review_table(store: Store, actor: Account, wave: str, *, flag: str | None = None, unit: str | None = None,
+                 interviewer: str | None = None, mode: str | None = None) -> pd.DataFrame:
+    """The responses `actor` may review (supervisor: own firm), with current flags and exclusion.
+
+    `flag`: a flag name, ANY_FLAG (any flag) or NO_FLAG (none); the other filters match
+    the column exactly. Columns: REVIEW_COLUMNS (`flags` comma-joined, '' when none).
+    """
+    from survey.responses import responses_frame
+    frame = responses_frame(store, actor, wave, include_excluded=True)
+    frame = frame[[c for c in REVIEW_COLUMNS if c in frame.columns and c != "flags"]]
+    by_response: dict[str, list[str]] = {}
+    for f in current_flags(store, wave, actor):
+        by_response.setdefault(f["response_id"], []).append(f["flag"])
+    frame = frame.assign(flags=frame["response_id"].map(lambda r: ", ".join(sorted(by_response.get(r, [])))))
+    for col, value in (("unit", unit), ("interviewer", interviewer), ("mode", mode)):
+        if value:
+            frame = frame[frame[col] == value]
+    if flag == ANY_FLAG:
+        frame = frame[frame["flags"] != ""]
+    elif flag == NO_FLAG:
+        frame = frame[frame["flags"] == ""]
+    elif flag:
+        frame = frame[frame["flags"].str.split(", ").map(lambda fl: flag in fl)]
+    return frame[list(REVIEW_COLUMNS)].reset_index(drop=True)
+
+
+def response_review(store: Store, actor: Account, response_id: str) -> dict[str, Any]:
+    """One response for review: the record (rights checked), its flags, exclusion history and audit trail."""
+    from survey.responses import read_response
+    row = read_response(store, actor, response_id)
+    return {
+        "response": row,
+        "flags": [f for f in store.qc_flags(row["wave"]) if f["response_id"] == response_id],
+        "exclusions": [e for e in store.exclusions(row["wave"]) if e["response_id"] == response_id],
+        "audit": store.audit_log("response", response_id),
+    }

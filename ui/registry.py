@@ -18,6 +18,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/phone_interview.py", "nav.interview", ":material/call:", ("pollster", "supervisor"), "interview"),
     PageSpec("pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
     PageSpec("pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
+    PageSpec("pages/review.py", "quality.nav_review", ":material/fact_check:", ("supervisor", "analyst", "admin"), "review"),
+    PageSpec("pages/data_import_export.py", "quality.nav_data", ":material/swap_vert:", ("analyst", "admin"), "data"),
     PageSpec("pages/admin_accounts.py", "nav.accounts", ":material/manage_accounts:", ("admin",), "accounts", "nav.section_admin"),
 )
 
