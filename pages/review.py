@@ -76,7 +76,7 @@ st.dataframe(shown.rename(columns={c: t(f"quality.col_{c}") for c in shown.colum
              width="stretch", height=320)
 
 # ---- one response -----------------------------------------------------------------------
-st.subheader(t("quality.detail"))
+st.subheader(t("quality.detail_heading"))
 rid = st.selectbox(t("quality.pick"), list(table["response_id"].head(MAX_ROWS)), key="review_pick")
 try:
     review = quality.response_review(store, account, rid)
