@@ -49,7 +49,8 @@ flag_names = {ALL: t("quality.all"), quality.ANY_FLAG: t("quality.any_flag"), qu
               **{f: t(f"quality.flag.{f}") for f in quality.FLAGS}}
 everything = quality.review_table(store, account, wave_id)
 f1, f2, f3, f4 = st.columns(4)
-flag = f1.selectbox(t("quality.filter_flag"), flag_options, format_func=flag_names.get, key="review_flag")
+flag = f1.selectbox(t("quality.filter_flag"), flag_options, index=1, format_func=flag_names.get,  # flagged first
+                    key="review_flag")
 unit = f2.selectbox(t("quality.filter_unit"), [ALL, *wave["units"]], key="review_unit",
                     format_func=lambda u: u or t("quality.all"))
 pollsters = sorted(p for p in everything["interviewer"].dropna().unique() if p)
@@ -71,6 +72,7 @@ if len(table) > MAX_ROWS:
     st.caption(t("quality.too_many", n=len(table), shown=MAX_ROWS))
 shown = table.head(MAX_ROWS).assign(
     mode=lambda d: d["mode"].map(lambda m: t(f"mode.{m}")),
+    excluded_reason=lambda d: d["excluded_reason"].fillna(""),
     flags=lambda d: d["flags"].map(lambda fl: "、".join(t(f"quality.flag.{f}") for f in fl.split(", ") if f)))
 st.dataframe(shown.rename(columns={c: t(f"quality.col_{c}") for c in shown.columns}), hide_index=True,
              width="stretch", height=320)
@@ -130,12 +132,17 @@ with right:
         st.success(st.session_state.pop("exclude_message"))
 
 st.markdown(f"**{t('quality.exclusion_history')}**")
-if review["exclusions"]:
+if not review["exclusions"]:
+    st.caption(t("quality.no_exclusions"))
+else:
     st.dataframe(pd.DataFrame([{t("quality.col_at"): e["at"], t("quality.col_actor"): e["actor"],
                                 t("quality.col_action"): t("quality.exclude") if e["action"] == "exclude"
                                 else t("quality.restore"), t("quality.col_reason"): e["reason"]}
                                for e in review["exclusions"]]), hide_index=True, width="stretch")
 st.markdown(f"**{t('quality.audit_trail')}**")
+if not review["audit"]:
+    st.caption(t("quality.no_audit"))
+    st.stop()
 st.dataframe(pd.DataFrame([{t("quality.col_at"): a["at"], t("quality.col_actor"): a["actor"],
                             t("quality.col_action"): a["action"], t("quality.col_detail"): a["detail"]}
                            for a in review["audit"]]), hide_index=True, width="stretch")

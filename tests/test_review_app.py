@@ -38,6 +38,8 @@ def test_supervisor_sees_own_firm_with_flags_and_excludes_then_restores(store, a
     ids = _seed(store)
     at = _open(store, "sup", "pages/review.py")
     assert at.title[0].value == "质量审核与剔除"
+    assert at.dataframe[0].value["问卷编号"].tolist() == [ids[9]]              # flagged ones first
+    at.selectbox(key="review_flag").set_value("").run()                        # all
     table = at.dataframe[0].value
     assert len(table) == 10 and ids[10] not in set(table["问卷编号"])          # firm B's response is not shown
     assert table.set_index("问卷编号").at[ids[9], "质量标记"] == "用时过短"
@@ -64,7 +66,7 @@ def test_supervisor_sees_own_firm_with_flags_and_excludes_then_restores(store, a
 def test_analyst_reruns_qc_and_filters_by_unit(store, accounts):
     _seed(store)
     at = _open(store, "ana", "pages/review.py")
-    assert len(at.dataframe[0].value) == 11
+    assert len(at.dataframe[0].value) == 2                                    # both speeders, both firms
     at.button(key="run_qc").click().run()
     assert "标记与上次相同" in at.success[0].value
     at.selectbox(key="review_unit").set_value("湖里区").run()
