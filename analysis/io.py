@@ -14,8 +14,12 @@ TEXT_COLUMNS = {"response_id": str, "wave": str, "unit": str, "mode": str, "inte
                 "age_group": str, "education": str}
 
 
-def _read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type]) -> pd.DataFrame:
-    """CSV (UTF-8, with or without BOM, or GBK as Chinese Excel writes it) or .xlsx."""
+def read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type] | type) -> pd.DataFrame:
+    """CSV (UTF-8, with or without BOM, or GBK as Chinese Excel writes it) or .xlsx.
+
+    GB18030 is tried after UTF-8: it is a superset of GBK, so files saved by Chinese Excel
+    decode. Shared by the analysis inputs and the store's bulk import (survey.importing).
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
@@ -41,10 +45,13 @@ def _read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type
         raise InputError([f"{name}: not a readable CSV: {str(err).splitlines()[0]}"]) from None
 
 
+_read_table = read_table  # the earlier private name
+
+
 def read_responses(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
     """A responses file: text columns as text, item codes as numbers (missing as NaN)."""
     name = name or Path(str(getattr(source, "name", source))).name
-    frame = _read_table(source, name, TEXT_COLUMNS)
+    frame = read_table(source, name, TEXT_COLUMNS)
     missing = [c for c in ("unit",) if c not in frame.columns]
     if missing:
         raise InputError([f"{name}: column `{c}` is missing" for c in missing])
@@ -54,7 +61,7 @@ def read_responses(source: str | Path | IO[bytes], name: str | None = None) -> p
 def read_population(source: str | Path | IO[bytes], name: str | None = None) -> pd.DataFrame:
     """A population margins file `unit,variable,category,population`, checked cell by cell."""
     name = name or Path(str(getattr(source, "name", source))).name
-    frame = _read_table(source, name, {"unit": str, "variable": str, "category": str, "population": str})
+    frame = read_table(source, name, {"unit": str, "variable": str, "category": str, "population": str})
     missing = [c for c in POPULATION_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError([f"{name}: column `{c}` is missing (need {','.join(POPULATION_COLUMNS)})"

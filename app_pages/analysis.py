@@ -35,8 +35,11 @@ source = col_data.radio(t("analysis.source"), ["wave", "upload"], horizontal=Tru
                         format_func=lambda s: t(f"analysis.source_{s}"))
 wave_id = None
 upload = None
+exclude_flagged = False
 if source == "wave":
     wave_id = col_data.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="analysis_wave")
+    exclude_flagged = col_data.checkbox(t("quality.exclude_flagged"), key="analysis_exclude_flagged",
+                                        help=t("quality.exclude_flagged_help"))
 else:
     upload = col_data.file_uploader(t("analysis.upload_responses"), type=["csv", "xlsx"])
 
@@ -80,8 +83,11 @@ try:
             st.info(t("analysis.no_data"))
             st.stop()
         stamp = (store.count_responses(wave_id), len(store.exclusions(wave_id)), wave_id)
-        key = fingerprint("wave", *stamp, config.hash(), population.to_csv())
-        compute = lambda: publishing.compute_for_wave(store, account, wave_id, population, config)  # noqa: E731
+        flags_stamp = (exclude_flagged, store.qc_runs(wave_id)[0]["id"] if exclude_flagged and store.qc_runs(wave_id)
+                       else None)
+        key = fingerprint("wave", *stamp, *flags_stamp, config.hash(), population.to_csv())
+        compute = lambda: publishing.compute_for_wave(store, account, wave_id, population, config,  # noqa: E731
+                                                      exclude_flagged=exclude_flagged)
     else:
         if upload is None:
             st.info(t("analysis.need_upload"))

@@ -39,6 +39,8 @@ RIGHTS: dict[str, tuple[str, ...]] = {
     "fieldwork.enter": ("pollster", "supervisor"),
     "fieldwork.supervise": ("supervisor",),
     "tokens.manage": (),
+    "qc.run": ("supervisor", "analyst"),
+    "qc.configure": ("analyst",),
 }
 
 _hasher = PasswordHasher()

@@ -20,12 +20,20 @@ from survey.store import Store
 
 
 def compute_for_wave(store: Store, actor: Account, wave: str, population: pd.DataFrame,
-                     config: ScoringConfig) -> ScoreRun:
-    """A score run on the wave's included responses, recording the exclusions it applied."""
+                     config: ScoringConfig, exclude_flagged: bool | list[str] = False) -> ScoreRun:
+    """A score run on the wave's included responses, recording the exclusions it applied.
+
+    `exclude_flagged` also leaves out responses with current QC flags (all, or the named
+    flags); the record lists them among its exclusions and keeps the choice for `verify`.
+    """
     require(actor, "analysis.run")
-    frame = responses_frame(store, actor, wave)
-    return compute_score_run(frame, population, config, wave=wave, exclusions=exclusions_applied(store, wave),
-                             source=f"store wave {wave}")
+    frame = responses_frame(store, actor, wave, exclude_flagged=exclude_flagged)
+    run = compute_score_run(frame, population, config, wave=wave,
+                            exclusions=exclusions_applied(store, wave, exclude_flagged=exclude_flagged),
+                            source=f"store wave {wave}")
+    if exclude_flagged:
+        run.record["exclude_flagged"] = True if exclude_flagged is True else sorted(exclude_flagged)
+    return run
 
 
 def publish(store: Store, actor: Account, run: ScoreRun) -> int:
@@ -48,6 +56,7 @@ def verify(store: Store, actor: Account, published: dict[str, Any]) -> Verificat
     rec = published["record"]
     config = ScoringConfig.model_validate(rec["config"])
     population = pd.DataFrame(rec["population"])
-    again = compute_for_wave(store, actor, rec["wave"], population, config)
+    again = compute_for_wave(store, actor, rec["wave"], population, config,
+                             exclude_flagged=rec.get("exclude_flagged", False))
     return Verification(again.result_hash == published["result_hash"], published["result_hash"],
                         again.result_hash, again.record["data_hash"] != published["data_hash"])

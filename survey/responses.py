@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,8 +140,34 @@ def set_excluded(store: Store, actor: Account, response_id: str, exclude: bool, 
     return store.set_exclusion(response_id, exclude, reason.strip(), actor.username)
 
 
-def responses_frame(store: Store, actor: Account, wave: str, include_excluded: bool = False) -> pd.DataFrame:
-    """The wave's responses visible to `actor`, as the analysis input DataFrame."""
+def _flag_filter(exclude_flagged: bool | Iterable[str]) -> set[str] | None:
+    """Which QC flags leave a response out: None for none, an empty set for any flag."""
+    if exclude_flagged is True:
+        return set()
+    if not exclude_flagged:
+        return None
+    return set(exclude_flagged)
+
+
+def _flagged(store: Store, wave: str, exclude_flagged: bool | Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    wanted = _flag_filter(exclude_flagged)
+    out: dict[str, list[dict[str, Any]]] = {}
+    if wanted is None:
+        return out
+    for f in store.qc_flags(wave):
+        if not wanted or f["flag"] in wanted:
+            out.setdefault(f["response_id"], []).append(f)
+    return out
+
+
+def responses_frame(store: Store, actor: Account, wave: str, include_excluded: bool = False,
+                    exclude_flagged: bool | Iterable[str] = False) -> pd.DataFrame:
+    """The wave's responses visible to `actor`, as the analysis input DataFrame.
+
+    By default only what a person excluded is left out. `exclude_flagged=True` also leaves
+    out every response with a current QC flag; a list of flag names (e.g. ["speeder"])
+    leaves out only those.
+    """
     qn = questionnaire_for_wave(store, wave)
     items = qn.item_ids
     followups = [q.id for q in qn.by_role("followup")]
@@ -151,9 +178,28 @@ def responses_frame(store: Store, actor: Account, wave: str, include_excluded: b
         frame[item] = pd.to_numeric(frame[item], errors="coerce").astype("Int64")
     if not include_excluded:
         frame = frame.drop(columns="excluded_reason")
+    flagged = _flagged(store, wave, exclude_flagged)
+    if flagged:
+        frame = frame[~frame["response_id"].isin(list(flagged))].reset_index(drop=True)
     return frame
 
 
-def exclusions_applied(store: Store, wave: str) -> list[dict[str, Any]]:
-    """The exclusions an analysis of `wave` applies: id, reason, who, when (for its record)."""
-    return store.current_exclusions(wave)
+def exclusions_applied(store: Store, wave: str, exclude_flagged: bool | Iterable[str] = False
+                       ) -> list[dict[str, Any]]:
+    """The exclusions an analysis of `wave` applies: id, reason, who, when (for its record).
+
+    With `exclude_flagged`, responses left out for their QC flags are listed too, with
+    reason `QC: <flags>`, actor `qc run N` and the run's time.
+    """
+    applied = store.current_exclusions(wave)
+    flagged = _flagged(store, wave, exclude_flagged)
+    if flagged:
+        done = {e["response_id"] for e in applied}
+        runs = {r["id"]: r["at"] for r in store.qc_runs(wave)[:1]}
+        for rid, flags in sorted(flagged.items()):
+            if rid in done:
+                continue
+            run = flags[0]["run_id"]
+            applied.append({"response_id": rid, "reason": "QC: " + ", ".join(sorted(f["flag"] for f in flags)),
+                            "actor": f"qc run {run}", "at": runs.get(run)})
+    return applied

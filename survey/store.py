@@ -785,6 +785,90 @@ class Store:
     # ==================================================================================
     # Quality control and import/export: QC flags, bulk imports — add below
     # ==================================================================================
+    def responses_by_ids(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Stored responses among `ids` (what an import compares a file's rows with)."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.db.query(
+                    f"SELECT response_id, submit_key, wave, unit, mode, interviewer, answers, content_hash, source, "
+                    f"created_at FROM responses WHERE response_id IN ({marks})", chunk):
+                out[row["response_id"]] = {**row, "answers": json.loads(row["answers"])}
+        return out
+
+    def import_responses(self, records: list[dict[str, Any]], actor: str | None, wave: str,
+                         detail: dict[str, Any]) -> list[tuple[str, bool]]:
+        """A bulk import: every record and one `import` audit row in one transaction."""
+        with self.tx() as db:
+            out = self.insert_responses(records, actor)
+            created = sum(new for _, new in out)
+            self._audit(db, actor, "import", "wave", wave, {**detail, "created": created})
+        return out
+
+    def qc_contact_hashes(self, wave: str) -> list[tuple[str, str]]:
+        """(response_id, contact_hash) of a wave: from paradata, or from a `cases` table when it has one."""
+        rows = self.db.execute(
+            "SELECT response_id, json_extract(paradata, '$.contact_hash') FROM responses "
+            "WHERE wave = ? AND json_extract(paradata, '$.contact_hash') IS NOT NULL", [wave]).fetchall()
+        found = {r[0]: r[1] for r in rows}
+        if "cases" in self.db.table_names():
+            cols = {c.name for c in self.db["cases"].columns}
+            if {"case_id", "contact_hash"} <= cols:
+                for rid, h in self.db.execute(
+                        "SELECT r.response_id, c.contact_hash FROM responses r JOIN cases c ON c.case_id = r.case_id "
+                        "WHERE r.wave = ? AND c.contact_hash IS NOT NULL AND c.contact_hash != ''", [wave]).fetchall():
+                    found.setdefault(rid, h)
+        return sorted(found.items())
+
+    def replace_qc_flags(self, wave: str, flags: list[dict[str, Any]], settings: dict[str, Any],
+                         actor: str) -> int | None:
+        """Make `flags` the wave's current flag set as a new QC run; the earlier runs stay as history.
+
+        Returns the new run id, or None when the set equals the current one (nothing stored).
+        """
+        def key(f: dict[str, Any]) -> tuple[str, str, str]:
+            return (str(f["response_id"]), str(f["flag"]), str(f.get("detail") or ""))
+
+        with self.tx() as db:
+            last = db.execute("SELECT id FROM qc_runs WHERE wave = ? ORDER BY id DESC LIMIT 1", [wave]).fetchone()
+            if last is not None:
+                current = {tuple(r) for r in db.execute(
+                    "SELECT response_id, flag, detail FROM qc_flags WHERE run_id = ?", [last[0]]).fetchall()}
+                if current == {key(f) for f in flags}:
+                    return None
+            counts: dict[str, int] = {}
+            for f in flags:
+                counts[f["flag"]] = counts.get(f["flag"], 0) + 1
+            cur = db.execute("INSERT INTO qc_runs (wave, at, actor, settings, counts) VALUES (?, ?, ?, ?, ?)",
+                             [wave, now(), actor, json.dumps(settings, ensure_ascii=False, sort_keys=True),
+                              json.dumps(counts, ensure_ascii=False, sort_keys=True)])
+            run_id = int(cur.lastrowid)
+            db.conn.executemany("INSERT INTO qc_flags (run_id, response_id, flag, detail) VALUES (?, ?, ?, ?)",
+                           [(run_id, *key(f)) for f in flags])
+            self._audit(db, actor, "qc", "wave", wave, {"run": run_id, "counts": counts})
+        return run_id
+
+    def qc_runs(self, wave: str) -> list[dict[str, Any]]:
+        """Every QC run of a wave, newest first (the history of flag sets)."""
+        rows = self.query("SELECT * FROM qc_runs WHERE wave = ? ORDER BY id DESC", [wave])
+        for row in rows:
+            row["settings"] = json.loads(row["settings"])
+            row["counts"] = json.loads(row["counts"])
+        return rows
+
+    def qc_flags(self, wave: str, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Flags of one QC run (default: the wave's latest, i.e. the current set) with response columns."""
+        if run_id is None:
+            row = self.db.execute("SELECT max(id) FROM qc_runs WHERE wave = ?", [wave]).fetchone()
+            run_id = row[0] if row else None
+            if run_id is None:
+                return []
+        return self.query("""SELECT f.response_id, f.flag, f.detail, f.run_id, r.unit, r.mode, r.interviewer, r.firm
+                             FROM qc_flags f JOIN responses r ON r.response_id = f.response_id
+                             WHERE f.run_id = ? ORDER BY f.response_id, f.flag""", [run_id])
+
 
     # ==================================================================================
     # Published scores (issue: scoring and reports) — add below
@@ -884,6 +968,15 @@ def _m0700(db: sqlite_utils.Database) -> None:
 # --------------------------------------------------------------------------------------
 # Migrations of quality control and imports (0800_*) — add below
 # --------------------------------------------------------------------------------------
+@migration("0800_qc_flags")
+def _m0800(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE qc_runs (
+        id INTEGER PRIMARY KEY, wave TEXT NOT NULL REFERENCES waves(id), at TEXT NOT NULL, actor TEXT,
+        settings TEXT NOT NULL, counts TEXT NOT NULL)""")
+    db.execute("CREATE INDEX qc_runs_wave ON qc_runs(wave, id)")
+    db.execute("""CREATE TABLE qc_flags (
+        run_id INTEGER NOT NULL REFERENCES qc_runs(id), response_id TEXT NOT NULL REFERENCES responses(response_id),
+        flag TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, response_id, flag))""")
 
 
 # --------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision"),
     PageSpec("app_pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
     PageSpec("app_pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
+    PageSpec("app_pages/review.py", "quality.nav_review", ":material/fact_check:", ("supervisor", "analyst", "admin"), "review"),
+    PageSpec("app_pages/data_import_export.py", "quality.nav_data", ":material/swap_vert:", ("analyst", "admin"), "data"),
     PageSpec("app_pages/admin_accounts.py", "nav.accounts", ":material/manage_accounts:", ("admin",), "accounts", "nav.section_admin"),
     PageSpec("app_pages/admin_web.py", "web.nav_admin", ":material/qr_code_2:", ("admin",), "web-admin", "nav.section_admin"),
 )

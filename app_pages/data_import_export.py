@@ -1,0 +1,84 @@
+"""Analyst / admin: import a responses (or attempts) file with its per-row problems; export a wave."""
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from survey.auth import PermissionDenied
+from survey.errors import ImportRejected
+from survey.exporting import FORMATS, ExportError, export_wave
+from survey.importing import import_responses
+from ui import session
+from ui.session import t
+
+account = session.require_account()
+store = session.store()
+st.title(t("quality.data_title"))
+waves = [w["id"] for w in store.waves()]
+tab_import, tab_export = st.tabs([t("quality.tab_import"), t("quality.tab_export")])
+
+with tab_import:
+    st.caption(t("quality.import_caption"))
+    c1, c2 = st.columns(2)
+    wave_id = c1.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="import_wave")
+    kind = c2.radio(t("quality.kind"), ["responses", "attempts"], horizontal=True, key="import_kind",
+                    format_func=lambda k: t(f"quality.kind_{k}"))
+    upload = st.file_uploader(t("quality.upload"), type=["csv", "xlsx"], key="import_file")
+    if st.button(t("quality.do_import"), type="primary", key="do_import", disabled=upload is None):
+        raw = io.BytesIO(upload.getvalue())
+        try:
+            if kind == "responses":
+                result = import_responses(store, account, wave_id, raw, upload.name)
+                st.success(t("quality.imported", name=upload.name, rows=result.rows, created=result.created,
+                             unchanged=result.unchanged))
+            else:
+                try:
+                    from survey.fieldwork import import_attempts  # type: ignore[attr-defined]
+                except ImportError:
+                    st.warning(t("quality.no_fieldwork"))
+                else:
+                    with tempfile.TemporaryDirectory() as tmp:  # the fieldwork import reads a path
+                        path = Path(tmp) / Path(upload.name).name
+                        path.write_bytes(upload.getvalue())
+                        created = import_attempts(store, path, wave_id, account)
+                    st.success(t("quality.imported_attempts", name=upload.name, created=created))
+        except ImportRejected as err:
+            st.error(t("quality.rejected", total=err.total))
+            st.dataframe(pd.DataFrame({t("quality.col_problem"): err.problems}), hide_index=True, width="stretch")
+        except PermissionDenied as err:
+            st.error(t("common.no_permission", detail=err))
+
+with tab_export:
+    st.caption(t("quality.export_caption"))
+    c1, c2 = st.columns(2)
+    wave_out = c1.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="export_wave")
+    fmt = c2.selectbox(t("quality.format"), FORMATS, key="export_format",
+                       format_func=lambda f: {"csv": "CSV", "xlsx": "Excel (.xlsx)", "sav": "SPSS (.sav)",
+                                              "dta": "Stata (.dta)"}[f])
+    weights = st.checkbox(t("quality.weights"), key="export_weights")
+    include_excluded = st.checkbox(t("quality.include_excluded"), key="export_excluded")
+    with_contacts = (st.checkbox(t("quality.with_contacts"), key="export_contacts")
+                     if account.can("export.contacts") else False)
+    if st.button(t("quality.do_export"), type="primary", key="do_export"):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / f"responses-{wave_out}.{fmt}"
+            try:
+                table, files = export_wave(store, account, wave_out, fmt, out, weights=weights,
+                                           include_excluded=include_excluded, with_contacts=with_contacts)
+            except ExportError as err:
+                st.error("\n".join(err.problems))
+            except PermissionDenied as err:
+                st.error(t("common.no_permission", detail=err))
+            else:
+                st.session_state["export_files"] = [(f.name, f.read_bytes()) for f in files]
+                st.session_state["export_rows"] = table.record["rows"]
+    if st.session_state.get("export_files"):
+        st.success(t("quality.exported", rows=st.session_state["export_rows"]))
+        cols = st.columns(len(st.session_state["export_files"]))
+        for col, (name, data), label in zip(cols, st.session_state["export_files"],
+                                            (t("quality.download"), t("quality.download_codebook"))):
+            col.download_button(f"{label}（{name}）", data, file_name=name, key=f"download_{name}")
