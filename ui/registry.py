@@ -16,6 +16,8 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/phone_interview.py", "nav.interview", ":material/call:", ("pollster", "supervisor"), "interview"),
+    PageSpec("app_pages/paper_entry.py", "supervision.nav_paper", ":material/edit_note:", ("pollster", "supervisor"), "paper"),
+    PageSpec("app_pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision"),
     PageSpec("app_pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
     PageSpec("app_pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
     PageSpec("app_pages/admin_accounts.py", "nav.accounts", ":material/manage_accounts:", ("admin",), "accounts", "nav.section_admin"),
