@@ -15,9 +15,9 @@ MODE = "web"
 
 st.set_page_config(page_title=t("web.page_title"), layout="centered", initial_sidebar_state="collapsed")
 st.html("""<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
-[data-testid="stDecoration"] { display: none !important; }
-.block-container { padding: 1.2rem 1rem 3rem 1rem !important; max-width: 640px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
+.block-container { padding: 0.8rem 1rem 3rem 1rem !important; max-width: 640px; }
 div[role="radiogroup"] label { padding: 0.35rem 0; font-size: 1.02rem; }
 div[data-testid="stButton"] button { min-height: 2.8rem; }
 </style>""")
