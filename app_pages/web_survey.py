@@ -31,8 +31,8 @@ access = (params.get("t"), params.get("l"))
 if st.session_state.get("web_access") != access:
     st.session_state["web_access"] = access
     st.session_state["web_opened"] = webform.open_survey(store, guest, token=access[0], link=access[1])
-    st.session_state.pop("web_done", None)
-    st.session_state.pop("web_error", None)
+    for stale in ("web_done", "web_error", "web_ineligible", "web_resume_seen"):
+        st.session_state.pop(stale, None)
     opened = st.session_state["web_opened"]
     if not isinstance(opened, Refused):
         st.session_state["web_answers"] = dict(opened.answers)
