@@ -13,6 +13,13 @@ from ui import session
 from ui.session import t
 
 account = session.require_account()
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names from the catalog."""
+    return frame.rename(columns={c: t(f"web.col.{c}") for c in frame.columns})
+
+
 store = session.store()
 st.title(t("web.admin_title"))
 
@@ -23,6 +30,18 @@ wave = store.wave(wave_id)
 unit = col_unit.selectbox(t("common.unit"), wave["units"], key="webadm_unit")
 st.caption(t("web.wave_dates", opens=wave["opens_at"] or t("web.not_set"), closes=wave["closes_at"] or t("web.not_set"),
              status=wave["status"]))
+with st.expander(t("web.dates_title")):
+    with st.form("webadm_dates"):
+        left, right = st.columns(2)
+        opens = left.text_input(t("web.opens"), value=wave["opens_at"] or "", placeholder="2025-10-01")
+        closes = right.text_input(t("web.closes"), value=wave["closes_at"] or "", placeholder="2025-10-31")
+        if st.form_submit_button(t("web.save_dates")):
+            try:
+                webform.set_wave_dates(store, account, wave_id, opens.strip() or None, closes.strip() or None)
+            except (StoreError, PermissionDenied) as err:
+                st.error(t("common.error", detail=err))
+            else:
+                st.rerun()
 base_url = st.text_input(t("web.base_url"), value=os.environ.get("SURVEY_PUBLIC_URL", ""), help=t("web.base_url_help"),
                          key="webadm_base")
 
@@ -31,7 +50,7 @@ tokens_tab, links_tab, status_tab = st.tabs([t("web.tab_tokens"), t("web.tab_lin
 with tokens_tab:
     with st.form("webadm_tokens"):
         n = st.number_input(t("web.n_tokens"), min_value=1, max_value=webform.MAX_TOKENS_PER_BATCH, value=100, step=50)
-        if st.form_submit_button(t("web.generate"), type="primary"):
+        if st.form_submit_button(t("web.generate"), type="primary", key="webadm_generate"):
             try:
                 batch, made = webform.generate_tokens(store, account, wave_id, unit, int(n))
             except (StoreError, PermissionDenied) as err:
@@ -42,7 +61,7 @@ with tokens_tab:
     batches = store.web_token_batches(wave_id)
     if batches:
         st.subheader(t("web.batches"))
-        st.dataframe(pd.DataFrame(batches), hide_index=True, width="stretch")
+        st.dataframe(shown(pd.DataFrame(batches)), hide_index=True, width="stretch")
         names = [b["batch"] for b in batches]
         chosen = st.selectbox(t("web.batch"), names, index=names.index(st.session_state["webadm_batch"])
                               if st.session_state.get("webadm_batch") in names else 0)
@@ -69,7 +88,7 @@ with links_tab:
     if links:
         frame = pd.DataFrame(links)
         frame["url"] = [webform.survey_url(base_url, link=c) for c in frame["code"]]
-        st.dataframe(frame[["code", "unit", "active", "responses", "url", "created_at"]], hide_index=True,
+        st.dataframe(shown(frame[["code", "unit", "active", "responses", "url", "created_at"]]), hide_index=True,
                      width="stretch")
         code = st.selectbox(t("web.link_code"), [r["code"] for r in links], key="webadm_code")
         close_col, reopen_col = st.columns(2)
@@ -83,14 +102,16 @@ with status_tab:
     st.subheader(t("web.funnel"))
     counts = store.web_draft_counts(wave_id)
     if counts:
-        st.dataframe(pd.DataFrame(counts).pivot_table(index="unit", columns="status", values="n", fill_value=0),
-                     width="stretch")
+        funnel = pd.DataFrame(counts)
+        funnel["status"] = [t(f"web.status.{x}") for x in funnel["status"]]
+        st.dataframe(funnel.pivot_table(index="unit", columns="status", values="n", fill_value=0)
+                     .rename_axis(index=t("web.col.unit"), columns=None), width="stretch")
     st.subheader(t("web.flagged"))
     flagged = store.web_submissions(wave_id, flagged_only=True)
     if flagged:
         frame = pd.DataFrame(flagged)
         frame["flags"] = frame["flags"].map(", ".join)
-        st.dataframe(frame[["response_id", "unit", "access", "flags", "ip_hash", "submitted_at"]], hide_index=True,
-                     width="stretch")
+        st.dataframe(shown(frame[["response_id", "unit", "access", "flags", "ip_hash", "submitted_at"]]),
+                     hide_index=True, width="stretch")
     else:
         st.caption(t("web.no_flagged"))

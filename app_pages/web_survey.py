@@ -15,9 +15,9 @@ MODE = "web"
 
 st.set_page_config(page_title=t("web.page_title"), layout="centered", initial_sidebar_state="collapsed")
 st.html("""<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
-[data-testid="stDecoration"] { display: none !important; }
-.block-container { padding: 1.2rem 1rem 3rem 1rem !important; max-width: 640px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
+.block-container { padding: 0.8rem 1rem 3rem 1rem !important; max-width: 640px; }
 div[role="radiogroup"] label { padding: 0.35rem 0; font-size: 1.02rem; }
 div[data-testid="stButton"] button { min-height: 2.8rem; }
 </style>""")
@@ -31,8 +31,8 @@ access = (params.get("t"), params.get("l"))
 if st.session_state.get("web_access") != access:
     st.session_state["web_access"] = access
     st.session_state["web_opened"] = webform.open_survey(store, guest, token=access[0], link=access[1])
-    st.session_state.pop("web_done", None)
-    st.session_state.pop("web_error", None)
+    for stale in ("web_done", "web_error", "web_ineligible", "web_resume_seen"):
+        st.session_state.pop(stale, None)
     opened = st.session_state["web_opened"]
     if not isinstance(opened, Refused):
         st.session_state["web_answers"] = dict(opened.answers)

@@ -1,20 +1,25 @@
 """Load test of the resident web survey: N residents fill in and submit at the same time.
 
-    python bench/web_load.py [--n 50] [--concurrency 50] [--port 0]
+    python bench/web_load.py [--n 50] [--mode ws|browser] [--think 0] [--concurrency 50] [--port 0]
 
-Starts `streamlit run` on a fresh store, generates N invitation tokens, then drives N
-phone-sized browser contexts of one chromium (Playwright, async) through the whole
-survey at once: consent, screening, the ten items two per screen, follow-up,
-demographics, comment, submit. Prints
+Starts `streamlit run` on a fresh store, generates N invitation tokens, then takes N
+residents through the whole survey at once: consent, screening, the ten items two per
+screen, follow-up, demographics, comment, submit. Two kinds of resident:
 
-    submitted  sessions that clicked Submit and saw the thank-you page
+- `ws` (default): Streamlit WebSocket clients sending what the browser sends (widget
+  values, button triggers) and waiting for each script run to finish. This loads the
+  server as phones do, without rendering N pages on the measured machine.
+- `browser`: N phone-sized contexts of one chromium (Playwright, async). On 2 cores the
+  figures are then dominated by chromium rendering N pages, which each resident's phone
+  does by itself in the field.
+
+Prints
+
+    submitted  residents that clicked Submit and got the thank-you page
     stored     web responses in the store for those tokens
     lost       submitted but not stored (target 0)
-    p50/p95 time to submit: click on Submit until the thank-you page (target p95 < 2 s)
-    p50/p95 whole survey:   page open until the thank-you page
-
-The browsers and the server share the machine, so on 2 cores the figures include the
-cost of rendering N pages in chromium, which a real resident's phone carries itself.
+    time to submit: click on Submit until the thank-you page (target p95 < 2 s)
+    whole survey:   page open until the thank-you page
 """
 from __future__ import annotations
 
@@ -49,6 +54,7 @@ async def resident(browser, base: str, token: str, questions: list[tuple[str, st
     async with sem:
         ctx = await browser.new_context(viewport=wd.PHONE, user_agent=wd.PHONE_UA, is_mobile=True, has_touch=True,
                                         locale="zh-CN")
+        ctx.set_default_timeout(TIMEOUT)
         page = await ctx.new_page()
         out: dict = {"token": token, "submitted": False}
         t_open = time.perf_counter()
@@ -154,8 +160,16 @@ class StreamlitClient:
         return await self.rerun(trigger=wid)
 
 
-async def ws_resident(base: str, token: str, questions: list[tuple[str, str]], sem: asyncio.Semaphore) -> dict:
+async def ws_resident(base: str, token: str, questions: list[tuple[str, str]], sem: asyncio.Semaphore,
+                      think: float = 0.0) -> dict:
+    import random
+
     import websockets
+
+    async def pause() -> None:  # a person reads and taps; 0 = as fast as the server answers
+        if think:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think)
+
     async with sem:
         out: dict = {"token": token, "submitted": False}
         t_open = time.perf_counter()
@@ -172,8 +186,10 @@ async def ws_resident(base: str, token: str, questions: list[tuple[str, str]], s
                     for text, label in questions:
                         wid, proto = client.widget("radio", text)
                         if wid is not None:
+                            await pause()
                             client.set(wid, string_value=label)
                             await client.rerun()  # a tap on a radio reruns the page, as in the browser
+                    await pause()
                     await client.click("web_next")
                 wid, _ = client.widget("text_input", "q_web_comment")
                 if wid is not None:
@@ -190,15 +206,15 @@ async def ws_resident(base: str, token: str, questions: list[tuple[str, str]], s
         return out
 
 
-async def run_ws(base: str, tokens: list[str], concurrency: int) -> list[dict]:
+async def run_ws(base: str, tokens: list[str], concurrency: int, think: float = 0.0) -> list[dict]:
     from survey.questionnaire import load_shipped
     qn = load_shipped("default-2025")
     questions = [(q.text, wd.ANSWERS[q.id]) for q in qn.questions if q.id in wd.ANSWERS]
     sem = asyncio.Semaphore(concurrency)
-    return await asyncio.gather(*(ws_resident(base, t, questions, sem) for t in tokens))
+    return await asyncio.gather(*(ws_resident(base, t, questions, sem, think) for t in tokens))
 
 
-async def run_all(base: str, tokens: list[str], concurrency: int) -> list[dict]:
+async def run_all(base: str, tokens: list[str], concurrency: int, think: float = 0.0) -> list[dict]:
     from playwright.async_api import async_playwright
 
     from survey.questionnaire import load_shipped
@@ -227,6 +243,8 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--mode", choices=("ws", "browser"), default="ws",
                     help="ws: Streamlit WebSocket clients (server load only); browser: chromium pages")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="ws mode: mean seconds a resident takes per tap (0: no pause, the hardest case)")
     args = ap.parse_args()
 
     from survey import webform
@@ -242,7 +260,7 @@ def main() -> int:
         with wd.server(db, port=args.port or None) as base:
             t0 = time.perf_counter()
             runner = run_ws if args.mode == "ws" else run_all
-            results = asyncio.run(runner(base, tokens, args.concurrency or args.n))
+            results = asyncio.run(runner(base, tokens, args.concurrency or args.n, args.think))
             wall = time.perf_counter() - t0
         check = Store(db)
         stored_tokens = {r["token"] for r in check.query("SELECT token FROM web_tokens WHERE response_id IS NOT NULL")}
@@ -252,7 +270,8 @@ def main() -> int:
         failed = [r for r in results if not r["submitted"]]
         submit_s = [r["submit_s"] for r in submitted]
         total_s = [r["total_s"] for r in submitted]
-        print(f"mode {args.mode}: residents {args.n}, at once {args.concurrency or args.n}, wall {wall:.1f} s")
+        print(f"mode {args.mode}: residents {args.n}, at once {args.concurrency or args.n}, "
+              f"think {args.think:g} s per tap, wall {wall:.1f} s")
         print(f"submitted {len(submitted)}  stored {len(stored)}  lost {len(lost)}  "
               f"failed before submit {len(failed)}  web responses in store {check.count_responses('2025')}")
         print(f"time to submit (click -> thank-you): p50 {pct(submit_s, 0.5):.2f} s  p95 {pct(submit_s, 0.95):.2f} s  "

@@ -88,6 +88,29 @@ def wave_state(wave: dict[str, Any], at: dt.datetime | None = None) -> tuple[str
     return "open", None
 
 
+def set_wave_dates(store: Store, actor: Account, wave: str, opens_at: str | None,
+                   closes_at: str | None) -> None:
+    """Set when a wave's web survey opens and closes ('2025-10-01' or a full ISO time; None clears).
+
+    A date-only close means the end of that day, so '2025-10-31' still takes answers at 23:59.
+    """
+    require(actor, "waves.manage")
+    if store.wave(wave) is None:
+        raise StoreError(f"no wave `{wave}`")
+    problems = []
+    for name, value in (("opens", opens_at), ("closes", closes_at)):
+        if value:
+            try:
+                _moment(value, False)
+            except ValueError:
+                problems.append(f"{name}: `{value}` is not a date like 2025-10-31 or 2025-10-31T18:00")
+    if problems:
+        raise StoreError("; ".join(problems))
+    if opens_at and closes_at and _moment(opens_at, False) > _moment(closes_at, True):  # type: ignore[operator]
+        raise StoreError(f"closes {closes_at} is before opens {opens_at}")
+    store.update_wave(wave, actor.username, opens_at=opens_at or None, closes_at=closes_at or None)
+
+
 # ======================================================================================
 # Tokens and open links (admin)
 # ======================================================================================

@@ -57,7 +57,7 @@ def test_admin_generates_tokens_and_links(store, accounts):
     assert not at.exception, at.exception
     at.text_input(key="webadm_base").input("https://survey.example.cn").run()
     at.number_input[0].set_value(7)
-    at.button[0].click().run()  # the form's submit button
+    at.button(key="webadm_generate").click().run()
     assert not at.exception, at.exception
     assert any("已生成 7 个邀请码" in s.value for s in at.success)
     assert len(store.web_tokens("2025")) == 7

@@ -261,3 +261,19 @@ def test_tokens_cli_bad_input_one_line_each(db_file, tmp_path):
     assert lines[0].startswith("--n: must be between 1") and lines[1].startswith("--base-url: a QR code needs")
     unit = run("tokens", "--wave", "2025", "--unit", "鼓浪屿", "--n", "3", "--out", str(tmp_path / "x.csv"))
     assert unit.returncode == 2 and "--unit: `鼓浪屿` is not a unit of wave 2025" in unit.stderr
+
+
+def test_wave_dates_are_validated_and_set(store, accounts):
+    webform.set_wave_dates(store, SYSTEM, "2025", "2025-10-01", "2025-10-31")
+    assert (store.wave("2025")["opens_at"], store.wave("2025")["closes_at"]) == ("2025-10-01", "2025-10-31")
+    with pytest.raises(StoreError, match="closes 2025-09-01 is before opens 2025-10-01"):
+        webform.set_wave_dates(store, SYSTEM, "2025", "2025-10-01", "2025-09-01")
+    with pytest.raises(StoreError, match="not a date like"):
+        webform.set_wave_dates(store, SYSTEM, "2025", "10/01/2025", None)
+    with pytest.raises(PermissionDenied):
+        webform.set_wave_dates(store, accounts["ana"], "2025", None, None)
+    done = run("wave-dates", "2025", "--closes", "2026-01-15")
+    assert done.returncode == 0, done.stderr
+    from survey.store import Store
+    wave = Store(store.path).wave("2025")
+    assert wave["opens_at"] is None and wave["closes_at"] == "2026-01-15"

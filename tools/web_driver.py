@@ -126,14 +126,18 @@ def answer_screen(page: Any, answers: dict[str, str] = ANSWERS) -> None:
             wait_ready(page)
 
 
-def next_screen(page: Any) -> str:
-    """Click Next and wait for the following screen; returns its progress text."""
+def next_screen(page: Any, button: str = "下一页") -> str:
+    """Click Next (or `button`) and wait for the screen to change; returns its progress text."""
     before = progress(page)
-    page.get_by_role("button", name="下一页").click()
+    page.get_by_role("button", name=button).click()
     page.wait_for_function("b => { const p = document.querySelector('[data-testid=\"stProgress\"]');"
                            " return p && p.innerText !== b; }", arg=before, timeout=30_000)
     wait_ready(page)
     return progress(page)
+
+
+def back_screen(page: Any) -> str:
+    return next_screen(page, "上一页")
 
 
 def progress(page: Any) -> str:

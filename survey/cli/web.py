@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "needed for QR codes")
     p.set_defaults(func=cmd_tokens)
 
+    p = sub.add_parser("wave-dates", help="when the web survey of a wave opens and closes (enforced on /survey)")
+    p.add_argument("wave")
+    p.add_argument("--opens", default="", help="e.g. 2025-10-01 (empty: no start date)")
+    p.add_argument("--closes", default="", help="e.g. 2025-10-31, open through that day (empty: no end date)")
+    p.set_defaults(func=cmd_wave_dates)
+
     link = sub.add_parser("link", help="open links of the web survey (one per unit)").add_subparsers(
         dest="link_cmd", required=True)
     p = link.add_parser("add", help="create an open link for a unit")
@@ -78,6 +84,15 @@ def cmd_tokens(args: argparse.Namespace) -> int:
                                       t("web.qr_help"))
         Path(args.qr).write_text(sheet, encoding="utf-8")
         print(f"QR-code sheet written to {args.qr} (open in a browser and print)")
+    return 0
+
+
+def cmd_wave_dates(args: argparse.Namespace) -> int:
+    from survey.cli.core import _init_and_report
+    from survey.store import get_store
+    actor = _init_and_report()
+    webform.set_wave_dates(get_store(), actor, args.wave, args.opens or None, args.closes or None)
+    print(f"wave {args.wave}: opens {args.opens or '-'}, closes {args.closes or '-'}")
     return 0
 
 
