@@ -20,7 +20,6 @@ import hmac
 import logging
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,8 +103,7 @@ def load_secret(db_path: str | Path, *, create: bool = True) -> bytes:
     os.chmod(path, 0o600)
     msg = (f"联系方式加密密钥已生成 / contact-data key created: {path} (mode 0600). "
            "Back it up apart from the database: without it the phone numbers cannot be read.")
-    log.warning(msg)
-    print(msg, file=sys.stderr)
+    log.warning(msg)  # no logging set up: Python prints warnings to stderr
     return key
 
 
