@@ -405,3 +405,13 @@ def test_quota_full_stops_or_warns(store, accounts, action):
     assert unit_targets({"quotas": [{"unit": "思明区", "sex": "男", "target": 4},
                                     {"unit": "思明区", "sex": "女", "target": 6}]}) == {"思明区": 10}
     assert unit_targets({"quotas": {"思明区": 7}}) == {"思明区": 7}  # the older form still reads
+
+
+def test_demo_attempts_give_every_phone_and_door_interview_a_complete(store):
+    from survey.demo import store_demo, store_demo_attempts
+    store_demo(store, "2025", 60, 3)
+    added = store_demo_attempts(store, "2025", 3)
+    assert added > 0 and store_demo_attempts(store, "2025", 3) == 0
+    interviews = [r for r in store.responses("2025") if r["mode"] in ("phone", "door")]
+    total = _row(rates_table(attempts_frame(store, SYSTEM, "2025"), "unit"), "unit", "全部")
+    assert total["I"] == len(interviews) and total["cases"] == 3 * len(interviews)
