@@ -317,7 +317,7 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
                 sealed = cipher.seal(kind, raw)
             except ContactError as err:
                 # never echo a personal value back in full
-                problems.append(row_problem(n, kind, cipher_mask(kind, raw), str(err)))
+                problems.append(row_problem(n, kind, _mask_raw(kind, raw), str(err)))
         if len(problems) > before or sealed is None:
             continue
         old = existing.get(case_id)
@@ -339,7 +339,8 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
     return store.add_cases(new, actor.username) if new else 0
 
 
-def cipher_mask(kind: str, raw: str) -> str:
+def _mask_raw(kind: str, raw: str) -> str:
+    """A refused value shown in an error without echoing personal data."""
     from survey.contacts import mask_address, mask_phone
     digits = re.sub(r"\D", "", raw)
     return mask_phone(digits) if kind == "phone" else mask_address(raw)
