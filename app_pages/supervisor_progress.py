@@ -10,7 +10,9 @@ from survey.auth import PermissionDenied
 from survey.backcheck import (OUTCOMES, backcheck_history, backcheck_list, outcome_summary, per_pollster,
                               record_backcheck)
 from survey.bootstrap import questionnaire_for_wave
+from survey.fieldwork import attempts_frame, rates_table
 from survey.paper import Pick, keying_status, mismatch_queue, resolve_paper
+from survey.quality import flagged_ids
 from survey.responses import SubmitError
 from survey.store import StoreError
 from survey.supervision import progress
@@ -39,7 +41,7 @@ else:
 
 qn = questionnaire_for_wave(store, wave_id)
 prog = progress(store, account, wave_id, firm)
-items = backcheck_list(store, account, wave_id, flagged=(), firm=firm)  # merge: flagged ids of survey.quality
+items = backcheck_list(store, account, wave_id, flagged=flagged_ids(store, wave_id), firm=firm)
 queue = mismatch_queue(store, account, wave_id, firm)
 summary = outcome_summary(items)
 
@@ -49,8 +51,9 @@ m2.metric(t("supervision.pollsters"), len(prog.by_pollster))
 m3.metric(t("supervision.backcheck_pending"), f"{summary['pending']} / {len(items)}")
 m4.metric(t("supervision.paper_mismatch"), len(queue))
 
-tab_progress, tab_back, tab_paper = st.tabs([t("supervision.tab_progress"), t("supervision.tab_backcheck"),
-                                             t("supervision.tab_paper")])
+tab_progress, tab_rates, tab_back, tab_paper = st.tabs(
+    [t("supervision.tab_progress"), t("supervision.tab_rates"), t("supervision.tab_backcheck"),
+     t("supervision.tab_paper")])
 
 
 def show_unit_progress(by_unit: pd.DataFrame) -> None:
@@ -95,7 +98,20 @@ with tab_progress:
         names.update({"listed": t("supervision.col_bc_listed"), "checked": t("supervision.col_bc_checked"),
                       "problems": t("supervision.col_bc_problems")})
         st.dataframe(table.rename(columns=names), hide_index=True, width="stretch")
-        # merge: AAPOR rates by interviewer (survey.fieldwork, `rates --by interviewer`) join this table here.
+
+
+with tab_rates:
+    attempts = attempts_frame(store, account, wave_id, firm)
+    if attempts.empty:
+        st.info(t("supervision.rates_empty"))
+    else:
+        by = st.segmented_control(t("supervision.rates_by"), ["unit", "mode", "interviewer", "day"], default="unit",
+                                  key="sup_rates_by", format_func=lambda b: t(f"supervision.rates_by_{b}"))
+        rates = rates_table(attempts, by or "unit")
+        st.caption(t("supervision.rates_caption"))
+        st.dataframe(rates, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.3f") for c in ("e", "RR1", "RR2", "RR3", "RR4", "COOP1",
+                                                                      "REF1", "CON1")})
 
 
 def outcome_text(outcome: str | None) -> str:

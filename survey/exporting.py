@@ -133,17 +133,12 @@ def _weights(frame: pd.DataFrame, population: pd.DataFrame | str | Path | None,
 
 
 def _contacts(store: Store, actor: Account, wave: str) -> pd.DataFrame:
-    """Contacts of the wave's cases from survey.fieldwork (admin only), keyed by response_id."""
+    """Case id and contact (phone or address) of each response that came from a case (admin only)."""
     require(actor, "export.contacts")
-    try:
-        from survey.fieldwork import contacts_for_wave  # type: ignore[attr-defined]
-    except ImportError:
-        raise ExportError(["--with-contacts: contacts are kept by the fieldwork module (survey.fieldwork), "
-                           "which this installation does not have yet"]) from None
-    contacts = pd.DataFrame(contacts_for_wave(store, actor, wave))
-    if "response_id" not in contacts.columns:
-        raise ExportError(["--with-contacts: the fieldwork contacts have no response_id column"])
-    return contacts
+    from survey.fieldwork import contacts_for_wave
+    contacts = pd.DataFrame(contacts_for_wave(store, actor, wave),
+                            columns=["response_id", "case_id", "phone", "address"])
+    return contacts[contacts["response_id"].notna()][["response_id", "case_id", "phone", "address"]]
 
 
 def build_export(store: Store, actor: Account, wave: str, *, weights: bool = False,

@@ -434,10 +434,13 @@ def contacts_for_wave(store: Store, actor: Account, wave: str) -> list[dict[str,
     require(actor, "export.contacts")
     _wave(store, wave)
     cipher = ContactCipher.for_db(store.path, create=False)
+    # the response a case produced: the export joins contacts to responses by it
+    answered = {case_id: rid for case_id, rid in store.attempt_rows(wave, ("case_id", "response_id")) if rid}
     out = []
     for case in store.cases(wave):
         value = cipher.decrypt(case["contact_enc"])
-        out.append({"case_id": case["case_id"], "wave": wave, "unit": case["unit"], "mode": case["mode"],
+        out.append({"case_id": case["case_id"], "response_id": answered.get(case["case_id"]),
+                    "wave": wave, "unit": case["unit"], "mode": case["mode"],
                     "phone": value if case["contact_kind"] == "phone" else "",
                     "address": value if case["contact_kind"] == "address" else "",
                     "pollster": case["pollster"], "firm": case["firm"], **case["strata"]})
@@ -545,17 +548,17 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
         "response_id": response_id, "note": note.strip(), "source": "entry"}], actor.username) == 1
 
 
-def attempts_frame(store: Store, actor: Account, wave: str) -> pd.DataFrame:
+def attempts_frame(store: Store, actor: Account, wave: str, firm: str | None = None) -> pd.DataFrame:
     """The wave's attempts visible to `actor`, in the DESIGN attempts format.
 
-    Pollster: own attempts; supervisor: own firm's; admin and analyst: all.
+    Pollster: own attempts; supervisor: own firm's; admin: all or one `firm`'s; analyst: all.
     """
     scope: dict[str, str | None] = {}
     if actor.role == "pollster":
         scope["interviewer"] = actor.username
-    elif actor.role == "supervisor":
-        scope["firm"] = firm_scope(actor)
-    elif actor.role not in ("admin", "analyst"):
+    elif actor.role in ("supervisor", "admin"):
+        scope["firm"] = firm_scope(actor, firm)
+    elif actor.role != "analyst":
         raise PermissionDenied(f"{actor.username} may not read attempts")
     rows = store.attempt_rows(wave, ATTEMPT_COLUMNS, **scope)
     return pd.DataFrame.from_records(rows, columns=list(ATTEMPT_COLUMNS))

@@ -939,13 +939,11 @@ class Store:
             "SELECT response_id, json_extract(paradata, '$.contact_hash') FROM responses "
             "WHERE wave = ? AND json_extract(paradata, '$.contact_hash') IS NOT NULL", [wave]).fetchall()
         found = {r[0]: r[1] for r in rows}
-        if "cases" in self.db.table_names():
-            cols = {c.name for c in self.db["cases"].columns}
-            if {"case_id", "contact_hash"} <= cols:
-                for rid, h in self.db.execute(
-                        "SELECT r.response_id, c.contact_hash FROM responses r JOIN cases c ON c.case_id = r.case_id "
-                        "WHERE r.wave = ? AND c.contact_hash IS NOT NULL AND c.contact_hash != ''", [wave]).fetchall():
-                    found.setdefault(rid, h)
+        for rid, h in self.db.execute(
+                "SELECT r.response_id, c.contact_hash FROM responses r "
+                "JOIN cases c ON c.wave = r.wave AND c.case_id = r.case_id "
+                "WHERE r.wave = ? AND c.contact_hash IS NOT NULL AND c.contact_hash != ''", [wave]).fetchall():
+            found.setdefault(rid, h)
         return sorted(found.items())
 
     def replace_qc_flags(self, wave: str, flags: list[dict[str, Any]], settings: dict[str, Any],

@@ -46,12 +46,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if store.wave(args.wave) is None:
         raise CliError(f"--wave: no wave `{args.wave}`")
     if args.kind == "attempts":
-        try:
-            from survey.fieldwork import import_attempts  # type: ignore[attr-defined]
-        except ImportError:
-            raise CliError("--kind attempts: attempts are imported by the fieldwork module (survey.fieldwork), "
-                           "which this installation does not have yet") from None
-        created = import_attempts(store, args.file, args.wave, actor)
+        from survey.fieldwork import import_attempts
+        created = import_attempts(store, args.file, args.wave, actor.username)
         print(f"{args.file}: {created} new attempt(s) stored in wave {args.wave}")
         return 0
     from survey.importing import import_responses
