@@ -11,6 +11,7 @@ from pathlib import Path
 
 from survey import questionnaire as qmod
 from survey.auth import SYSTEM, create_account, generate_password
+from survey.contacts import load_secret
 from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, QUESTIONNAIRE_DIR, XIAMEN_UNITS
 from survey.store import Store, get_store
 
@@ -34,6 +35,7 @@ def init_store(path: str | Path | None = None) -> InitResult:
     registered = [p.stem for p in sorted(QUESTIONNAIRE_DIR.glob("*.yaml")) if register_questionnaire(store, p)]
     if not store.waves():
         store.add_wave(DEFAULT_WAVE, DEFAULT_QUESTIONNAIRE, list(XIAMEN_UNITS), "system")
+    load_secret(store.path)  # the contact-data key, outside the database; created once with a warning
     password = None
     if store.count_accounts() == 0:
         password = os.environ.get("SURVEY_ADMIN_PASSWORD") or generate_password()
