@@ -119,8 +119,9 @@ def _wave_frame(args: argparse.Namespace):
     store = init_store().store
     if store.wave(args.wave) is None:
         raise InputError([f"--wave: no wave `{args.wave}` in the store"])
-    frame = responses_frame(store, SYSTEM, args.wave)
-    return frame, exclusions_applied(store, args.wave), f"store wave {args.wave}"
+    flagged = bool(getattr(args, "exclude_flagged", False))
+    frame = responses_frame(store, SYSTEM, args.wave, exclude_flagged=flagged)
+    return frame, exclusions_applied(store, args.wave, exclude_flagged=flagged), f"store wave {args.wave}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--out", required=True, help="report .xlsx")
     p.add_argument("--json", action="store_true", help="print the score table as JSON on stdout")
+    p.add_argument("--exclude-flagged", action="store_true",
+                   help="with --wave: also leave out responses with current QC flags (listed among the exclusions)")
     p.set_defaults(func=cmd_score)
     return parser
 

@@ -58,8 +58,8 @@ pollster = f3.selectbox(t("quality.filter_pollster"), [ALL, *pollsters], key="re
                         format_func=lambda p: p or t("quality.all"))
 mode = f4.selectbox(t("quality.filter_mode"), [ALL, *MODES], key="review_mode",
                     format_func=lambda m: t(f"mode.{m}") if m else t("quality.all"))
-table = quality.review_table(store, account, wave_id, flag=flag or None, unit=unit or None,
-                             interviewer=pollster or None, mode=mode or None)
+table = quality.filter_review(everything, flag=flag or None, unit=unit or None, interviewer=pollster or None,
+                              mode=mode or None)
 
 m1, m2, m3 = st.columns(3)
 m1.metric(t("quality.shown"), len(table))

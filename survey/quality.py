@@ -376,6 +376,12 @@ def review_table(store: Store, actor: Account, wave: str, *, flag: str | None = 
     for f in current_flags(store, wave, actor):
         by_response.setdefault(f["response_id"], []).append(f["flag"])
     frame = frame.assign(flags=frame["response_id"].map(lambda r: ", ".join(sorted(by_response.get(r, [])))))
+    return filter_review(frame[list(REVIEW_COLUMNS)], flag=flag, unit=unit, interviewer=interviewer, mode=mode)
+
+
+def filter_review(frame: pd.DataFrame, *, flag: str | None = None, unit: str | None = None,
+                  interviewer: str | None = None, mode: str | None = None) -> pd.DataFrame:
+    """Rows of a review table matching the filters (see review_table)."""
     for col, value in (("unit", unit), ("interviewer", interviewer), ("mode", mode)):
         if value:
             frame = frame[frame[col] == value]

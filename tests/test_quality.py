@@ -273,3 +273,20 @@ def test_cli_qc_writes_flags_and_rejects_bad_thresholds(store, tmp_path):
     assert done.stderr.splitlines() == ["--set: expected KEY=VALUE, got `nonsense`"]
     done = run("qc", "--wave", "2025", "--out", str(out), "--set", "speeder_ratio=abc")
     assert done.returncode == 2 and "qc.speeder_ratio: Input should be a valid number" in done.stderr
+
+
+def test_analysis_cli_states_flagged_exclusions(store, tmp_path):
+    from survey.config import POPULATION_DIR, SCORING_DIR
+    from survey.demo import store_demo
+    store_demo(store, "2025", 600, 3)
+    flagged = len({f["response_id"] for f in quality.run_qc(store, SYSTEM, "2025").flags})
+    args = ["score", "--wave", "2025", "--population", str(POPULATION_DIR / "xiamen-2020.csv"), "--config",
+            str(SCORING_DIR / "default.yaml"), "--out", str(tmp_path / "r.xlsx")]
+    plain = subprocess.run([sys.executable, "-m", "analysis", *args], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ}, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    assert "data 600 responses" in plain.stderr and "exclusions 0;" in plain.stderr
+    done = subprocess.run([sys.executable, "-m", "analysis", *args, "--exclude-flagged"], cwd=ROOT,
+                          capture_output=True, text=True, env={**os.environ}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"data {600 - flagged} responses" in done.stderr and f"exclusions {flagged};" in done.stderr
