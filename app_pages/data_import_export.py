@@ -11,6 +11,7 @@ import streamlit as st
 from survey.auth import PermissionDenied
 from survey.errors import ImportRejected
 from survey.exporting import FORMATS, ExportError, export_wave
+from survey.fieldwork import import_attempts
 from survey.importing import import_responses
 from ui import session
 from ui.session import t
@@ -36,16 +37,11 @@ with tab_import:
                 st.success(t("quality.imported", name=upload.name, rows=result.rows, created=result.created,
                              unchanged=result.unchanged))
             else:
-                try:
-                    from survey.fieldwork import import_attempts  # type: ignore[attr-defined]
-                except ImportError:
-                    st.warning(t("quality.no_fieldwork"))
-                else:
-                    with tempfile.TemporaryDirectory() as tmp:  # the fieldwork import reads a path
-                        path = Path(tmp) / Path(upload.name).name
-                        path.write_bytes(upload.getvalue())
-                        created = import_attempts(store, path, wave_id, account)
-                    st.success(t("quality.imported_attempts", name=upload.name, created=created))
+                with tempfile.TemporaryDirectory() as tmp:  # the fieldwork import reads a path
+                    path = Path(tmp) / Path(upload.name).name
+                    path.write_bytes(upload.getvalue())
+                    created = import_attempts(store, path, wave_id, account.username)
+                st.success(t("quality.imported_attempts", name=upload.name, created=created))
         except ImportRejected as err:
             st.error(t("quality.rejected", total=err.total))
             st.dataframe(pd.DataFrame({t("quality.col_problem"): err.problems}), hide_index=True, width="stretch")

@@ -76,3 +76,15 @@ def test_supervisor_dashboard_shows_aapor_rates(store, accounts):
     total = rates[rates["unit"] == "全部"].iloc[0]
     assert total["cases"] == len({a["case_id"] for a in store.attempts("2025")})
     assert 0 < total["RR1"] <= total["RR2"] <= 1
+
+
+@pytest.mark.app
+def test_import_page_takes_an_attempts_file(store, accounts):
+    at = app_as(store, "ana")
+    at.switch_page("app_pages/data_import_export.py").run()
+    at.radio(key="import_kind").set_value("attempts").run()
+    at.file_uploader(key="import_file").set_value(("attempts.csv", HAND.encode("utf-8"), "text/csv")).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception, at.exception
+    assert "新增 22 条访问记录" in at.success[0].value
+    assert len(store.attempts("2025")) == 22
