@@ -38,6 +38,7 @@ RIGHTS: dict[str, tuple[str, ...]] = {
     "export.contacts": (),
     "fieldwork.enter": ("pollster", "supervisor"),
     "fieldwork.supervise": ("supervisor",),
+    "cases.manage": (),  # import contact lists (personal data): admin only
     "tokens.manage": (),
 }
 

@@ -481,6 +481,118 @@ class Store:
     # ==================================================================================
     # Fieldwork: cases, contacts, attempts, quotas, interview drafts — add below
     # ==================================================================================
+    CASE_FIELDS = ("wave", "case_id", "unit", "mode", "contact_kind", "contact_enc", "contact_hash", "contact_mask",
+                   "strata", "firm")
+    ATTEMPT_FIELDS = ("attempt_key", "wave", "case_id", "unit", "mode", "interviewer", "firm", "attempted_at",
+                      "disposition", "label", "callback_at", "response_id", "note", "source")
+
+    def add_cases(self, cases: list[dict[str, Any]], actor: str) -> int:
+        """Store new cases of a sample in one transaction; a case id already stored is left as it is."""
+        cols = ", ".join(self.CASE_FIELDS)
+        marks = ", ".join("?" for _ in self.CASE_FIELDS)
+        added = 0
+        with self.tx() as db:
+            stamp = now()
+            for case in cases:
+                values = {**case, "strata": json.dumps(case.get("strata") or {}, ensure_ascii=False, sort_keys=True)}
+                cur = db.execute(f"INSERT OR IGNORE INTO cases ({cols}, created_at) VALUES ({marks}, ?)",
+                                 [values.get(f) for f in self.CASE_FIELDS] + [stamp])
+                added += cur.rowcount
+            if added:
+                self._audit(db, actor, "import", "cases", cases[0]["wave"], {"count": added})
+        return added
+
+    def cases(self, wave: str, *, pollster: str | None = None, firm: str | None = None,
+              case_ids: Iterable[str] | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+        """Cases of a wave (one pollster's, one firm's, some ids, one unit), contact still sealed."""
+        where, params = ["wave = ?"], [wave]
+        for col, val in (("pollster", pollster), ("firm", firm), ("unit", unit)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if case_ids is not None:
+            ids = list(case_ids)
+            where.append(f"case_id IN ({', '.join('?' for _ in ids)})" if ids else "0")
+            params.extend(ids)
+        rows = self.query(f"SELECT * FROM cases WHERE {' AND '.join(where)} ORDER BY case_id", params)
+        for row in rows:
+            row["strata"] = json.loads(row["strata"] or "{}")
+        return rows
+
+    def case_waves(self, case_id: str) -> list[str]:
+        return [r["wave"] for r in self.query("SELECT wave FROM cases WHERE case_id = ? ORDER BY wave", [case_id])]
+
+    def case_hashes(self, wave: str) -> dict[str, str]:
+        """Keyed contact hash -> case id, for duplicate numbers within a wave."""
+        return {r["contact_hash"]: r["case_id"]
+                for r in self.query("SELECT contact_hash, case_id FROM cases WHERE wave = ?", [wave])}
+
+    def assign_cases(self, wave: str, case_ids: list[str], pollster: str, firm: str | None, actor: str) -> int:
+        """Give cases to a pollster (and the pollster's firm); returns how many changed hands."""
+        changed = 0
+        with self.tx() as db:
+            stamp = now()
+            for case_id in case_ids:
+                cur = db.execute("UPDATE cases SET pollster = ?, firm = ?, assigned_at = ? WHERE wave = ? "
+                                 "AND case_id = ? AND (pollster IS NOT ? OR firm IS NOT ?)",
+                                 [pollster, firm, stamp, wave, case_id, pollster, firm])
+                changed += cur.rowcount
+            if changed:
+                self._audit(db, actor, "assign", "cases", wave,
+                            {"pollster": pollster, "count": changed, "case_ids": case_ids[:50]})
+        return changed
+
+    def add_attempts(self, attempts: list[dict[str, Any]], actor: str) -> int:
+        """Store contact attempts in one transaction; an attempt key seen before stores nothing."""
+        cols = ", ".join(self.ATTEMPT_FIELDS)
+        marks = ", ".join("?" for _ in self.ATTEMPT_FIELDS)
+        added = 0
+        with self.tx() as db:
+            stamp = now()
+            for att in attempts:
+                cur = db.execute(f"INSERT OR IGNORE INTO attempts ({cols}, created_at) VALUES ({marks}, ?)",
+                                 [att.get(f) for f in self.ATTEMPT_FIELDS] + [stamp])
+                added += cur.rowcount
+            if added:
+                one = added == 1 and len(attempts) == 1
+                self._audit(db, actor, "attempt" if one else "import", "attempts",
+                            f"{attempts[0]['wave']}/{attempts[0]['case_id']}" if one else attempts[0]["wave"],
+                            {"disposition": attempts[0]["disposition"]} if one else {"count": added})
+        return added
+
+    def attempts(self, wave: str, *, interviewer: str | None = None, firm: str | None = None,
+                 case_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Attempts of a wave in the order they were made."""
+        where, params = ["wave = ?"], [wave]
+        for col, val in (("interviewer", interviewer), ("firm", firm)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if case_ids is not None:
+            ids = list(case_ids)
+            where.append(f"case_id IN ({', '.join('?' for _ in ids)})" if ids else "0")
+            params.extend(ids)
+        return self.query(f"SELECT * FROM attempts WHERE {' AND '.join(where)} ORDER BY attempted_at, id", params)
+
+    def attempt_by_key(self, attempt_key: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM attempts WHERE attempt_key = ?", [attempt_key])
+        return rows[0] if rows else None
+
+    def log_contact_export(self, wave: str, actor: str, count: int) -> None:
+        """Audit a decryption of a wave's contacts (an export with contacts)."""
+        with self.tx() as db:
+            self._audit(db, actor, "export_contacts", "cases", wave, {"count": count})
+
+    def count_quota_cell(self, wave: str, unit: str, sex: str | None = None, age_group: str | None = None) -> int:
+        """Included responses of a wave and unit (and sex / age group when given): a quota cell's fill."""
+        where, params = ["r.wave = ?", "r.unit = ?", "x.response_id IS NULL"], [wave, unit]
+        for key, val in (("sex", sex), ("age_group", age_group)):
+            if val is not None:
+                where.append(f"json_extract(r.answers, '$.{key}') = ?")
+                params.append(val)
+        return self.db.execute(f"""SELECT count(*) FROM responses r
+                                   LEFT JOIN ({_CURRENT_EXCLUSIONS}) x ON x.response_id = r.response_id
+                                   WHERE {' AND '.join(where)}""", params).fetchone()[0]
 
     # -- interview drafts (phone and door): one open draft per account, form and case ----------
     def interview_draft(self, draft_id: str) -> dict[str, Any] | None:
@@ -871,6 +983,24 @@ class Store:
 # --------------------------------------------------------------------------------------
 # Migrations of fieldwork: cases, attempts, quotas, drafts (0600_*) — add below
 # --------------------------------------------------------------------------------------
+@migration("0600_fieldwork_cases_attempts")
+def _m0600(db: sqlite_utils.Database) -> None:
+    # contact values are stored only sealed (survey.contacts): token, keyed hash, mask
+    db.execute("""CREATE TABLE cases (
+        wave TEXT NOT NULL REFERENCES waves(id), case_id TEXT NOT NULL, unit TEXT NOT NULL, mode TEXT NOT NULL,
+        contact_kind TEXT NOT NULL CHECK (contact_kind IN ('phone', 'address')),
+        contact_enc TEXT NOT NULL, contact_hash TEXT NOT NULL, contact_mask TEXT NOT NULL,
+        strata TEXT NOT NULL DEFAULT '{}', firm TEXT, pollster TEXT, assigned_at TEXT,
+        created_at TEXT NOT NULL, PRIMARY KEY (wave, case_id))""")
+    db.execute("CREATE INDEX cases_pollster ON cases(wave, pollster)")
+    db.execute("CREATE INDEX cases_hash ON cases(wave, contact_hash)")
+    db.execute("""CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY, attempt_key TEXT NOT NULL UNIQUE, wave TEXT NOT NULL, case_id TEXT NOT NULL,
+        unit TEXT NOT NULL, mode TEXT NOT NULL, interviewer TEXT, firm TEXT, attempted_at TEXT NOT NULL,
+        disposition TEXT NOT NULL, label TEXT, callback_at TEXT, response_id TEXT, note TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL, created_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX attempts_case ON attempts(wave, case_id)")
+    db.execute("CREATE INDEX attempts_interviewer ON attempts(wave, interviewer)")
 
 
 @migration("0610_interview_drafts")

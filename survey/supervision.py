@@ -41,9 +41,10 @@ class Progress:
 def unit_targets(settings: Mapping[str, Any] | None) -> dict[str, int]:
     """Target completes per unit from the wave settings' quotas, {} when there are none.
 
-    The fieldwork issue defines the quota format; this reads the shapes it may take
-    ({unit: n}; {unit: {"target": n}}; [{"unit": u, "target": n, ...}] with cells summed
-    over sex × age_group) and ignores anything else. Wire the quota module here at merge.
+    The format is survey.fieldwork.QuotaSettings: a list of cells {unit, sex?, age_group?,
+    target}. A unit's target is its unit-wide cell when there is one, else the sum of its
+    sex × age_group cells. Older shapes ({unit: n}; {unit: {"target": n}}) are still read;
+    anything else is ignored.
     """
     quotas = (settings or {}).get("quotas")
     out: dict[str, int] = {}
@@ -56,11 +57,17 @@ def unit_targets(settings: Mapping[str, Any] | None) -> dict[str, int]:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                 out[str(unit)] = int(value)
     elif isinstance(quotas, list):
+        whole: dict[str, int] = {}
         for cell in quotas:
             if isinstance(cell, Mapping) and "unit" in cell:
                 value = cell.get("target", cell.get("n"))
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                    out[str(cell["unit"])] = out.get(str(cell["unit"]), 0) + int(value)
+                    unit = str(cell["unit"])
+                    if cell.get("sex") is None and cell.get("age_group") is None:
+                        whole[unit] = whole.get(unit, 0) + int(value)
+                    else:
+                        out[unit] = out.get(unit, 0) + int(value)
+        out.update(whole)  # a unit-wide cell is the unit's target; sub-cells only refine it
     return out
 
 

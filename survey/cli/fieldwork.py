@@ -1,0 +1,79 @@
+"""`python -m survey cases import|assign` and `python -m survey rates`: fieldwork from the shell."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from survey.fieldwork import RATES_BY
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cases = sub.add_parser("cases", help="sampled cases (contact lists) of a wave").add_subparsers(
+        dest="cases_cmd", required=True)
+    p = cases.add_parser("import", help="import a contact list CSV: case_id, unit, mode, phone or address, strata")
+    p.add_argument("file")
+    p.add_argument("--wave", required=True)
+    p.set_defaults(func=cmd_cases_import)
+    p = cases.add_parser("assign", help="assign cases to a pollster")
+    p.add_argument("--wave", required=True)
+    p.add_argument("--pollster", required=True)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--unit", help="every unassigned case of this unit")
+    which.add_argument("--cases", help="comma-separated case ids")
+    p.add_argument("--actor", help="username of the supervisor assigning (default: the operator, as admin)")
+    p.set_defaults(func=cmd_cases_assign)
+
+    p = sub.add_parser("rates", help="AAPOR outcome rates of a wave's attempts as CSV")
+    p.add_argument("--wave", required=True)
+    p.add_argument("--by", required=True, choices=RATES_BY)
+    p.add_argument("--out", required=True, help="CSV file to write ('-' for stdout)")
+    p.set_defaults(func=cmd_rates)
+
+
+def _store():
+    from survey.cli import CliError
+    from survey.cli.core import _init_and_report
+    from survey.store import get_store
+    _init_and_report()
+    return get_store(), CliError
+
+
+def cmd_cases_import(args: argparse.Namespace) -> int:
+    from survey.auth import SYSTEM
+    from survey.fieldwork import import_cases
+    store, CliError = _store()
+    if store.wave(args.wave) is None:
+        raise CliError(f"--wave: no wave `{args.wave}`")
+    n = import_cases(store, SYSTEM, args.file, args.wave)
+    print(f"{n} new case(s) imported into wave {args.wave} ({len(store.cases(args.wave))} in all)")
+    return 0
+
+
+def cmd_cases_assign(args: argparse.Namespace) -> int:
+    from survey.auth import SYSTEM, load_account
+    from survey.fieldwork import assign_cases
+    store, CliError = _store()
+    actor = SYSTEM
+    if args.actor:
+        actor = load_account(store, args.actor)
+        if actor is None:
+            raise CliError(f"--actor: no account `{args.actor}`")
+    ids = args.cases.split(",") if args.cases else None
+    n = assign_cases(store, actor, args.wave, args.pollster, unit=args.unit, case_ids=ids)
+    print(f"{n} case(s) assigned to {args.pollster}")
+    return 0
+
+
+def cmd_rates(args: argparse.Namespace) -> int:
+    from survey.auth import SYSTEM
+    from survey.fieldwork import attempts_frame, rates_table
+    store, CliError = _store()
+    if store.wave(args.wave) is None:
+        raise CliError(f"--wave: no wave `{args.wave}`")
+    table = rates_table(attempts_frame(store, SYSTEM, args.wave), args.by)
+    if args.out == "-":
+        table.to_csv(sys.stdout, index=False, float_format="%.6g")
+    else:
+        table.to_csv(args.out, index=False, float_format="%.6g", encoding="utf-8")
+        print(f"rates of {int(table['cases'].iloc[-1])} case(s) by {args.by} written to {args.out}")
+    return 0
