@@ -30,6 +30,12 @@ def open_draft(store: Store, actor: Account, form: str, case_id: str | None = No
     return store.open_interview_draft(actor.username, form, case_id or "")
 
 
+def open_drafts(store: Store, actor: Account, form: str) -> list[dict[str, Any]]:
+    """Every draft `actor` left open on `form`, latest first (e.g. the case a lost tab was interviewing)."""
+    require(actor, "responses.enter")
+    return store.open_interview_drafts(actor.username, form)
+
+
 def start_draft(store: Store, actor: Account, form: str, *, wave: str, unit: str, mode: str,
                 case_id: str | None = None, answers: dict[str, Any] | None = None,
                 paradata: dict[str, Any] | None = None) -> dict[str, Any]:

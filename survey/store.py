@@ -605,6 +605,12 @@ class Store:
                           "AND status = 'open'", [account, form, case_id])
         return _decode_interview_draft(rows[0]) if rows else None
 
+    def open_interview_drafts(self, account: str, form: str) -> list[dict[str, Any]]:
+        """Every draft this account left open on this form (any case), latest first."""
+        rows = self.query("SELECT * FROM interview_drafts WHERE account = ? AND form = ? AND status = 'open' "
+                          "ORDER BY updated_at DESC", [account, form])
+        return [_decode_interview_draft(r) for r in rows]
+
     def start_interview_draft(self, draft: dict[str, Any]) -> dict[str, Any]:
         """Create an open draft unless one is open for the same account, form and case; return the open one."""
         with self.tx() as db:

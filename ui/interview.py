@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from survey import drafts
 from survey.auth import Account, PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
+from survey.fieldwork import QuotaStatus, quota_progress
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted
 from survey.store import Store, StoreError
@@ -82,7 +84,8 @@ def resume(store: Store, account: Account, form: str, case_id: str | None = None
     draft = drafts.open_draft(store, account, form, case_id)
     if draft is None or (waves is not None and draft["wave"] not in waves):
         return None
-    st.session_state[_k(form, "wave")] = draft["wave"]
+    if _k(form, "wave") not in st.session_state:  # the page may have drawn its wave selector already
+        st.session_state[_k(form, "wave")] = draft["wave"]
     st.session_state[_k(form, "unit")] = draft["unit"]
     for qid, value in draft["answers"].items():
         st.session_state[forms.widget_key(qid, form)] = value
@@ -121,13 +124,17 @@ def _elapsed(started_at: str) -> str:
 
 def run(store: Store, account: Account, setup: Setup, *,
         on_submitted: Callable[[Submitted, dict[str, Any]], None] | None = None,
-        on_ineligible: Callable[[dict[str, Any]], None] | None = None,
+        on_ineligible: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+        quota: Callable[[dict[str, Any]], QuotaStatus] | None = None,
+        on_quota_full: Callable[[dict[str, Any]], None] | None = None,
         new_label: str | None = None, on_new: Callable[[], None] | None = None) -> str:
-    """Draw the interview; returns "done", "ineligible" or "open".
+    """Draw the interview; returns "done", "ineligible", "quota_full" or "open".
 
     `on_submitted(done, draft)` runs after every submit (also a repeated one), e.g. to record the
-    call attempt of a case; `on_ineligible(draft)` runs when the pollster ends an ineligible
-    interview (the draft is abandoned either way); `on_new` when the pollster moves on.
+    call attempt of a case; `on_ineligible(draft, answers)` when the pollster ends an ineligible
+    interview (the draft is abandoned either way). `quota(answers)` is asked after screening and
+    again before submit (when sex and age are known): a full cell warns, or with the wave's
+    action "stop" ends the interview (`on_quota_full(draft)`). `on_new` runs when the pollster moves on.
     """
     form = setup.form
 
@@ -178,11 +185,40 @@ def run(store: Store, account: Account, setup: Setup, *,
         def end_ineligible() -> None:
             drafts.abandon_draft(store, account, draft["draft_id"], "not eligible")
             if on_ineligible:
-                on_ineligible(draft)
+                on_ineligible(draft, answers)
             move_on()
 
         st.button(new_label or t("interview.new"), on_click=end_ineligible, key=_k(form, "end_ineligible"))
         return "ineligible"
+
+    warned: set[str] = set()
+
+    def quota_stops() -> bool:
+        """Show the quota message of the answers so far; True when the interview must end."""
+        if quota is None:
+            return False
+        status = quota(answers)
+        if not status.full:
+            return False
+        if not status.stop:
+            if status.message not in warned:
+                st.warning(status.message)
+                warned.add(status.message)
+            return False
+        st.error(status.message)
+        _save(store, account, setup, draft, answers, paradata)
+
+        def end_quota() -> None:
+            drafts.abandon_draft(store, account, draft["draft_id"], "quota full")
+            if on_quota_full:
+                on_quota_full(draft)
+            move_on()
+
+        st.button(t("interview.end_quota"), on_click=end_quota, type="primary", key=_k(form, "end_quota"))
+        return True
+
+    if quota_stops():
+        return "quota_full"
 
     st.subheader(t("interview.items"))
     st.text_input(t("interview.quick"), key=_k(form, "quick"), help=t("interview.quick_help"),
@@ -202,6 +238,8 @@ def run(store: Store, account: Account, setup: Setup, *,
     st.subheader(t("interview.demographics"))
     forms.ask_section(qn, "demographic", setup.mode, form, answers)
     _save(store, account, setup, draft, answers, paradata)
+    if any(answers.get(d) is not None for d in ("sex", "age_group")) and quota_stops():
+        return "quota_full"
 
     if st.button(t("interview.submit"), type="primary", key=_k(form, "submit")):
         problems = [p for p in qn.check_answers(answers) if p.endswith("required")]
@@ -232,3 +270,19 @@ def _save(store: Store, account: Account, setup: Setup, draft: dict[str, Any], a
     drafts.save_draft(store, account, draft["draft_id"], wave=setup.wave, unit=setup.unit,
                       answers=answers, paradata=paradata)
     st.session_state[_k(setup.form, "saved")] = fingerprint
+
+
+def quota_table(store: Store, wave: str) -> None:
+    """The wave's quota cells with completes so far (nothing when the wave sets no quotas)."""
+    progress = quota_progress(store, wave)
+    if progress.empty:
+        return
+    shown = pd.DataFrame({
+        t("common.unit"): progress["unit"],
+        t("interview.quota_cell"): [" × ".join(str(v) for v in (s, a) if v) or t("interview.quota_all")
+                                    for s, a in zip(progress["sex"], progress["age_group"])],
+        t("interview.quota_n"): progress["n"], t("interview.quota_target"): progress["target"],
+        t("interview.quota_share"): progress["share"] * 100})
+    st.dataframe(shown, hide_index=True, use_container_width=True,
+                 column_config={t("interview.quota_share"): st.column_config.ProgressColumn(
+                     format="%.0f%%", min_value=0, max_value=100)})
