@@ -113,3 +113,41 @@ def store_demo(store: Store, wave: str, n: int, seed: int, actor: Account = SYST
                             submitted_at=g["submitted_at"], duration_s=g["duration_s"], created_by=actor.username)
                for i, g in enumerate(generate(n, seed, w))]
     return sum(created for _, created in store.insert_responses(records, actor.username))
+
+
+# outcomes of demo cases that did not end in an interview, with plausible phone-survey shares
+DEMO_OUTCOMES = (("2.11", 0.30), ("2.12", 0.04), ("2.21", 0.08), ("2.33", 0.02), ("3.12", 0.05),
+                 ("3.13", 0.25), ("3.21", 0.03), ("4.31", 0.12), ("4.51", 0.06), ("4.70", 0.05))
+
+
+def store_demo_attempts(store: Store, wave: str, seed: int, actor: Account = SYSTEM) -> int:
+    """Contact attempts behind the demo's phone and door interviews, plus the cases that gave no
+    interview (about 2 per complete), so the AAPOR rates table has something to show.
+
+    Deterministic per seed; the attempt keys derive from it, so a rerun stores nothing new.
+    """
+    done = [r for r in store.responses(wave) if r["source"] == "demo" and r["mode"] in ("phone", "door")]
+    codes = [c for c, _ in DEMO_OUTCOMES]
+    share = np.array([p for _, p in DEMO_OUTCOMES])
+    share = share / share.sum()
+    attempts: list[dict[str, Any]] = []
+    for r in done:
+        # one generator per interview: the same case history whatever else the wave holds
+        rng = np.random.default_rng([seed, int.from_bytes(r["response_id"].encode(), "big") % 2**63])
+        end = dt.datetime.fromisoformat(r["started_at"] or r["submitted_at"])
+        case_id = f"DEMO-{r['response_id']}"
+        history = [(end - dt.timedelta(days=k + 1), "3.13" if r["mode"] == "phone" else "2.24", case_id, None)
+                   for k in range(int(rng.integers(0, 3)))]  # unanswered tries on the days before
+        history.append((end, "1.1", case_id, r["response_id"]))
+        for j in range(2):  # two cases without an interview for each complete
+            code = codes[int(rng.choice(len(codes), p=share))]
+            if r["mode"] == "door" and code.startswith("4.") and code != "4.70":
+                code = "4.50"
+            history.append((end + dt.timedelta(minutes=int(rng.integers(5, 300))), code, f"{case_id}-{j}", None))
+        for n, (at, code, case, rid) in enumerate(history):
+            attempts.append({"attempt_key": f"demo:{wave}:{seed}:{case}:{n}", "wave": wave, "case_id": case,
+                             "unit": r["unit"], "mode": r["mode"], "interviewer": r["interviewer"],
+                             "firm": DEMO_FIRM, "attempted_at": at.isoformat(timespec="seconds"),
+                             "disposition": code, "label": None, "callback_at": None, "response_id": rid,
+                             "note": "", "source": "demo"})
+    return store.add_attempts(attempts, actor.username) if attempts else 0

@@ -166,4 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     new = store_demo(store, args.wave, args.n, args.seed, actor)
     print(f"stored {new} new demo response(s) in wave {args.wave} "
           f"({store.count_responses(args.wave)} in the wave)")
+    from survey.demo import store_demo_attempts
+    print(f"stored {store_demo_attempts(store, args.wave, args.seed, actor)} new demo contact attempt(s) "
+          "(python -m survey rates --wave W --by unit --out -)")
     return 0
