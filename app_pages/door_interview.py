@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from survey.fieldwork import quota_status
 from ui import interview, session
 from ui.session import t
 
@@ -62,4 +63,9 @@ wave_id = col_wave.selectbox(t("common.wave"), waves, key="door_wave")
 unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="door_unit",
                           help=t("interview.unit_help"))
 record = interview.Record("household", "interview.household", household)
-interview.run(store, account, interview.Setup(FORM, MODE, wave_id, unit, record=record))
+main, side = st.columns([3, 1])
+with side:
+    interview.quota_table(store, wave_id)
+with main:
+    interview.run(store, account, interview.Setup(FORM, MODE, wave_id, unit, record=record),
+                  quota=lambda answers: quota_status(store, wave_id, unit, answers))

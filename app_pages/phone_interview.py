@@ -92,7 +92,6 @@ if "cati_case" not in st.session_state:
 case = st.session_state["cati_case"]
 main, side = st.columns([3, 1])
 with side:
-    st.subheader(t("cati.quota_heading"))
     interview.quota_table(store, wave_id)
 
 note = st.session_state.pop("cati_msg", None)

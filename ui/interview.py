@@ -277,6 +277,7 @@ def quota_table(store: Store, wave: str) -> None:
     progress = quota_progress(store, wave)
     if progress.empty:
         return
+    st.subheader(t("interview.quota_heading"))
     shown = pd.DataFrame({
         t("common.unit"): progress["unit"],
         t("interview.quota_cell"): [" × ".join(str(v) for v in (s, a) if v) or t("interview.quota_all")
