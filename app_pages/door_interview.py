@@ -63,7 +63,7 @@ wave_id = col_wave.selectbox(t("common.wave"), waves, key="door_wave")
 unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="door_unit",
                           help=t("interview.unit_help"))
 record = interview.Record("household", "interview.household", household)
-main, side = st.columns([3, 1])
+main, side = st.columns([2, 1], gap="large")
 with side:
     interview.quota_table(store, wave_id)
 with main:

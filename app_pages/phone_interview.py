@@ -52,7 +52,7 @@ if not phone_cases:
     interview.resume(store, account, FORM, waves=waves)
     unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="phone_unit",
                               help=t("interview.unit_help"))
-    main, side = st.columns([3, 1])
+    main, side = st.columns([2, 1], gap="large")
     with side:
         interview.quota_table(store, wave_id)
     with main:
@@ -90,7 +90,7 @@ if "cati_case" not in st.session_state:
         load_case(fieldwork.next_case(store, account, wave_id))
 
 case = st.session_state["cati_case"]
-main, side = st.columns([3, 1])
+main, side = st.columns([2, 1], gap="large")
 with side:
     interview.quota_table(store, wave_id)
 
@@ -174,11 +174,12 @@ with main:
 
     history = fieldwork.read_case(store, account, case["case_id"], wave_id)["attempts"]
     if history:
-        with st.expander(t("cati.history"), expanded=False):
+        with st.expander(t("cati.history"), expanded=reason == "callback"):
             st.dataframe(pd.DataFrame({
                 t("cati.history_at"): [a["attempted_at"].replace("T", " ") for a in history],
                 t("cati.history_label"): [a["label"] or a["disposition"] for a in history],
-                t("cati.history_callback"): [(a["callback_at"] or "").replace("T", " ") for a in history]}),
+                t("cati.history_callback"): [(a["callback_at"] or "").replace("T", " ")[:16] for a in history],
+                t("cati.history_note"): [a.get("note") or "" for a in history]}),
                 hide_index=True, use_container_width=True)
 
     st.button(t("cati.agree"), type="primary", key="cati_agree",

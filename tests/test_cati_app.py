@@ -128,7 +128,7 @@ def test_quota_stop_ends_the_interview_and_records_quota_filled(store, accounts,
                      submit_key="other-interview")
     at = app_as(store, "p1")
     quota_cells = at.dataframe[0].value
-    assert list(quota_cells.iloc[0][:4]) == ["思明区", "全部", 1, 1]
+    assert list(quota_cells.iloc[0][:3]) == ["思明区", "全部", "1/1"]
     at.button(key="cati_agree").click().run()
     assert "配额已满" in at.error[0].value
     assert "phone_submit" not in [b.key for b in at.button]

@@ -282,8 +282,8 @@ def quota_table(store: Store, wave: str) -> None:
         t("common.unit"): progress["unit"],
         t("interview.quota_cell"): [" × ".join(str(v) for v in (s, a) if v) or t("interview.quota_all")
                                     for s, a in zip(progress["sex"], progress["age_group"])],
-        t("interview.quota_n"): progress["n"], t("interview.quota_target"): progress["target"],
+        t("interview.quota_done"): [f"{n}/{target}" for n, target in zip(progress["n"], progress["target"])],
         t("interview.quota_share"): progress["share"] * 100})
     st.dataframe(shown, hide_index=True, use_container_width=True,
                  column_config={t("interview.quota_share"): st.column_config.ProgressColumn(
-                     format="%.0f%%", min_value=0, max_value=100)})
+                     format="%.0f%%", min_value=0, max_value=100, width="small")})
