@@ -152,6 +152,11 @@ def find_disposition(label_or_code: str) -> Disposition:
     raise StoreError(f"disposition: unknown `{label_or_code}` (one of {', '.join(DISPOSITIONS)})")
 
 
+def dispositions_for(mode: str) -> list[Disposition]:
+    """The labels a pollster may pick in one mode (phone or door), in table order."""
+    return [d for d in DISPOSITIONS.values() if mode in d.modes]
+
+
 # ======================================================================================
 # Final codes and AAPOR rates (pure functions of an attempts table)
 # ======================================================================================
@@ -506,6 +511,8 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
     if actor.role == "supervisor" and case["firm"] != actor.firm:
         raise PermissionDenied(f"case {case_id} is not of firm {actor.firm}")
     d = find_disposition(disposition)
+    if case["mode"] not in d.modes:
+        raise StoreError(f"disposition: {d.label} is not an outcome of a {case['mode']} case")
     when = _moment(at)
     cb = None
     if d.callback:

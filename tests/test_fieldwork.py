@@ -415,3 +415,28 @@ def test_demo_attempts_give_every_phone_and_door_interview_a_complete(store):
     interviews = [r for r in store.responses("2025") if r["mode"] in ("phone", "door")]
     total = _row(rates_table(attempts_frame(store, SYSTEM, "2025"), "unit"), "unit", "全部")
     assert total["I"] == len(interviews) and total["cases"] == 3 * len(interviews)
+
+
+def test_cli_quotas_set_and_show(store, tmp_path, capsys):
+    from survey.cli import main
+    good = tmp_path / "q.yaml"
+    good.write_text("quotas:\n  - {unit: 思明区, target: 2}\n  - {unit: 思明区, sex: 女, target: 1}\n"
+                    "quota_action: stop\n", encoding="utf-8")
+    assert main(["quotas", "set", str(good), "--wave", "2025"]) == 0
+    assert store.wave("2025")["settings"]["quota_action"] == "stop"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("quotas:\n  - {unit: 思明区, target: -1}\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["quotas", "set", str(bad), "--wave", "2025"]) == 2
+    assert "quotas[0].target" in capsys.readouterr().err
+    assert main(["quotas", "show", "--wave", "2025"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "unit,sex,age_group,target,n,share"
+
+
+def test_dispositions_follow_the_case_mode(assigned, accounts):
+    from survey.fieldwork import dispositions_for
+    assert "家中无人" in [d.label for d in dispositions_for("door")]
+    assert "忙音" not in [d.label for d in dispositions_for("door")]
+    with pytest.raises(StoreError, match="not an outcome of a door case"):
+        record_attempt(assigned, accounts["p1"], "D1", "忙音")
+    assert record_attempt(assigned, accounts["p1"], "D1", "家中无人")

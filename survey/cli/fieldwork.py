@@ -23,6 +23,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--actor", help="username of the supervisor assigning (default: the operator, as admin)")
     p.set_defaults(func=cmd_cases_assign)
 
+    quotas = sub.add_parser("quotas", help="quota cells of a wave").add_subparsers(dest="quotas_cmd", required=True)
+    p = quotas.add_parser("set", help="set quota cells from a YAML/JSON file: quotas: [{unit, sex?, age_group?, "
+                                      "target}], quota_action: warn|stop")
+    p.add_argument("file")
+    p.add_argument("--wave", required=True)
+    p.set_defaults(func=cmd_quotas_set)
+    p = quotas.add_parser("show", help="quota cells with completes so far (CSV to stdout)")
+    p.add_argument("--wave", required=True)
+    p.set_defaults(func=cmd_quotas_show)
+
     p = sub.add_parser("rates", help="AAPOR outcome rates of a wave's attempts as CSV")
     p.add_argument("--wave", required=True)
     p.add_argument("--by", required=True, choices=RATES_BY)
@@ -76,4 +86,34 @@ def cmd_rates(args: argparse.Namespace) -> int:
     else:
         table.to_csv(args.out, index=False, float_format="%.6g", encoding="utf-8")
         print(f"rates of {int(table['cases'].iloc[-1])} case(s) by {args.by} written to {args.out}")
+    return 0
+
+
+def cmd_quotas_set(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import yaml
+
+    from survey.auth import SYSTEM
+    from survey.fieldwork import set_quotas
+    store, CliError = _store()
+    if store.wave(args.wave) is None:
+        raise CliError(f"--wave: no wave `{args.wave}`")
+    try:
+        spec = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise CliError(f"{args.file}: not YAML/JSON: {str(err).splitlines()[0]}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("quotas"), list):
+        raise CliError(f"{args.file}: expected a mapping with a `quotas` list")
+    parsed = set_quotas(store, SYSTEM, args.wave, spec["quotas"], spec.get("quota_action", "warn"))
+    print(f"{len(parsed.quotas)} quota cell(s) set for wave {args.wave}; when a cell is full: {parsed.quota_action}")
+    return 0
+
+
+def cmd_quotas_show(args: argparse.Namespace) -> int:
+    from survey.fieldwork import quota_progress
+    store, CliError = _store()
+    if store.wave(args.wave) is None:
+        raise CliError(f"--wave: no wave `{args.wave}`")
+    quota_progress(store, args.wave).to_csv(sys.stdout, index=False, float_format="%.4g")
     return 0
