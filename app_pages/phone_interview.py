@@ -74,7 +74,11 @@ def load_case(case: dict[str, Any] | None, stage: str = "call") -> None:
 
 
 def closed(case_id: str) -> bool:
-    attempts = fieldwork.read_case(store, account, case_id, wave_id)["attempts"]
+    """Whether a case takes no more attempts (or is no longer this pollster's)."""
+    try:
+        attempts = fieldwork.read_case(store, account, case_id, wave_id)["attempts"]
+    except (PermissionDenied, StoreError):
+        return True
     return any(fieldwork.is_final(a["disposition"]) for a in attempts)
 
 

@@ -144,6 +144,7 @@ def test_door_interview_stored_with_household_record(store, accounts):
     at = app_as(store, "p1")
     at.switch_page("app_pages/door_interview.py").run()
     assert at.title[0].value == "入户访问"
+    assert "9 不了解/说不清" in at.radio(key="q_door_air").options  # read out at the door (show card)
     answer_everything(at, "door")
     at.button(key="door_submit").click().run()
     assert "社区/小区" in at.error[0].value and store.count_responses("2025") == 0
@@ -164,3 +165,25 @@ def test_door_interview_stored_with_household_record(store, accounts):
     assert stored["paradata"]["household"] == {"community": "莲前街道 前埔北社区", "address": "12号楼", "size": 4,
                                                "adults": 3, "method": "kish", "selected_no": 2,
                                                "selected": "配偶，女，45岁"}
+
+
+def test_cati_ineligible_and_break_off_are_recorded(store, accounts, tmp_path):
+    import_cases(store, tmp_path)
+    at = app_as(store, "p1")
+    at.button(key="cati_agree").click().run()
+    # 不了解 is offered on the phone but marked not to be read aloud; options show their code
+    assert "9 不了解/说不清（不读出）" in at.radio(key="q_phone_air").options
+    at.radio(key="q_phone_age18").set_value(2)
+    at.radio(key="q_phone_resident").set_value(1)
+    at.run()
+    assert "不符合条件" in at.warning[0].value
+    at.button(key="phone_end_ineligible").click().run()
+    assert [a["label"] for a in store.attempts("2025", case_ids=["C001"])] == ["不符合条件：未满18岁"]
+    assert "C002" in heading(at)
+    at.button(key="cati_agree").click().run()
+    at.radio(key="q_phone_age18").set_value(1).run()
+    at.button(key="cati_break_off").click().run()
+    assert [a["disposition"] for a in store.attempts("2025", case_ids=["C002"])] == ["2.12"]
+    assert drafts.open_drafts(store, accounts["p1"], "phone") == []
+    assert store.count_responses("2025") == 0
+    assert "目前没有需要拨打的样本" in at.info[0].value
