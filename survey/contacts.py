@@ -20,6 +20,7 @@ import hmac
 import logging
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +98,17 @@ def load_secret(db_path: str | Path, *, create: bool = True) -> bytes:
         raise ContactError(f"no key for contact data: set SURVEY_SECRET_KEY or provide {path}")
     key = Fernet.generate_key()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # write a private temp file, then link it into place: the key appears whole or not at all
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key.decode())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:  # another process created it a moment ago: use theirs
+        return _fernet_key(path.read_text(encoding="ascii"))
+    finally:
+        tmp.unlink()
     os.chmod(path, 0o600)
     msg = (f"联系方式加密密钥已生成 / contact-data key created: {path} (mode 0600). "
            "Back it up apart from the database: without it the phone numbers cannot be read.")

@@ -175,16 +175,20 @@ def final_codes(attempts: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=keys[:-1] + cols)
     df = attempts.copy()
     df["disposition"] = df["disposition"].astype(str).str.strip()
-    ranked = df["disposition"].map(_classify)
-    df["_rank"] = ranked.map(lambda rc: rc[0])
-    df["category"] = ranked.map(lambda rc: rc[1])
+    classes = {code: _classify(code) for code in df["disposition"].unique()}  # few distinct codes
+    df["_rank"] = df["disposition"].map({c: rc[0] for c, rc in classes.items()})
+    df["category"] = df["disposition"].map({c: rc[1] for c, rc in classes.items()})
     df["attempted_at"] = df["attempted_at"].astype(str)
-    df["_order"] = np.arange(len(df))
-    counts = df.groupby(keys).size().rename("attempts")
-    best = (df.sort_values(keys + ["_rank", "attempted_at", "_order"], ascending=[True] * len(keys) + [True, False,
-                                                                                                     False])
-            .drop_duplicates(keys))
-    best = best.join(counts, on=keys)
+    # integer sort keys: sorting 100,000s of string keys is what makes this slow otherwise
+    case_code = np.zeros(len(df), dtype=np.int64)
+    for key in keys:
+        codes, uniques = pd.factorize(df[key].astype(str))
+        case_code = case_code * len(uniques) + codes
+    when = pd.to_datetime(df["attempted_at"], format="ISO8601").to_numpy("datetime64[s]").astype("int64")
+    order = np.lexsort((-np.arange(len(df)), -when, df["_rank"].to_numpy(), case_code))
+    first = order[np.r_[True, case_code[order][1:] != case_code[order][:-1]]]
+    best = df.iloc[first].copy()
+    best["attempts"] = np.bincount(case_code)[case_code[first]]
     best["day"] = best["attempted_at"].str[:10]
     best["final_code"] = best["disposition"]
     if "interviewer" not in best.columns:
@@ -313,7 +317,7 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
                 sealed = cipher.seal(kind, raw)
             except ContactError as err:
                 # never echo a personal value back in full
-                problems.append(row_problem(n, kind, cipher_mask(kind, raw), str(err)))
+                problems.append(row_problem(n, kind, _mask_raw(kind, raw), str(err)))
         if len(problems) > before or sealed is None:
             continue
         old = existing.get(case_id)
@@ -335,7 +339,8 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
     return store.add_cases(new, actor.username) if new else 0
 
 
-def cipher_mask(kind: str, raw: str) -> str:
+def _mask_raw(kind: str, raw: str) -> str:
+    """A refused value shown in an error without echoing personal data."""
     from survey.contacts import mask_address, mask_phone
     digits = re.sub(r"\D", "", raw)
     return mask_phone(digits) if kind == "phone" else mask_address(raw)

@@ -66,14 +66,14 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(db_file):
 def test_threads_get_their_own_connection(store):
     seen = []
     def work():
-        seen.append(id(store.db))
+        seen.append(store.db)  # keep the object: a freed one's id() can be reused by the next thread
         store.count_responses()
     threads = [threading.Thread(target=work) for _ in range(3)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    assert len(set(seen)) == 3
+    assert len({id(db) for db in seen}) == 3
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
 
