@@ -187,3 +187,20 @@ def test_cati_ineligible_and_break_off_are_recorded(store, accounts, tmp_path):
     assert drafts.open_drafts(store, accounts["p1"], "phone") == []
     assert store.count_responses("2025") == 0
     assert "目前没有需要拨打的样本" in at.info[0].value
+
+
+def test_door_household_record_resumes_after_a_new_session(store, accounts):
+    at = app_as(store, "p1")
+    at.switch_page("app_pages/door_interview.py").run()
+    at.selectbox(key="door_unit").set_value("集美区")
+    at.text_input(key="door_rec_community").input("杏林街道")
+    at.number_input(key="door_rec_size").set_value(3)
+    at.radio(key="door_rec_method").set_value("kish")
+    at.radio(key="q_door_age18").set_value(1).run()
+    at2 = app_as(store, "p1")
+    at2.switch_page("app_pages/door_interview.py").run()
+    assert not at2.exception
+    assert at2.selectbox(key="door_unit").value == "集美区"
+    assert at2.text_input(key="door_rec_community").value == "杏林街道"
+    assert at2.number_input(key="door_rec_size").value == 3 and at2.radio(key="door_rec_method").value == "kish"
+    assert at2.radio(key="q_door_age18").value == 1
