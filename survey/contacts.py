@@ -15,6 +15,7 @@ back it up apart from the database, which is exactly why it is not in it.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -125,17 +126,21 @@ class ContactCipher:
     def for_db(cls, db_path: str | Path, *, create: bool = True) -> ContactCipher:
         return cls(load_secret(db_path, create=create))
 
-    @property
+    @functools.cached_property
+    def _fernet(self) -> Fernet:
+        return Fernet(self.key)
+
+    @functools.cached_property
     def _hash_key(self) -> bytes:
         # a separate key for hashing, derived so that the hash never reveals the Fernet key
         return hmac.new(self.key, b"survey-contacts-hash", hashlib.sha256).digest()
 
     def encrypt(self, value: str) -> str:
-        return Fernet(self.key).encrypt(value.encode("utf-8")).decode("ascii")
+        return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str) -> str:
         try:
-            return Fernet(self.key).decrypt(token.encode("ascii")).decode("utf-8")
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken:
             raise ContactError("contact data cannot be decrypted with this key (wrong SURVEY_SECRET_KEY "
                                "or key file?)") from None

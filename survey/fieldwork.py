@@ -557,8 +557,8 @@ def attempts_frame(store: Store, actor: Account, wave: str) -> pd.DataFrame:
         scope["firm"] = firm_scope(actor)
     elif actor.role not in ("admin", "analyst"):
         raise PermissionDenied(f"{actor.username} may not read attempts")
-    rows = store.attempts(wave, **scope)
-    return pd.DataFrame([{c: r[c] for c in ATTEMPT_COLUMNS} for r in rows], columns=list(ATTEMPT_COLUMNS))
+    rows = store.attempt_rows(wave, ATTEMPT_COLUMNS, **scope)
+    return pd.DataFrame.from_records(rows, columns=list(ATTEMPT_COLUMNS))
 
 
 def import_attempts(store: Store, path: str | Path, wave: str, actor: str) -> int:

@@ -549,10 +549,9 @@ class Store:
         added = 0
         with self.tx() as db:
             stamp = now()
-            for att in attempts:
-                cur = db.execute(f"INSERT OR IGNORE INTO attempts ({cols}, created_at) VALUES ({marks}, ?)",
-                                 [att.get(f) for f in self.ATTEMPT_FIELDS] + [stamp])
-                added += cur.rowcount
+            cur = db.conn.executemany(f"INSERT OR IGNORE INTO attempts ({cols}, created_at) VALUES ({marks}, ?)",
+                                      [[att.get(f) for f in self.ATTEMPT_FIELDS] + [stamp] for att in attempts])
+            added = max(cur.rowcount, 0)  # rows inserted over the whole batch
             if added:
                 one = added == 1 and len(attempts) == 1
                 self._audit(db, actor, "attempt" if one else "import", "attempts",
@@ -573,6 +572,21 @@ class Store:
             where.append(f"case_id IN ({', '.join('?' for _ in ids)})" if ids else "0")
             params.extend(ids)
         return self.query(f"SELECT * FROM attempts WHERE {' AND '.join(where)} ORDER BY attempted_at, id", params)
+
+    def attempt_rows(self, wave: str, columns: Iterable[str], *, interviewer: str | None = None,
+                     firm: str | None = None) -> list[tuple[Any, ...]]:
+        """Attempts of a wave as plain tuples of `columns` (fast path for rate tables of 100,000s)."""
+        cols = list(columns)
+        bad = [c for c in cols if c not in self.ATTEMPT_FIELDS]
+        if bad:
+            raise StoreError(f"not an attempts column: {', '.join(bad)}")
+        where, params = ["wave = ?"], [wave]
+        for col, val in (("interviewer", interviewer), ("firm", firm)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        return self.db.execute(f"SELECT {', '.join(cols)} FROM attempts WHERE {' AND '.join(where)} "
+                               "ORDER BY attempted_at, id", params).fetchall()
 
     def attempt_by_key(self, attempt_key: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM attempts WHERE attempt_key = ?", [attempt_key])

@@ -4,13 +4,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from survey.auth import SYSTEM, PermissionDenied
+from survey.auth import SYSTEM, Account, PermissionDenied
 from survey.contacts import ContactCipher, ContactError, mask_phone, normalize_phone
 from survey.errors import ImportRejected
 from survey.fieldwork import (DISPOSITIONS, RATE_COLUMNS, QuotaError, assign_cases, attempts_frame, case_contact,
@@ -376,7 +375,7 @@ def test_cli_cases_assign_rates(store, accounts, cases_file, tmp_path, capsys):
 # --------------------------------------------------------------------------------------
 # Quotas
 # --------------------------------------------------------------------------------------
-def test_quota_settings_are_validated_naming_the_field(store, accounts):
+def test_quota_settings_are_validated_naming_the_field(store):
     with pytest.raises(QuotaError) as err:
         set_quotas(store, SYSTEM, "2025", [{"unit": "思明区", "target": 0}, {"unit": "鼓浪屿", "target": 5},
                                            {"unit": "湖里区", "sex": "x", "target": 5}], "halt")
@@ -385,16 +384,16 @@ def test_quota_settings_are_validated_naming_the_field(store, accounts):
     with pytest.raises(QuotaError, match=r"quotas\[1\].unit: 鼓浪屿 is not a unit"):
         set_quotas(store, SYSTEM, "2025", [{"unit": "思明区", "target": 3}, {"unit": "鼓浪屿", "target": 5}])
     with pytest.raises(PermissionDenied):
-        set_quotas(store, accounts["sup"], "2025", [{"unit": "思明区", "target": 3}])
+        set_quotas(store, Account("sup", "supervisor", "A"), "2025", [{"unit": "思明区", "target": 3}])
 
 
 @pytest.mark.parametrize("action", ["stop", "warn"])
-def test_quota_full_stops_or_warns(store, accounts, action):
+def test_quota_full_stops_or_warns(store, action):
     set_quotas(store, SYSTEM, "2025", [{"unit": "思明区", "target": 10}, {"unit": "思明区", "sex": "女", "target": 1},
                                        {"unit": "湖里区", "target": 5}], action)
     woman = complete_answers(sex="女")
     assert not quota_status(store, "2025", "思明区", woman).full
-    submit_interview(store, accounts["p1"], "2025", unit="思明区", mode="phone", answers=woman, submit_key="q1")
+    submit_interview(store, Account("p1", "pollster", "A", waves=("2025",)), "2025", unit="思明区", mode="phone", answers=woman, submit_key="q1")
     status = quota_status(store, "2025", "思明区", woman)
     assert status.full and status.action == action and status.stop == (action == "stop")
     assert status.count == 1 and status.target == 1 and "配额已满" in status.message
