@@ -1,19 +1,26 @@
-"""Pollster: one phone interview from screening to submit."""
+"""Pollster: phone interviews — the next case to call (CATI), or, without a case list, a free interview."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from survey import drafts, fieldwork
 from survey.auth import PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
-from survey.responses import SubmitError, submit_interview, visible_responses
-from survey.store import now
-from ui import forms, session
+from survey.responses import Submitted, visible_responses
+from survey.store import StoreError
+from ui import interview, session
 from ui.session import t
 
 FORM = "phone"
 MODE = "phone"
+# chosen automatically: 完成 on submit, 配额已满 when screening stops on a full quota cell
+AUTOMATIC = ("完成", "配额已满")
+LABELS = [d.label for d in fieldwork.DISPOSITIONS.values() if MODE in d.modes and d.label not in AUTOMATIC]
 
 account = session.refresh_account() or session.require_account()
 store = session.store()
@@ -24,62 +31,184 @@ if not waves:
     st.warning(t("common.no_wave"))
     st.stop()
 
-
-def start_new() -> None:
-    forms.clear(FORM)
-    st.session_state["phone_key"] = f"entry:{uuid.uuid4()}"
-    st.session_state["phone_started"] = now()
-    st.session_state.pop("phone_result", None)
-
-
-if "phone_key" not in st.session_state:
-    start_new()
-
+if "phone_wave" not in st.session_state:  # a new login continues the wave of an open draft
+    open_ = next((d for d in drafts.open_drafts(store, account, FORM) if d["wave"] in waves), None)
+    if open_ is not None:
+        st.session_state["phone_wave"] = open_["wave"]
 col_wave, col_unit, col_done = st.columns([1, 1, 2])
 wave_id = col_wave.selectbox(t("common.wave"), waves, key="phone_wave")
-wave = store.wave(wave_id)
-qn = questionnaire_for_wave(store, wave_id)
-unit = col_unit.selectbox(t("common.unit"), wave["units"], key="phone_unit", help=t("interview.unit_help"))
 mine = len(visible_responses(store, account, wave_id))
 col_done.metric(t("interview.done_today", n=mine), mine)
+phone_cases = [c for c in store.cases(wave_id, pollster=account.username) if c["mode"] == MODE]
 
-result = st.session_state.get("phone_result")
-if result:
-    st.success(t("interview.submitted" if result[1] else "interview.already", response_id=result[0]))
-    st.button(t("interview.new"), on_click=start_new, type="primary")
+
+def quota_check(wave: str, unit: str):
+    return lambda answers: fieldwork.quota_status(store, wave, unit, answers)
+
+
+if not phone_cases:
+    # No case list for this pollster: an interview as before, the pollster names the unit.
+    st.caption(t("cati.no_cases"))
+    interview.resume(store, account, FORM, waves=waves)
+    unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="phone_unit",
+                              help=t("interview.unit_help"))
+    main, side = st.columns([2, 1], gap="large")
+    with side:
+        interview.quota_table(store, wave_id)
+    with main:
+        interview.run(store, account, interview.Setup(FORM, MODE, wave_id, unit), quota=quota_check(wave_id, unit))
     st.stop()
 
-with st.expander(t("interview.intro_heading"), expanded=True):
-    st.write(qn.intro_en if session.lang() == "en" and qn.intro_en else qn.intro)
 
-answers: dict = {}
-st.subheader(t("interview.screening"))
-forms.ask_section(qn, "screening", MODE, FORM, answers)
-screened = [q.id for q in qn.by_role("screening")]
-if all(answers.get(q) is not None for q in screened) and not qn.is_eligible(answers):
-    st.warning(t("interview.not_eligible"))
-    st.button(t("interview.new"), on_click=start_new)
-    st.stop()
+# ---------------------------------------------------------------------------------- CATI
+def forget_case() -> None:
+    for key in ("cati_case", "cati_stage", "cati_dialing", "cati_attempt_key"):
+        st.session_state.pop(key, None)
 
-st.subheader(t("interview.items"))
-st.caption(t("interview.dk_hint"))
-forms.ask_section(qn, "item", MODE, FORM, answers)
-st.subheader(t("interview.followups"))
-forms.ask_section(qn, "followup", MODE, FORM, answers)
-st.subheader(t("interview.demographics"))
-forms.ask_section(qn, "demographic", MODE, FORM, answers)
 
-if st.button(t("interview.submit"), type="primary", key="phone_submit"):
-    problems = [p for p in qn.check_answers(answers) if p.endswith("required")]
-    if problems:
-        st.error(t("interview.missing", fields=forms.missing_fields(qn, problems)))
+def load_case(case: dict[str, Any] | None, stage: str = "call") -> None:
+    st.session_state["cati_case"] = case
+    st.session_state["cati_stage"] = stage
+    st.session_state["cati_dialing"] = False
+    st.session_state["cati_attempt_key"] = f"cati:{uuid.uuid4()}"
+
+
+def closed(case_id: str) -> bool:
+    """Whether a case takes no more attempts (or is no longer this pollster's)."""
+    try:
+        attempts = fieldwork.read_case(store, account, case_id, wave_id)["attempts"]
+    except (PermissionDenied, StoreError):
+        return True
+    return any(fieldwork.is_final(a["disposition"]) for a in attempts)
+
+
+if st.session_state.get("cati_case") is not None and st.session_state["cati_case"]["wave"] != wave_id:
+    forget_case()
+if "cati_case" not in st.session_state:
+    # a lost tab or a new login returns to the case that was being interviewed
+    pending = [d for d in drafts.open_drafts(store, account, FORM) if d["case_id"] and d["wave"] == wave_id]
+    resumed = next((d for d in pending if not closed(d["case_id"])), None)
+    if resumed is not None:
+        load_case(fieldwork.read_case(store, account, resumed["case_id"], wave_id), "interview")
     else:
+        load_case(fieldwork.next_case(store, account, wave_id))
+
+case = st.session_state["cati_case"]
+main, side = st.columns([2, 1], gap="large")
+with side:
+    interview.quota_table(store, wave_id)
+
+note = st.session_state.pop("cati_msg", None)
+if note:
+    main.success(note)
+
+
+def next_case() -> None:
+    interview.reset(FORM)
+    load_case(fieldwork.next_case(store, account, wave_id))
+
+
+def record(label: str, *, callback_at: str | None = None, response_id: str | None = None,
+           attempt_key: str | None = None, note: str = "") -> None:
+    fieldwork.record_attempt(store, account, case["case_id"], label, wave=wave_id, callback_at=callback_at,
+                             response_id=response_id, note=note,
+                             attempt_key=attempt_key or st.session_state["cati_attempt_key"])
+
+
+if case is None:
+    with main:
+        st.info(t("cati.none_left"))
+        st.button(t("cati.refresh"), on_click=next_case)
+    st.stop()
+if case["mode"] != MODE:
+    main.info(t("cati.door_case", case_id=case["case_id"]))
+    st.stop()
+
+with main:
+    st.subheader(t("cati.case_heading", case_id=case["case_id"], unit=case["unit"]))
+    if st.session_state["cati_stage"] == "interview":
+        st.caption(t("cati.interviewing", case_id=case["case_id"], unit=case["unit"]))
+
+        def break_off() -> None:
+            draft = drafts.open_draft(store, account, FORM, case["case_id"])
+            if draft is not None:
+                drafts.abandon_draft(store, account, draft["draft_id"], "break-off")
+            record("中途拒绝")
+            st.session_state["cati_msg"] = t("cati.recorded", case_id=case["case_id"], label="中途拒绝")
+            next_case()
+
+        st.button(t("cati.break_off"), on_click=break_off, key="cati_break_off")
+        qn = questionnaire_for_wave(store, wave_id)
+
+        def completed(done: Submitted, draft: dict[str, Any]) -> None:
+            # keyed by the response: a second submit of the same interview records nothing new
+            record("完成", response_id=done.response_id, attempt_key=f"complete:{done.response_id}")
+
+        def ineligible(draft: dict[str, Any], answers: dict[str, Any]) -> None:
+            age = next((q for q in qn.by_role("screening") if q.id == "age18"), None)
+            too_young = age is not None and answers.get(age.id) not in (age.eligible or [])
+            record("不符合条件：未满18岁" if too_young else "不符合条件：非常住")
+
+        interview.resume(store, account, FORM, case["case_id"])
+        interview.run(store, account, interview.Setup(FORM, MODE, wave_id, case["unit"], case_id=case["case_id"]),
+                      on_submitted=completed, on_ineligible=ineligible,
+                      quota=quota_check(wave_id, case["unit"]), on_quota_full=lambda draft: record("配额已满"),
+                      new_label=t("cati.next"), on_new=next_case)
+        st.stop()
+
+    reason = case.get("reason")
+    if reason == "callback":
+        st.warning(t("cati.reason_callback", at=str(case["callback_at"]).replace("T", " ")[:16]))
+    elif reason == "retry":
+        st.caption(t("cati.reason_retry", tries=case["tries"]))
+    else:
+        st.caption(t("cati.reason_new"))
+
+    if st.session_state["cati_dialing"]:
         try:
-            done = submit_interview(store, account, wave_id, unit=unit, mode=MODE, answers=answers,
-                                    submit_key=st.session_state["phone_key"],
-                                    started_at=st.session_state["phone_started"])
-        except (SubmitError, PermissionDenied) as err:
+            contact = fieldwork.case_contact(store, account, case["case_id"], wave_id)
+        except (PermissionDenied, StoreError) as err:
             st.error(t("common.error", detail=err))
-        else:
-            st.session_state["phone_result"] = (done.response_id, done.created)
-            st.rerun()
+            st.stop()
+        st.metric(t("cati.number"), contact["value"])
+    else:
+        st.metric(t("cati.masked_number"), case["contact_mask"])
+        st.button(t("cati.dial"), key="cati_dial", help=t("cati.dial_help"),
+                  on_click=lambda: st.session_state.update(cati_dialing=True))
+
+    history = fieldwork.read_case(store, account, case["case_id"], wave_id)["attempts"]
+    if history:
+        with st.expander(t("cati.history"), expanded=reason == "callback"):
+            st.dataframe(pd.DataFrame({
+                t("cati.history_at"): [a["attempted_at"].replace("T", " ") for a in history],
+                t("cati.history_label"): [a["label"] or a["disposition"] for a in history],
+                t("cati.history_callback"): [(a["callback_at"] or "").replace("T", " ")[:16] for a in history],
+                t("cati.history_note"): [a.get("note") or "" for a in history]}),
+                hide_index=True, use_container_width=True)
+
+    st.button(t("cati.agree"), type="primary", key="cati_agree",
+              on_click=lambda: st.session_state.update(cati_stage="interview"))
+    st.divider()
+    label = st.selectbox(t("cati.disposition"), LABELS, index=None, key="cati_disposition",
+                         placeholder=t("interview.choose"))
+    callback_at = None
+    if label and fieldwork.DISPOSITIONS[label].callback:
+        c1, c2 = st.columns(2)
+        tomorrow = dt.datetime.now() + dt.timedelta(days=1)
+        day = c1.date_input(t("cati.callback_date"), value=tomorrow.date(), key="cati_cb_date")
+        time = c2.time_input(t("cati.callback_time"), value=dt.time(19, 0), key="cati_cb_time", step=900)
+        callback_at = dt.datetime.combine(day, time).isoformat(timespec="seconds")
+    remark = st.text_input(t("cati.note"), key="cati_note")
+    if st.button(t("cati.record"), key="cati_record", disabled=label is None):
+        try:
+            record(label, callback_at=callback_at, note=remark)
+        except (PermissionDenied, StoreError) as err:
+            st.error(t("common.error", detail=err))
+            st.stop()
+        st.session_state["cati_msg"] = (
+            t("cati.callback_recorded", case_id=case["case_id"], at=callback_at.replace("T", " ")[:16])
+            if callback_at else t("cati.recorded", case_id=case["case_id"], label=label))
+        for key in ("cati_disposition", "cati_note", "cati_cb_date", "cati_cb_time"):
+            st.session_state.pop(key, None)
+        next_case()
+        st.rerun()

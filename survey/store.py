@@ -608,6 +608,67 @@ class Store:
                                    LEFT JOIN ({_CURRENT_EXCLUSIONS}) x ON x.response_id = r.response_id
                                    WHERE {' AND '.join(where)}""", params).fetchone()[0]
 
+    # -- interview drafts (phone and door): one open draft per account, form and case ----------
+    def interview_draft(self, draft_id: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM interview_drafts WHERE draft_id = ?", [draft_id])
+        return _decode_interview_draft(rows[0]) if rows else None
+
+    def open_interview_draft(self, account: str, form: str, case_id: str = "") -> dict[str, Any] | None:
+        """The draft this account left open on this form (and case), if any."""
+        rows = self.query("SELECT * FROM interview_drafts WHERE account = ? AND form = ? AND case_id = ? "
+                          "AND status = 'open'", [account, form, case_id])
+        return _decode_interview_draft(rows[0]) if rows else None
+
+    def open_interview_drafts(self, account: str, form: str) -> list[dict[str, Any]]:
+        """Every draft this account left open on this form (any case), latest first."""
+        rows = self.query("SELECT * FROM interview_drafts WHERE account = ? AND form = ? AND status = 'open' "
+                          "ORDER BY updated_at DESC", [account, form])
+        return [_decode_interview_draft(r) for r in rows]
+
+    def start_interview_draft(self, draft: dict[str, Any]) -> dict[str, Any]:
+        """Create an open draft unless one is open for the same account, form and case; return the open one."""
+        with self.tx() as db:
+            cur = db.execute(
+                "INSERT INTO interview_drafts (draft_id, account, form, case_id, wave, unit, mode, answers, paradata, "
+                "submit_key, status, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [draft["draft_id"], draft["account"], draft["form"], draft.get("case_id") or "", draft["wave"],
+                 draft["unit"], draft["mode"], json.dumps(draft.get("answers") or {}, ensure_ascii=False),
+                 json.dumps(draft.get("paradata") or {}, ensure_ascii=False), draft["submit_key"],
+                 draft["started_at"], draft["started_at"]])
+            if cur.rowcount:
+                self._audit(db, draft["account"], "start", "interview_draft", draft["draft_id"],
+                            {"form": draft["form"], "case_id": draft.get("case_id") or "", "wave": draft["wave"]})
+        found = self.open_interview_draft(draft["account"], draft["form"], draft.get("case_id") or "")
+        if found is None:
+            raise StoreError(f"draft {draft['draft_id']} could not be opened")
+        return found
+
+    def save_interview_draft(self, draft_id: str, *, wave: str, unit: str, answers: dict[str, Any],
+                             paradata: dict[str, Any]) -> bool:
+        """Overwrite an open draft's answers (a step of the interview); False when it is closed or unchanged."""
+        a = json.dumps(answers, ensure_ascii=False, sort_keys=True)
+        p = json.dumps(paradata, ensure_ascii=False, sort_keys=True)
+        with self.tx() as db:
+            cur = db.execute("UPDATE interview_drafts SET wave = ?, unit = ?, answers = ?, paradata = ?, "
+                             "updated_at = ?, saves = saves + 1 WHERE draft_id = ? AND status = 'open' "
+                             "AND NOT (wave = ? AND unit = ? AND answers = ? AND paradata = ?)",
+                             [wave, unit, a, p, now(), draft_id, wave, unit, a, p])
+            return cur.rowcount > 0
+
+    def close_interview_draft(self, draft_id: str, status: str, actor: str,
+                              response_id: str | None = None, reason: str = "") -> bool:
+        """Mark an open draft done (with its response) or abandoned; kept, never deleted."""
+        if status not in ("done", "abandoned"):
+            raise StoreError(f"a draft closes as done or abandoned, not {status}")
+        with self.tx() as db:
+            cur = db.execute("UPDATE interview_drafts SET status = ?, response_id = ?, updated_at = ? "
+                             "WHERE draft_id = ? AND status = 'open'", [status, response_id, now(), draft_id])
+            if cur.rowcount:
+                self._audit(db, actor, status, "interview_draft", draft_id,
+                            {"response_id": response_id, "reason": reason})
+            return cur.rowcount > 0
+
     # ==================================================================================
     # Fieldwork: paper keying (double entry), back-checks, supervision — add below
     # ==================================================================================
@@ -1042,6 +1103,27 @@ def _m0600(db: sqlite_utils.Database) -> None:
         source TEXT NOT NULL, created_at TEXT NOT NULL)""")
     db.execute("CREATE INDEX attempts_case ON attempts(wave, case_id)")
     db.execute("CREATE INDEX attempts_interviewer ON attempts(wave, interviewer)")
+
+
+@migration("0610_interview_drafts")
+def _m0610(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE interview_drafts (
+        draft_id TEXT PRIMARY KEY, account TEXT NOT NULL, form TEXT NOT NULL, case_id TEXT NOT NULL DEFAULT '',
+        wave TEXT NOT NULL, unit TEXT NOT NULL, mode TEXT NOT NULL,
+        answers TEXT NOT NULL DEFAULT '{}', paradata TEXT NOT NULL DEFAULT '{}',
+        submit_key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('open', 'done', 'abandoned')),
+        started_at TEXT NOT NULL, updated_at TEXT NOT NULL, saves INTEGER NOT NULL DEFAULT 0, response_id TEXT)""")
+    # one open draft per pollster, form and case: a second tab resumes the same draft
+    db.execute("CREATE UNIQUE INDEX interview_drafts_open ON interview_drafts(account, form, case_id) "
+               "WHERE status = 'open'")
+
+
+def _decode_interview_draft(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["answers"] = json.loads(row["answers"])
+    row["paradata"] = json.loads(row["paradata"])
+    return row
 
 
 # --------------------------------------------------------------------------------------

@@ -15,32 +15,42 @@ def widget_key(qid: str, form: str) -> str:
     return f"{KEY_PREFIX}{form}_{qid}"
 
 
-def option_label(qn: Questionnaire, q: Question, code: Any, mode: str) -> str:
+def option_label(qn: Questionnaire, q: Question, code: Any, mode: str, numbered: bool = False) -> str:
+    """An option as shown; `numbered` puts the code first ("5 满意") so a pollster can key it."""
     for opt in qn.options(q):
         if opt.code == code:
             label = opt.label_en if lang() == "en" and opt.label_en else opt.label
-            return label if opt.shown_in(mode) else f"{label}（不读出）"
+            if numbered and isinstance(code, int):
+                label = f"{code} {label}"
+            return label if opt.shown_in(mode) else f"{label}（{t('interview.not_read')}）"
     return str(code)
 
 
-def ask(qn: Questionnaire, q: Question, mode: str, form: str, horizontal: bool = True) -> Any:
+def numeric_codes(qn: Questionnaire, q: Question) -> bool:
+    """Whether every option code is a single digit (so one key press can choose it)."""
+    return q.type == "single" and all(isinstance(o.code, int) and 0 <= o.code <= 9 for o in qn.options(q))
+
+
+def ask(qn: Questionnaire, q: Question, mode: str, form: str, horizontal: bool = True,
+        numbered: bool = False) -> Any:
     """Render one question and return its current answer (None when unanswered).
 
-    `horizontal=False` stacks the options, as a phone screen needs.
+    `horizontal=False` stacks the options, as a phone screen needs; `numbered` shows the codes.
     """
     key = widget_key(q.id, form)
     if q.type == "text":
         return st.text_input(qn.text(q, lang()), key=key) or None
     codes = [o.code for o in qn.options(q)]
     return st.radio(qn.text(q, lang()), codes, index=None, key=key, horizontal=horizontal,
-                    format_func=lambda c: option_label(qn, q, c, mode))
+                    format_func=lambda c: option_label(qn, q, c, mode, numbered))
 
 
-def ask_section(qn: Questionnaire, role: str, mode: str, form: str, answers: dict[str, Any]) -> None:
+def ask_section(qn: Questionnaire, role: str, mode: str, form: str, answers: dict[str, Any],
+                numbered: bool = False) -> None:
     """Ask every question of a role whose skip logic lets it show; fill `answers` in place."""
     for q in qn.by_role(role):
         if qn.is_shown(q, answers):
-            answers[q.id] = ask(qn, q, mode, form)
+            answers[q.id] = ask(qn, q, mode, form, numbered=numbered and numeric_codes(qn, q))
         else:
             answers.pop(q.id, None)
 

@@ -16,6 +16,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/phone_interview.py", "nav.interview", ":material/call:", ("pollster", "supervisor"), "interview"),
+    PageSpec("app_pages/door_interview.py", "interview.nav_door", ":material/home_work:", ("pollster", "supervisor"), "door"),
     PageSpec("app_pages/paper_entry.py", "supervision.nav_paper", ":material/edit_note:", ("pollster", "supervisor"), "paper"),
     PageSpec("app_pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision"),
     PageSpec("app_pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),

@@ -1,0 +1,71 @@
+"""Pollster: one door-to-door (入户) interview with its household and respondent-selection record."""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from survey.fieldwork import quota_status
+from ui import interview, session
+from ui.session import t
+
+FORM = "door"
+MODE = "door"
+METHODS = ("birthday", "kish")
+
+account = session.refresh_account() or session.require_account()
+store = session.store()
+st.title(t("interview.door_title"))
+
+waves = list(account.waves) if account.role == "pollster" else [w["id"] for w in store.waves()]
+if not waves:
+    st.warning(t("common.no_wave"))
+    st.stop()
+
+
+def household(form: str) -> tuple[dict[str, Any], list[str]]:
+    """Where and whom: address only (no names), household size, adults, how the respondent was chosen."""
+    key = lambda name: interview.record_key(form, name)  # noqa: E731
+    c1, c2 = st.columns(2)
+    community = c1.text_input(t("interview.hh_community"), key=key("community"), help=t("interview.hh_community_help"))
+    address = c2.text_input(t("interview.hh_address"), key=key("address"))
+    c3, c4, c5 = st.columns(3)
+    size = c3.number_input(t("interview.hh_size"), min_value=1, max_value=30, step=1, value=None, key=key("size"))
+    adults = c4.number_input(t("interview.hh_adults"), min_value=1, max_value=30, step=1, value=None,
+                             key=key("adults"))
+    method = c5.radio(t("interview.hh_method"), METHODS, key=key("method"), horizontal=True,
+                      format_func=lambda m: t(f"interview.hh_{m}"))
+    c6, c7 = st.columns([1, 2])
+    selected_no = c6.number_input(t("interview.hh_selected_no"), min_value=1, max_value=30, step=1, value=None,
+                                  key=key("selected_no"))
+    selected = c7.text_input(t("interview.hh_selected"), key=key("selected"), help=t("interview.hh_selected_help"))
+    values = {"community": community.strip(), "address": address.strip(), "size": size, "adults": adults,
+              "method": method, "selected_no": selected_no, "selected": selected.strip()}
+    problems = []
+    if not values["community"]:
+        problems.append(t("interview.hh_missing_community"))
+    if size is None:
+        problems.append(t("interview.hh_missing_size"))
+    if adults is None:
+        problems.append(t("interview.hh_missing_adults"))
+    elif size is not None and adults > size:
+        problems.append(t("interview.hh_adults_gt_size"))
+    if selected_no is not None and adults is not None and selected_no > adults:
+        problems.append(t("interview.hh_selected_gt_adults"))
+    if selected_no is None or not values["selected"]:
+        problems.append(t("interview.hh_missing_selected"))
+    return values, problems
+
+
+interview.resume(store, account, FORM, waves=waves)
+col_wave, col_unit, col_done = st.columns([1, 1, 2])
+wave_id = col_wave.selectbox(t("common.wave"), waves, key="door_wave")
+unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="door_unit",
+                          help=t("interview.unit_help"))
+record = interview.Record("household", "interview.household", household)
+main, side = st.columns([2, 1], gap="large")
+with side:
+    interview.quota_table(store, wave_id)
+with main:
+    interview.run(store, account, interview.Setup(FORM, MODE, wave_id, unit, record=record),
+                  quota=lambda answers: quota_status(store, wave_id, unit, answers))

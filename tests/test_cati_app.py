@@ -1,0 +1,206 @@
+"""AppTests of the pollster pages: CATI calling, draft resume, quota stop, door-to-door."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from survey import drafts, fieldwork
+from survey.auth import SYSTEM
+from survey.responses import submit_interview
+from tests.conftest import complete_answers
+from tests.test_app import app_as
+
+pytestmark = pytest.mark.app
+PHONES = {"C001": "13800138001", "C002": "13800138002"}
+
+
+def import_cases(store, tmp_path, unit: str = "思明区") -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("case_id,unit,mode,phone\n" + "".join(f"{c},{unit},phone,{p}\n" for c, p in PHONES.items()),
+                    encoding="utf-8")
+    assert fieldwork.import_cases(store, SYSTEM, path, "2025") == 2
+    assert fieldwork.assign_cases(store, SYSTEM, "2025", "p1", case_ids=list(PHONES)) == 2
+
+
+def answer_everything(at, form: str = "phone") -> None:
+    """Screening yes, then the second option of every other question (the test_app recipe)."""
+    at.radio(key=f"q_{form}_age18").set_value(1)
+    at.radio(key=f"q_{form}_resident").set_value(1)
+    at.run()
+    for radio in at.radio:
+        if radio.key.startswith(f"q_{form}_") and radio.value is None:
+            radio.set_value(radio.options[1])
+    at.run()
+
+
+def heading(at) -> str:
+    return " ".join(h.value for h in at.subheader)
+
+
+def test_cati_attempt_callback_interview_submit_stored_once(store, accounts, tmp_path):
+    import_cases(store, tmp_path)
+    at = app_as(store, "p1")
+    assert "C001" in heading(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["号码（已隐藏）"] != PHONES["C001"] and "****" in metrics["号码（已隐藏）"]
+    at.button(key="cati_dial").click().run()
+    assert {m.label: m.value for m in at.metric}["拨打号码"] == PHONES["C001"]
+
+    # 约定回访 needs a time; a callback that is due comes back before the untried C002
+    at.selectbox(key="cati_disposition").set_value("约定回访").run()
+    due = (dt.datetime.now() - dt.timedelta(minutes=2)).replace(second=0, microsecond=0)
+    at.date_input(key="cati_cb_date").set_value(due.date())
+    at.time_input(key="cati_cb_time").set_value(due.time())
+    at.button(key="cati_record").click().run()
+    assert not at.exception
+    assert "约定回访" in at.success[0].value
+    assert "C001" in heading(at) and "约定回访" in at.warning[0].value
+    # the number is hidden again until the next dial
+    assert "拨打号码" not in {m.label for m in at.metric}
+    [callback] = store.attempts("2025", case_ids=["C001"])
+    assert callback["disposition"] == "2.21" and callback["callback_at"] == due.isoformat(timespec="seconds")
+
+    # the respondent agrees: straight into the interview for this case
+    at.button(key="cati_agree").click().run()
+    answer_everything(at)
+    at.button(key="phone_submit").click().run()
+    assert not at.exception and "问卷已保存" in at.success[0].value
+    [stored] = store.responses("2025")
+    assert stored["case_id"] == "C001" and stored["mode"] == "phone" and stored["interviewer"] == "p1"
+    assert stored["duration_s"] is not None
+    codes = [(a["disposition"], a["response_id"]) for a in store.attempts("2025", case_ids=["C001"])]
+    assert codes == [("2.21", None), ("1.1", stored["response_id"])]
+
+    # submitting the same interview again (double click, resent request) stores nothing new
+    draft = store.interview_draft(stored["paradata"]["draft_id"])
+    assert draft["status"] == "done" and draft["response_id"] == stored["response_id"]
+    again = drafts.submit_draft(store, accounts["p1"], draft["draft_id"], answers=stored["answers"])
+    assert not again.created and store.count_responses("2025") == 1
+
+    # the case is closed; the next case is C002
+    at.button(key="phone_new").click().run()
+    assert "C002" in heading(at)
+    assert [a["disposition"] for a in store.attempts("2025", case_ids=["C001"])] == ["2.21", "1.1"]
+
+
+def test_cati_interview_resumes_after_a_new_session(store, accounts, tmp_path):
+    import_cases(store, tmp_path)
+    at = app_as(store, "p1")
+    at.button(key="cati_agree").click().run()
+    at.radio(key="q_phone_age18").set_value(1)
+    at.radio(key="q_phone_resident").set_value(1)
+    at.run()
+    at.text_input(key="phone_quick").input("45392").run()  # quick entry: air=4, water=5, sea=3, noise=9, waste=2
+    assert [at.radio(key=f"q_phone_{q}").value for q in ("air", "water", "sea", "noise", "waste")] == [4, 5, 3, 9, 2]
+    started = drafts.open_draft(store, accounts["p1"], "phone", "C001")["started_at"]
+
+    # the tab is closed; a new login lands in the same case's interview with its answers
+    at2 = app_as(store, "p1")
+    assert "C001" in heading(at2) and "已恢复" in at2.info[0].value
+    assert at2.radio(key="q_phone_age18").value == 1 and at2.radio(key="q_phone_noise").value == 9
+    answer_everything(at2)
+    at2.button(key="phone_submit").click().run()
+    [stored] = store.responses("2025")
+    assert stored["case_id"] == "C001" and stored["started_at"] == started
+    assert stored["answers"]["air"] == 4 and stored["answers"]["noise"] == 9
+
+
+def test_free_interview_resumes_after_a_new_session(store, accounts):
+    at = app_as(store, "p1")
+    at.selectbox(key="phone_unit").set_value("湖里区").run()
+    at.radio(key="q_phone_age18").set_value(1)
+    at.radio(key="q_phone_resident").set_value(1)
+    at.run()
+    at.radio(key="q_phone_air").set_value(2).run()
+    at2 = app_as(store, "p1")
+    assert at2.selectbox(key="phone_unit").value == "湖里区" and at2.radio(key="q_phone_air").value == 2
+    answer_everything(at2)
+    at2.button(key="phone_submit").click().run()
+    [stored] = store.responses("2025")
+    assert stored["unit"] == "湖里区" and stored["answers"]["air"] == 2 and stored["case_id"] is None
+
+
+def test_quota_stop_ends_the_interview_and_records_quota_filled(store, accounts, tmp_path):
+    import_cases(store, tmp_path)
+    fieldwork.set_quotas(store, accounts["admin"], "2025", [{"unit": "思明区", "target": 1}], action="stop")
+    submit_interview(store, accounts["p2"], "2025", unit="思明区", mode="phone", answers=complete_answers(),
+                     submit_key="other-interview")
+    at = app_as(store, "p1")
+    quota_cells = at.dataframe[0].value
+    assert list(quota_cells.iloc[0][:3]) == ["思明区", "全部", "1/1"]
+    at.button(key="cati_agree").click().run()
+    assert "配额已满" in at.error[0].value
+    assert "phone_submit" not in [b.key for b in at.button]
+    at.button(key="phone_end_quota").click().run()
+    assert not at.exception
+    assert [a["disposition"] for a in store.attempts("2025", case_ids=["C001"])] == ["4.80"]
+    assert store.count_responses("2025") == 1
+    assert drafts.open_draft(store, accounts["p1"], "phone", "C001") is None
+    assert "C002" in heading(at)
+
+
+def test_door_interview_stored_with_household_record(store, accounts):
+    at = app_as(store, "p1")
+    at.switch_page("app_pages/door_interview.py").run()
+    assert at.title[0].value == "入户访问"
+    assert "9 不了解/说不清" in at.radio(key="q_door_air").options  # read out at the door (show card)
+    answer_everything(at, "door")
+    at.button(key="door_submit").click().run()
+    assert "社区/小区" in at.error[0].value and store.count_responses("2025") == 0
+    at.text_input(key="door_rec_community").input("莲前街道 前埔北社区")
+    at.text_input(key="door_rec_address").input("12号楼")
+    at.number_input(key="door_rec_size").set_value(4)
+    at.number_input(key="door_rec_adults").set_value(5)
+    at.radio(key="door_rec_method").set_value("kish")
+    at.number_input(key="door_rec_selected_no").set_value(2)
+    at.text_input(key="door_rec_selected").input("配偶，女，45岁")
+    at.button(key="door_submit").click().run()
+    assert "不能多于家庭常住人口数" in at.error[0].value and store.count_responses("2025") == 0
+    at.number_input(key="door_rec_adults").set_value(3)
+    at.button(key="door_submit").click().run()
+    assert not at.exception and "问卷已保存" in at.success[0].value
+    [stored] = store.responses("2025")
+    assert stored["mode"] == "door" and stored["interviewer"] == "p1"
+    assert stored["paradata"]["household"] == {"community": "莲前街道 前埔北社区", "address": "12号楼", "size": 4,
+                                               "adults": 3, "method": "kish", "selected_no": 2,
+                                               "selected": "配偶，女，45岁"}
+
+
+def test_cati_ineligible_and_break_off_are_recorded(store, accounts, tmp_path):
+    import_cases(store, tmp_path)
+    at = app_as(store, "p1")
+    at.button(key="cati_agree").click().run()
+    # 不了解 is offered on the phone but marked not to be read aloud; options show their code
+    assert "9 不了解/说不清（不读出）" in at.radio(key="q_phone_air").options
+    at.radio(key="q_phone_age18").set_value(2)
+    at.radio(key="q_phone_resident").set_value(1)
+    at.run()
+    assert "不符合条件" in at.warning[0].value
+    at.button(key="phone_end_ineligible").click().run()
+    assert [a["label"] for a in store.attempts("2025", case_ids=["C001"])] == ["不符合条件：未满18岁"]
+    assert "C002" in heading(at)
+    at.button(key="cati_agree").click().run()
+    at.radio(key="q_phone_age18").set_value(1).run()
+    at.button(key="cati_break_off").click().run()
+    assert [a["disposition"] for a in store.attempts("2025", case_ids=["C002"])] == ["2.12"]
+    assert drafts.open_drafts(store, accounts["p1"], "phone") == []
+    assert store.count_responses("2025") == 0
+    assert "目前没有需要拨打的样本" in at.info[0].value
+
+
+def test_door_household_record_resumes_after_a_new_session(store, accounts):
+    at = app_as(store, "p1")
+    at.switch_page("app_pages/door_interview.py").run()
+    at.selectbox(key="door_unit").set_value("集美区")
+    at.text_input(key="door_rec_community").input("杏林街道")
+    at.number_input(key="door_rec_size").set_value(3)
+    at.radio(key="door_rec_method").set_value("kish")
+    at.radio(key="q_door_age18").set_value(1).run()
+    at2 = app_as(store, "p1")
+    at2.switch_page("app_pages/door_interview.py").run()
+    assert not at2.exception
+    assert at2.selectbox(key="door_unit").value == "集美区"
+    assert at2.text_input(key="door_rec_community").value == "杏林街道"
+    assert at2.number_input(key="door_rec_size").value == 3 and at2.radio(key="door_rec_method").value == "kish"
+    assert at2.radio(key="q_door_age18").value == 1
