@@ -91,7 +91,7 @@ if "cati_case" not in st.session_state:
     if resumed is not None:
         load_case(fieldwork.read_case(store, account, resumed["case_id"], wave_id), "interview")
     else:
-        load_case(fieldwork.next_case(store, account, wave_id))
+        load_case(fieldwork.next_case(store, account, wave_id, mode=MODE))
 
 case = st.session_state["cati_case"]
 main, side = st.columns([2, 1], gap="large")
@@ -105,7 +105,7 @@ if note:
 
 def next_case() -> None:
     interview.reset(FORM)
-    load_case(fieldwork.next_case(store, account, wave_id))
+    load_case(fieldwork.next_case(store, account, wave_id, mode=MODE))
 
 
 def record(label: str, *, callback_at: str | None = None, response_id: str | None = None,

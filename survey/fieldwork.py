@@ -467,17 +467,18 @@ def _case_state(attempts: list[dict[str, Any]]) -> dict[str, Any]:
             "last_at": last["attempted_at"] if last else None}
 
 
-def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime | None = None
-              ) -> dict[str, Any] | None:
+def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime | None = None,
+              mode: str | None = None) -> dict[str, Any] | None:
     """The pollster's next case: due callbacks first (earliest appointment), then cases never
     tried, then open cases tried fewer than MAX_ATTEMPTS times (fewest tries, longest ago first).
     A callback not yet due holds its case back. None when nothing is left to do.
 
     Returns the case (contact masked) with `reason` (callback / new / retry), `tries`, `callback_at`.
+    `mode` keeps to the cases of one mode (the phone screen calls phone cases only).
     """
     require(actor, "fieldwork.enter")
     moment = _moment(at)
-    cases = store.cases(wave, pollster=actor.username)
+    cases = [c for c in store.cases(wave, pollster=actor.username) if mode is None or c["mode"] == mode]
     by_case: dict[str, list[dict[str, Any]]] = {}
     for a in store.attempts(wave, case_ids=[c["case_id"] for c in cases]):
         by_case.setdefault(a["case_id"], []).append(a)

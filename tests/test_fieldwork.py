@@ -439,3 +439,9 @@ def test_dispositions_follow_the_case_mode(assigned, accounts):
     with pytest.raises(StoreError, match="not an outcome of a door case"):
         record_attempt(assigned, accounts["p1"], "D1", "忙音")
     assert record_attempt(assigned, accounts["p1"], "D1", "家中无人")
+
+
+def test_next_case_keeps_to_one_mode(assigned, accounts):
+    assert next_case(assigned, accounts["p1"], "2025", mode="door")["case_id"] == "D1"
+    assert next_case(assigned, accounts["p1"], "2025", mode="phone")["case_id"] in {"C1", "C2"}
+    assert next_case(assigned, accounts["p2"], "2025", mode="door") is None  # p2 holds phone cases only
