@@ -22,7 +22,7 @@ from typing import Any, Literal
 from survey.auth import Account, PermissionDenied, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Questionnaire
-from survey.responses import SubmitError, Submitted, build_record, read_response
+from survey.responses import SubmitError, Submitted, build_record, read_response, wave_open_for_entry
 from survey.store import Store, StoreError
 from survey.supervision import firm_scope
 
@@ -128,18 +128,6 @@ def _response(qn: Questionnaire, wave: dict[str, Any], form_firm: str | None, pa
                         paradata={"paper_id": paper_id, **paradata})
 
 
-def _open_wave(store: Store, actor: Account, wave: str) -> dict[str, Any]:
-    require(actor, "responses.enter")
-    if actor.role == "pollster" and wave not in actor.waves:
-        raise PermissionDenied(f"{actor.username} is not assigned to wave {wave}")
-    w = store.wave(wave)
-    if w is None:
-        raise SubmitError([f"wave: no wave `{wave}`"])
-    if w["status"] != "open":
-        raise SubmitError([f"wave: wave {wave} is closed"])
-    return w
-
-
 def key_paper(store: Store, actor: Account, wave: str, paper_id: str, *, unit: str, answers: dict[str, Any],
               entry_key: str, interviewer: str | None = None, double_entry: bool | None = None,
               started_at: str | None = None) -> Keyed:
@@ -149,7 +137,7 @@ def key_paper(store: Store, actor: Account, wave: str, paper_id: str, *, unit: s
     credited to keyer 1. `double_entry` (first entry only) asks for a second keying when
     the wave does not require it anyway. Repeating the same `entry_key` stores nothing.
     """
-    w = _open_wave(store, actor, wave)
+    w = wave_open_for_entry(store, actor, wave)
     pid = normalise_paper_id(paper_id, w)
     seen = store.paper_entry_by_key(entry_key)
     if seen is not None:

@@ -81,10 +81,8 @@ def build_record(qn: Questionnaire, wave: dict[str, Any], *, unit: str, mode: st
     }
 
 
-def submit_interview(store: Store, actor: Account, wave: str, *, unit: str, mode: str, answers: dict[str, Any],
-                     submit_key: str, started_at: str | None = None, case_id: str | None = None,
-                     paradata: dict[str, Any] | None = None) -> Submitted:
-    """A pollster's interview (phone, door or paper keying); stored once per submit key."""
+def wave_open_for_entry(store: Store, actor: Account, wave: str) -> dict[str, Any]:
+    """The wave an interview or a keyed form goes into, if the actor may enter into it and it is open."""
     require(actor, "responses.enter")
     if actor.role == "pollster" and wave not in actor.waves:
         raise PermissionDenied(f"{actor.username} is not assigned to wave {wave}")
@@ -93,6 +91,14 @@ def submit_interview(store: Store, actor: Account, wave: str, *, unit: str, mode
         raise SubmitError([f"wave: no wave `{wave}`"])
     if w["status"] != "open":
         raise SubmitError([f"wave: wave {wave} is closed"])
+    return w
+
+
+def submit_interview(store: Store, actor: Account, wave: str, *, unit: str, mode: str, answers: dict[str, Any],
+                     submit_key: str, started_at: str | None = None, case_id: str | None = None,
+                     paradata: dict[str, Any] | None = None) -> Submitted:
+    """A pollster's interview (phone, door or paper keying); stored once per submit key."""
+    w = wave_open_for_entry(store, actor, wave)
     record = build_record(questionnaire_for_wave(store, wave), w, unit=unit, mode=mode, answers=answers,
                           submit_key=submit_key, source="entry", interviewer=actor.username, firm=actor.firm,
                           started_at=started_at, case_id=case_id, created_by=actor.username, paradata=paradata)
