@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from survey.fieldwork import quota_status
+from survey.quotas import quota_status
 from ui import interview, session
 from ui.session import t
 

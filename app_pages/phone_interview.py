@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from survey import drafts, fieldwork
+from survey import aapor, drafts, fieldwork, quotas
 from survey.auth import PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
 from survey.responses import Submitted, visible_responses
@@ -20,7 +20,7 @@ FORM = "phone"
 MODE = "phone"
 # chosen automatically: 完成 on submit, 配额已满 when screening stops on a full quota cell
 AUTOMATIC = ("完成", "配额已满")
-LABELS = [d.label for d in fieldwork.DISPOSITIONS.values() if MODE in d.modes and d.label not in AUTOMATIC]
+LABELS = [d.label for d in aapor.DISPOSITIONS.values() if MODE in d.modes and d.label not in AUTOMATIC]
 
 account = session.refresh_account() or session.require_account()
 store = session.store()
@@ -43,7 +43,7 @@ phone_cases = [c for c in store.cases(wave_id, pollster=account.username) if c["
 
 
 def quota_check(wave: str, unit: str):
-    return lambda answers: fieldwork.quota_status(store, wave, unit, answers)
+    return lambda answers: quotas.quota_status(store, wave, unit, answers)
 
 
 if not phone_cases:
@@ -79,7 +79,7 @@ def closed(case_id: str) -> bool:
         attempts = fieldwork.read_case(store, account, case_id, wave_id)["attempts"]
     except (PermissionDenied, StoreError):
         return True
-    return any(fieldwork.is_final(a["disposition"]) for a in attempts)
+    return any(aapor.is_final(a["disposition"]) for a in attempts)
 
 
 if st.session_state.get("cati_case") is not None and st.session_state["cati_case"]["wave"] != wave_id:
@@ -192,7 +192,7 @@ with main:
     label = st.selectbox(t("cati.disposition"), LABELS, index=None, key="cati_disposition",
                          placeholder=t("interview.choose"))
     callback_at = None
-    if label and fieldwork.DISPOSITIONS[label].callback:
+    if label and aapor.DISPOSITIONS[label].callback:
         c1, c2 = st.columns(2)
         tomorrow = dt.datetime.now() + dt.timedelta(days=1)
         day = c1.date_input(t("cati.callback_date"), value=tomorrow.date(), key="cati_cb_date")

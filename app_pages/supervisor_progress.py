@@ -10,7 +10,8 @@ from survey.auth import PermissionDenied
 from survey.backcheck import (OUTCOMES, backcheck_history, backcheck_list, outcome_summary, per_pollster,
                               record_backcheck)
 from survey.bootstrap import questionnaire_for_wave
-from survey.fieldwork import attempts_frame, rates_table
+from survey.aapor import rates_table
+from survey.fieldwork import attempts_frame
 from survey.paper import Pick, keying_status, mismatch_queue, resolve_paper
 from survey.quality import flagged_ids
 from survey.responses import SubmitError

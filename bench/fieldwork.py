@@ -43,7 +43,8 @@ def main() -> None:
     from survey.auth import SYSTEM, assign, create_account
     from survey.bootstrap import init_store
     from survey.config import XIAMEN_UNITS
-    from survey.fieldwork import assign_cases, attempts_frame, import_attempts, import_cases, next_case, rates_table
+    from survey.aapor import rates_table
+    from survey.fieldwork import assign_cases, attempts_frame, import_attempts, import_cases, next_case
     store = init_store().store
     rng = np.random.default_rng(1)
     units = list(XIAMEN_UNITS)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from survey import drafts, fieldwork
+from survey import aapor, drafts, fieldwork, quotas
 from survey.auth import SYSTEM
 from survey.responses import submit_interview
 from tests.conftest import complete_answers
@@ -123,7 +123,7 @@ def test_free_interview_resumes_after_a_new_session(store, accounts):
 
 def test_quota_stop_ends_the_interview_and_records_quota_filled(store, accounts, tmp_path):
     import_cases(store, tmp_path)
-    fieldwork.set_quotas(store, accounts["admin"], "2025", [{"unit": "思明区", "target": 1}], action="stop")
+    quotas.set_quotas(store, accounts["admin"], "2025", [{"unit": "思明区", "target": 1}], action="stop")
     submit_interview(store, accounts["p2"], "2025", unit="思明区", mode="phone", answers=complete_answers(),
                      submit_key="other-interview")
     at = app_as(store, "p1")

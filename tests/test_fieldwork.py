@@ -12,9 +12,10 @@ import pytest
 from survey.auth import SYSTEM, Account, PermissionDenied
 from survey.contacts import ContactCipher, ContactError, mask_phone, normalize_phone
 from survey.errors import ImportRejected
-from survey.fieldwork import (DISPOSITIONS, RATE_COLUMNS, QuotaError, assign_cases, attempts_frame, case_contact,
-                              contacts_for_wave, final_codes, import_attempts, import_cases, next_case, quota_status,
-                              rates_table, record_attempt, set_quotas)
+from survey.aapor import DISPOSITIONS, RATE_COLUMNS, final_codes, rates_table
+from survey.fieldwork import (assign_cases, attempts_frame, case_contact, contacts_for_wave, import_attempts,
+                              import_cases, next_case, record_attempt)
+from survey.quotas import QuotaError, quota_status, set_quotas
 from survey.responses import submit_interview
 from survey.store import StoreError
 from survey.supervision import unit_targets
@@ -433,7 +434,7 @@ def test_cli_quotas_set_and_show(store, tmp_path, capsys):
 
 
 def test_dispositions_follow_the_case_mode(assigned, accounts):
-    from survey.fieldwork import dispositions_for
+    from survey.aapor import dispositions_for
     assert "家中无人" in [d.label for d in dispositions_for("door")]
     assert "忙音" not in [d.label for d in dispositions_for("door")]
     with pytest.raises(StoreError, match="not an outcome of a door case"):

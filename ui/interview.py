@@ -19,7 +19,7 @@ import streamlit as st
 from survey import drafts
 from survey.auth import Account, PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
-from survey.fieldwork import QuotaStatus, quota_progress
+from survey.quotas import QuotaStatus, quota_progress
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted
 from survey.store import Store, StoreError

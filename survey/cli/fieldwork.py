@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from survey.fieldwork import RATES_BY
+from survey.aapor import RATES_BY
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,7 +76,8 @@ def cmd_cases_assign(args: argparse.Namespace) -> int:
 
 def cmd_rates(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
-    from survey.fieldwork import attempts_frame, rates_table
+    from survey.aapor import rates_table
+    from survey.fieldwork import attempts_frame
     store, CliError = _store()
     if store.wave(args.wave) is None:
         raise CliError(f"--wave: no wave `{args.wave}`")
@@ -95,7 +96,7 @@ def cmd_quotas_set(args: argparse.Namespace) -> int:
     import yaml
 
     from survey.auth import SYSTEM
-    from survey.fieldwork import set_quotas
+    from survey.quotas import set_quotas
     store, CliError = _store()
     if store.wave(args.wave) is None:
         raise CliError(f"--wave: no wave `{args.wave}`")
@@ -111,7 +112,7 @@ def cmd_quotas_set(args: argparse.Namespace) -> int:
 
 
 def cmd_quotas_show(args: argparse.Namespace) -> int:
-    from survey.fieldwork import quota_progress
+    from survey.quotas import quota_progress
     store, CliError = _store()
     if store.wave(args.wave) is None:
         raise CliError(f"--wave: no wave `{args.wave}`")
