@@ -48,6 +48,14 @@ def now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
+def _decoded(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """A copy of a row with its JSON text columns parsed (an empty one reads as {})."""
+    row = dict(row)
+    for col in columns:
+        row[col] = json.loads(row.get(col) or "{}")
+    return row
+
+
 class StoreError(Exception):
     """A write refused for a reason a user can act on."""
 
@@ -269,12 +277,7 @@ class Store:
 
     def wave(self, wave: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM waves WHERE id = ?", [wave])
-        if not rows:
-            return None
-        row = rows[0]
-        row["units"] = json.loads(row["units"])
-        row["settings"] = json.loads(row["settings"])
-        return row
+        return _decoded(rows[0], "units", "settings") if rows else None
 
     def waves(self) -> list[dict[str, Any]]:
         return [self.wave(r["id"]) for r in self.query("SELECT id FROM waves ORDER BY id")]  # type: ignore[misc]
@@ -376,7 +379,7 @@ class Store:
 
     def response(self, response_id: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM responses WHERE response_id = ?", [response_id])
-        return _decode_response(rows[0]) if rows else None
+        return _decoded(rows[0], "answers", "paradata") if rows else None
 
     @staticmethod
     def _responses_sql(select: str, wave: str | None, interviewer: str | None, firm: str | None,
@@ -400,7 +403,7 @@ class Store:
         """Responses with their current exclusion state (`excluded_reason`, None if included)."""
         sql, params = self._responses_sql("r.*, x.reason AS excluded_reason", wave, interviewer, firm,
                                           include_excluded)
-        return [_decode_response(r) for r in self.db.query(sql, params)]
+        return [_decoded(r, "answers", "paradata") for r in self.db.query(sql, params)]
 
     def response_table(self, wave: str, answer_keys: Iterable[str], *, interviewer: str | None = None,
                        firm: str | None = None, include_excluded: bool = False
@@ -515,9 +518,7 @@ class Store:
             where.append(f"case_id IN ({', '.join('?' for _ in ids)})" if ids else "0")
             params.extend(ids)
         rows = self.query(f"SELECT * FROM cases WHERE {' AND '.join(where)} ORDER BY case_id", params)
-        for row in rows:
-            row["strata"] = json.loads(row["strata"] or "{}")
-        return rows
+        return [_decoded(r, "strata") for r in rows]
 
     def case_waves(self, case_id: str) -> list[str]:
         return [r["wave"] for r in self.query("SELECT wave FROM cases WHERE case_id = ? ORDER BY wave", [case_id])]
@@ -611,19 +612,19 @@ class Store:
     # -- interview drafts (phone and door): one open draft per account, form and case ----------
     def interview_draft(self, draft_id: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM interview_drafts WHERE draft_id = ?", [draft_id])
-        return _decode_interview_draft(rows[0]) if rows else None
+        return _decoded(rows[0], "answers", "paradata") if rows else None
 
     def open_interview_draft(self, account: str, form: str, case_id: str = "") -> dict[str, Any] | None:
         """The draft this account left open on this form (and case), if any."""
         rows = self.query("SELECT * FROM interview_drafts WHERE account = ? AND form = ? AND case_id = ? "
                           "AND status = 'open'", [account, form, case_id])
-        return _decode_interview_draft(rows[0]) if rows else None
+        return _decoded(rows[0], "answers", "paradata") if rows else None
 
     def open_interview_drafts(self, account: str, form: str) -> list[dict[str, Any]]:
         """Every draft this account left open on this form (any case), latest first."""
         rows = self.query("SELECT * FROM interview_drafts WHERE account = ? AND form = ? AND status = 'open' "
                           "ORDER BY updated_at DESC", [account, form])
-        return [_decode_interview_draft(r) for r in rows]
+        return [_decoded(r, "answers", "paradata") for r in rows]
 
     def start_interview_draft(self, draft: dict[str, Any]) -> dict[str, Any]:
         """Create an open draft unless one is open for the same account, form and case; return the open one."""
@@ -678,7 +679,7 @@ class Store:
         if not rows:
             return None
         form = rows[0]
-        form["entries"] = [_decode_paper_entry(e) for e in self.query(
+        form["entries"] = [_decoded(e, "answers") for e in self.query(
             "SELECT * FROM paper_entries WHERE wave = ? AND paper_id = ? ORDER BY entry_no", [wave, paper_id])]
         return form
 
@@ -695,14 +696,14 @@ class Store:
         for e in self.query(f"""SELECT e.* FROM paper_entries e JOIN paper_forms f
                                 ON f.wave = e.wave AND f.paper_id = e.paper_id
                                 WHERE {' AND '.join(where)} ORDER BY e.paper_id, e.entry_no""", params):
-            entries.setdefault(e["paper_id"], []).append(_decode_paper_entry(e))
+            entries.setdefault(e["paper_id"], []).append(_decoded(e, "answers"))
         for form in forms:
             form["entries"] = entries.get(form["paper_id"], [])
         return forms
 
     def paper_entry_by_key(self, entry_key: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM paper_entries WHERE entry_key = ?", [entry_key])
-        return _decode_paper_entry(rows[0]) if rows else None
+        return _decoded(rows[0], "answers") if rows else None
 
     def add_paper_entry(self, entry: dict[str, Any], *, firm: str | None, double_entry: bool, status: str,
                         response: dict[str, Any] | None, actor: str) -> tuple[str | None, bool]:
@@ -877,11 +878,7 @@ class Store:
 
     def web_draft(self, draft_id: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM web_drafts WHERE draft_id = ?", [draft_id])
-        if not rows:
-            return None
-        row = rows[0]
-        row["answers"] = json.loads(row["answers"])
-        return row
+        return _decoded(rows[0], "answers") if rows else None
 
     def start_web_draft(self, draft: dict[str, Any]) -> bool:
         """Create a draft unless one with this id exists (two tabs opened at once); True if created."""
@@ -959,9 +956,7 @@ class Store:
         """Web responses with access path, device, IP hash and abuse flags (QC reads these)."""
         rows = self.query("SELECT * FROM web_submissions WHERE wave = ?" + (" AND flags != '[]'" if flagged_only else "")
                           + " ORDER BY submitted_at, response_id", [wave])
-        for row in rows:
-            row["flags"] = json.loads(row["flags"])
-        return rows
+        return [_decoded(r, "flags") for r in rows]
 
     def web_draft_counts(self, wave: str) -> list[dict[str, Any]]:
         """Drafts by unit and status (started, ineligible, submitted): the web survey's funnel."""
@@ -1038,10 +1033,7 @@ class Store:
     def qc_runs(self, wave: str) -> list[dict[str, Any]]:
         """Every QC run of a wave, newest first (the history of flag sets)."""
         rows = self.query("SELECT * FROM qc_runs WHERE wave = ? ORDER BY id DESC", [wave])
-        for row in rows:
-            row["settings"] = json.loads(row["settings"])
-            row["counts"] = json.loads(row["counts"])
-        return rows
+        return [_decoded(r, "settings", "counts") for r in rows]
 
     def qc_flags(self, wave: str, run_id: int | None = None) -> list[dict[str, Any]]:
         """Flags of one QC run (default: the wave's latest, i.e. the current set) with response columns."""
@@ -1076,10 +1068,7 @@ class Store:
     def published_scores(self, wave: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM published_scores" + (" WHERE wave = ?" if wave else "") + " ORDER BY id DESC"
         rows = self.query(sql, [wave] if wave else [])
-        for row in rows:
-            row["record"] = json.loads(row["record"])
-            row["result"] = json.loads(row["result"])
-        return rows
+        return [_decoded(r, "record", "result") for r in rows]
 
 
 # --------------------------------------------------------------------------------------
@@ -1119,13 +1108,6 @@ def _m0610(db: sqlite_utils.Database) -> None:
                "WHERE status = 'open'")
 
 
-def _decode_interview_draft(row: dict[str, Any]) -> dict[str, Any]:
-    row = dict(row)
-    row["answers"] = json.loads(row["answers"])
-    row["paradata"] = json.loads(row["paradata"])
-    return row
-
-
 # --------------------------------------------------------------------------------------
 # Migrations of paper keying, back-checks (0650_*) — add below
 # --------------------------------------------------------------------------------------
@@ -1148,12 +1130,6 @@ def _m0650(db: sqlite_utils.Database) -> None:
         id INTEGER PRIMARY KEY, response_id TEXT NOT NULL REFERENCES responses(response_id),
         outcome TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL, at TEXT NOT NULL)""")
     db.execute("CREATE INDEX backchecks_response ON backchecks(response_id, id)")
-
-
-def _decode_paper_entry(row: dict[str, Any]) -> dict[str, Any]:
-    row = dict(row)
-    row["answers"] = json.loads(row["answers"])
-    return row
 
 
 
@@ -1218,13 +1194,6 @@ def _m0400(db: sqlite_utils.Database) -> None:
 
 _CURRENT_EXCLUSIONS = """SELECT e.response_id, e.reason FROM exclusions e
     WHERE e.id = (SELECT max(id) FROM exclusions WHERE response_id = e.response_id) AND e.action = 'exclude'"""
-
-
-def _decode_response(row: dict[str, Any]) -> dict[str, Any]:
-    row = dict(row)
-    row["answers"] = json.loads(row["answers"])
-    row["paradata"] = json.loads(row.get("paradata") or "{}")
-    return row
 
 
 _stores: dict[str, Store] = {}
