@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from survey import auth
 from survey.auth import SYSTEM
 from survey.bootstrap import init_store
 from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path
-from survey.demo import ensure_demo_accounts, store_demo
+from survey.demo import ensure_demo_accounts, store_demo, store_demo_attempts
+from survey.store import Store, get_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,9 +69,19 @@ def _init_and_report() -> auth.Account:
     return SYSTEM
 
 
+def store_and_wave(wave: str) -> tuple[Store, dict[str, Any]]:
+    """The initialised store and one of its waves: what most commands start from."""
+    from survey.cli import CliError
+    _init_and_report()
+    store = get_store()
+    found = store.wave(wave)
+    if found is None:
+        raise CliError(f"--wave: no wave `{wave}` (create it with: python -m survey wave add {wave})")
+    return store, found
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     _init_and_report()
-    from survey.store import get_store
     store = get_store()
     print(f"store {db_path()} ready: schema version {store.schema_version()}, "
           f"{len(store.waves())} wave(s), {store.count_responses()} response(s)")
@@ -82,7 +94,6 @@ def cmd_wave_add(args: argparse.Namespace) -> int:
     units = [u.strip() for u in args.units.split(",") if u.strip()]
     if not units:
         raise CliError("--units: give at least one unit")
-    from survey.store import get_store
     get_store().add_wave(args.name, args.questionnaire, units, actor.username, args.opens, args.closes)
     print(f"wave {args.name} opened with questionnaire {args.questionnaire}: {', '.join(units)}")
     return 0
@@ -90,7 +101,6 @@ def cmd_wave_add(args: argparse.Namespace) -> int:
 
 def cmd_wave_list(args: argparse.Namespace) -> int:
     _init_and_report()
-    from survey.store import get_store
     store = get_store()
     for w in store.waves():
         print(f"{w['id']}\t{w['questionnaire_id']}\t{w['status']}\t{store.count_responses(w['id'])}\t"
@@ -100,7 +110,6 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     actor = _init_and_report()
-    from survey.store import get_store
     store = get_store()
     password = args.password or auth.generate_password()
     auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name)
@@ -112,7 +121,6 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 def cmd_user_list(args: argparse.Namespace) -> int:
     _init_and_report()
-    from survey.store import get_store
     store = get_store()
     for a in store.accounts():
         waves = ",".join(store.assigned_waves(a["username"]))
@@ -123,7 +131,6 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_user_reset(args: argparse.Namespace) -> int:
     actor = _init_and_report()
-    from survey.store import get_store
     password = args.password or auth.generate_password()
     auth.reset_password(get_store(), actor, args.username, password)
     print(f"password of {args.username} reset" + ("" if args.password else f"; new password: {password}"))
@@ -135,7 +142,6 @@ def cmd_user_assign(args: argparse.Namespace) -> int:
     if not args.wave and not args.firm:
         raise CliError("give --wave and/or --firm")
     actor = _init_and_report()
-    from survey.store import get_store
     auth.assign(get_store(), actor, args.username, wave=args.wave, firm=args.firm)
     print(f"{args.username} assigned" + (f" to wave {args.wave}" if args.wave else "")
           + (f" to firm {args.firm}" if args.firm else ""))
@@ -143,7 +149,6 @@ def cmd_user_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from survey.store import get_store
     _init_and_report()
     get_store().backup(args.out)
     print(f"backup written to {args.out}")
@@ -154,19 +159,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from survey.cli import CliError
     if args.n < 1:
         raise CliError(f"--n: must be a positive number, got {args.n}")
-    actor = _init_and_report()
-    from survey.store import get_store
-    store = get_store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}` (create it with: python -m survey wave add {args.wave})")
+    store, _ = store_and_wave(args.wave)
     created = ensure_demo_accounts(store, args.wave, args.password)
     if created:
         print(f"demo accounts created (password {args.password}; for trying only): "
               f"pollsters P01-P24, supervisor, analyst", file=sys.stderr)
-    new = store_demo(store, args.wave, args.n, args.seed, actor)
+    new = store_demo(store, args.wave, args.n, args.seed, SYSTEM)
     print(f"stored {new} new demo response(s) in wave {args.wave} "
           f"({store.count_responses(args.wave)} in the wave)")
-    from survey.demo import store_demo_attempts
-    print(f"stored {store_demo_attempts(store, args.wave, args.seed, actor)} new demo contact attempt(s) "
+    print(f"stored {store_demo_attempts(store, args.wave, args.seed, SYSTEM)} new demo contact attempt(s) "
           "(python -m survey rates --wave W --by unit --out -)")
     return 0

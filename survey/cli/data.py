@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from survey.auth import SYSTEM
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="validated, all-or-nothing, idempotent import of a responses or attempts file")
@@ -39,12 +41,9 @@ def _system():
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from survey.cli import CliError
-    from survey.store import get_store
-    actor = _system()
-    store = get_store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    from survey.cli.core import store_and_wave
+    store, _ = store_and_wave(args.wave)
+    actor = SYSTEM
     if args.kind == "attempts":
         from survey.fieldwork import import_attempts
         created = import_attempts(store, args.file, args.wave, actor.username)
@@ -84,11 +83,9 @@ def cmd_qc(args: argparse.Namespace) -> int:
 
     from survey import quality
     from survey.cli import CliError
-    from survey.store import get_store
-    actor = _system()
-    store = get_store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    from survey.cli.core import store_and_wave
+    store, _ = store_and_wave(args.wave)
+    actor = SYSTEM
     values: dict[str, str] = {}
     if args.set:
         problems = []

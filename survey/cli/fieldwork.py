@@ -40,20 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_rates)
 
 
-def _store():
-    from survey.cli import CliError
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    _init_and_report()
-    return get_store(), CliError
-
-
 def cmd_cases_import(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
+    from survey.cli.core import store_and_wave
     from survey.fieldwork import import_cases
-    store, CliError = _store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    store, _ = store_and_wave(args.wave)
     n = import_cases(store, SYSTEM, args.file, args.wave)
     print(f"{n} new case(s) imported into wave {args.wave} ({len(store.cases(args.wave))} in all)")
     return 0
@@ -61,8 +52,10 @@ def cmd_cases_import(args: argparse.Namespace) -> int:
 
 def cmd_cases_assign(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM, load_account
+    from survey.cli import CliError
+    from survey.cli.core import store_and_wave
     from survey.fieldwork import assign_cases
-    store, CliError = _store()
+    store, _ = store_and_wave(args.wave)
     actor = SYSTEM
     if args.actor:
         actor = load_account(store, args.actor)
@@ -77,10 +70,9 @@ def cmd_cases_assign(args: argparse.Namespace) -> int:
 def cmd_rates(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
     from survey.aapor import rates_table
+    from survey.cli.core import store_and_wave
     from survey.fieldwork import attempts_frame
-    store, CliError = _store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    store, _ = store_and_wave(args.wave)
     table = rates_table(attempts_frame(store, SYSTEM, args.wave), args.by)
     if args.out == "-":
         table.to_csv(sys.stdout, index=False, float_format="%.6g")
@@ -96,10 +88,10 @@ def cmd_quotas_set(args: argparse.Namespace) -> int:
     import yaml
 
     from survey.auth import SYSTEM
+    from survey.cli import CliError
+    from survey.cli.core import store_and_wave
     from survey.quotas import set_quotas
-    store, CliError = _store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    store, _ = store_and_wave(args.wave)
     try:
         spec = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
@@ -112,9 +104,8 @@ def cmd_quotas_set(args: argparse.Namespace) -> int:
 
 
 def cmd_quotas_show(args: argparse.Namespace) -> int:
+    from survey.cli.core import store_and_wave
     from survey.quotas import quota_progress
-    store, CliError = _store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    store, _ = store_and_wave(args.wave)
     quota_progress(store, args.wave).to_csv(sys.stdout, index=False, float_format="%.4g")
     return 0

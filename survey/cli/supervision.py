@@ -50,13 +50,8 @@ def _read_flagged(path: str) -> list[str]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
-    from survey.cli import CliError
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    _init_and_report()
-    store = get_store()
-    if store.wave(args.wave) is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    from survey.cli.core import store_and_wave
+    store, _ = store_and_wave(args.wave)
     flagged = _read_flagged(args.flagged) if args.flagged else []
     items = backcheck_list(store, SYSTEM, args.wave, flagged, firm=args.firm)
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8", newline="")

@@ -61,18 +61,13 @@ def _problems(args: argparse.Namespace) -> list[str]:
 
 def cmd_tokens(args: argparse.Namespace) -> int:
     from survey.cli import CliError
-    from survey.cli.core import _init_and_report
+    from survey.cli.core import store_and_wave
     from survey.i18n import t
-    from survey.store import get_store
 
     problems = _problems(args)
     if problems:
         raise CliError(problems)
-    _init_and_report()
-    store = get_store()
-    wave = store.wave(args.wave)
-    if wave is None:
-        raise CliError(f"--wave: no wave `{args.wave}`")
+    store, wave = store_and_wave(args.wave)
     if args.unit not in wave["units"]:
         raise CliError(f"--unit: `{args.unit}` is not a unit of wave {args.wave} ({', '.join(wave['units'])})")
     batch, tokens = webform.generate_tokens(store, SYSTEM, args.wave, args.unit, args.n)
