@@ -17,10 +17,7 @@ account = session.refresh_account() or session.require_account()
 store = session.store()
 st.title(t("interview.door_title"))
 
-waves = list(account.waves) if account.role == "pollster" else [w["id"] for w in store.waves()]
-if not waves:
-    st.warning(t("common.no_wave"))
-    st.stop()
+waves = session.entry_waves(account)
 
 
 def household(form: str) -> tuple[dict[str, Any], list[str]]:

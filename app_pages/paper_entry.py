@@ -21,10 +21,7 @@ store = session.store()
 st.title(t("supervision.paper.title"))
 st.caption(t("supervision.paper.caption"))
 
-waves = list(account.waves) if account.role == "pollster" else [w["id"] for w in store.waves()]
-if not waves:
-    st.warning(t("common.no_wave"))
-    st.stop()
+waves = session.entry_waves(account)
 
 
 def start_new() -> None:

@@ -26,10 +26,7 @@ account = session.refresh_account() or session.require_account()
 store = session.store()
 st.title(t("interview.title"))
 
-waves = list(account.waves) if account.role == "pollster" else [w["id"] for w in store.waves()]
-if not waves:
-    st.warning(t("common.no_wave"))
-    st.stop()
+waves = session.entry_waves(account)
 
 if "phone_wave" not in st.session_state:  # a new login continues the wave of an open draft
     open_ = next((d for d in drafts.open_drafts(store, account, FORM) if d["wave"] in waves), None)

@@ -49,3 +49,12 @@ def require_account() -> Account:
     if acc is None:
         st.stop()
     return acc
+
+
+def entry_waves(acc: Account) -> list[str]:
+    """The waves an account may enter interviews into (a pollster: assigned ones); stops the page if none."""
+    waves = list(acc.waves) if acc.role == "pollster" else [w["id"] for w in store().waves()]
+    if not waves:
+        st.warning(t("common.no_wave"))
+        st.stop()
+    return waves
