@@ -146,18 +146,14 @@ def method_sheet(ws: Worksheet, method_text: str, config: dict[str, Any], record
     for line in method_text.splitlines():
         ws.cell(row=row, column=1, value=line)
         row += 1
-    row += 1
-    ws.cell(row=row, column=1, value="计分配置").font = Font(bold=True)
-    for key, value in config.items():
+    for heading, pairs in (("计分配置", config), ("可复现记录", record)):
         row += 1
-        ws.cell(row=row, column=1, value=key)
-        ws.cell(row=row, column=2, value=json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
-    row += 2
-    ws.cell(row=row, column=1, value="可复现记录").font = Font(bold=True)
-    for key, value in record.items():
+        ws.cell(row=row, column=1, value=heading).font = Font(bold=True)
+        for key, value in pairs.items():
+            row += 1
+            ws.cell(row=row, column=1, value=key)
+            ws.cell(row=row, column=2, value=value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
         row += 1
-        ws.cell(row=row, column=1, value=key)
-        ws.cell(row=row, column=2, value=json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
 
 
 def write_report(path: str | Path | IO[bytes], *, scores: pd.DataFrame, estimates: pd.DataFrame, diagnostics: pd.DataFrame,
