@@ -9,7 +9,6 @@ Dispositions, final codes and rates live in survey/aapor.py, quotas in survey/qu
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import re
@@ -25,6 +24,7 @@ from survey.auth import SYSTEM, Account, PermissionDenied, load_account, require
 from survey.config import MODES
 from survey.contacts import ContactCipher, ContactError
 from survey.errors import ImportRejected, row_problem
+from survey.importing import read_file
 from survey.store import Store, StoreError, now
 from survey.supervision import firm_scope
 
@@ -36,13 +36,12 @@ ATTEMPT_COLUMNS = ("case_id", "wave", "unit", "mode", "interviewer", "attempted_
 # ======================================================================================
 # Cases: import, assignment, who may see what
 # ======================================================================================
-def _read_csv(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
-    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields = [f.strip() for f in (reader.fieldnames or [])]
-        rows = [{(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in r.items()}
-                for r in reader]
-    return fields, rows
+def _read_rows(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
+    """A contact list or attempts file as stripped text cells, read like every import
+    (CSV in UTF-8 or GBK, or .xlsx; an unreadable file is an ImportRejected line)."""
+    frame, _ = read_file(path)
+    rows = [{k: str(v).strip() for k, v in r.items()} for r in frame.fillna("").to_dict("records")]
+    return list(frame.columns), rows
 
 
 def wave_or_error(store: Store, wave: str) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
     """
     require(actor, "cases.manage")
     w = wave_or_error(store, wave)
-    fields, rows = _read_csv(path)
+    fields, rows = _read_rows(path)
     missing = [c for c in ("case_id", "unit", "mode") if c not in fields]
     if "phone" not in fields and "address" not in fields:
         missing.append("phone or address")
@@ -363,7 +362,7 @@ def import_attempts(store: Store, path: str | Path, wave: str, actor: str) -> in
         raise PermissionDenied(f"no account `{actor}`")
     require(account, "responses.import")
     w = wave_or_error(store, wave)
-    fields, rows = _read_csv(path)
+    fields, rows = _read_rows(path)
     missing = [c for c in ATTEMPT_COLUMNS if c not in fields]
     if missing:
         raise ImportRejected([f"{path}: column {c} missing (attempts file: {', '.join(ATTEMPT_COLUMNS)})"

@@ -446,3 +446,11 @@ def test_next_case_keeps_to_one_mode(assigned, accounts):
     assert next_case(assigned, accounts["p1"], "2025", mode="door")["case_id"] == "D1"
     assert next_case(assigned, accounts["p1"], "2025", mode="phone")["case_id"] in {"C1", "C2"}
     assert next_case(assigned, accounts["p2"], "2025", mode="door") is None  # p2 holds phone cases only
+
+
+def test_case_list_saved_by_chinese_excel_in_gbk_imports(store, tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("case_id,unit,mode,phone,address\nG1,思明区,phone,13812345678,\nG2,湖里区,door,,厦门市湖里区 2 号\n"
+                     .encode("gbk"))
+    assert import_cases(store, SYSTEM, path, "2025") == 2
+    assert {c["unit"] for c in store.cases("2025")} == {"思明区", "湖里区"}
