@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from pathlib import Path
 
 from survey.backcheck import OUTCOMES, backcheck_list, record_backcheck
 from survey.errors import row_problem
@@ -31,18 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_flagged(path: str) -> list[str]:
+    """Response ids of a `qc` output file (or any file with a response_id column)."""
     from survey.cli import CliError
-    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if "response_id" not in (reader.fieldnames or []):
-            raise CliError(f"{path}: no response_id column")
-        ids, problems = [], []
-        for n, row in enumerate(reader, start=2):
-            rid = (row.get("response_id") or "").strip()
-            if rid:
-                ids.append(rid)
-            else:
-                problems.append(row_problem(n, "response_id", rid, "empty"))
+    from survey.importing import read_file
+    frame, _ = read_file(path)
+    if "response_id" not in frame.columns:
+        raise CliError(f"{path}: no response_id column")
+    ids, problems = [], []
+    for n, raw in enumerate(frame["response_id"].fillna(""), start=2):
+        rid = str(raw).strip()
+        if rid:
+            ids.append(rid)
+        else:
+            problems.append(row_problem(n, "response_id", rid, "empty"))
     if problems:
         raise CliError(problems)
     return ids
