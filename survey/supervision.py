@@ -41,7 +41,7 @@ class Progress:
 def unit_targets(settings: Mapping[str, Any] | None) -> dict[str, int]:
     """Target completes per unit from the wave settings' quotas, {} when there are none.
 
-    The format is survey.fieldwork.QuotaSettings: a list of cells {unit, sex?, age_group?,
+    The format is survey.quotas.QuotaSettings: a list of cells {unit, sex?, age_group?,
     target}. A unit's target is its unit-wide cell when there is one, else the sum of its
     sex × age_group cells. Older shapes ({unit: n}; {unit: {"target": n}}) are still read;
     anything else is ignored.
