@@ -117,9 +117,6 @@ if case is None:
         st.info(t("cati.none_left"))
         st.button(t("cati.refresh"), on_click=next_case)
     st.stop()
-if case["mode"] != MODE:
-    main.info(t("cati.door_case", case_id=case["case_id"]))
-    st.stop()
 
 with main:
     st.subheader(t("cati.case_heading", case_id=case["case_id"], unit=case["unit"]))
