@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from survey.auth import AuthError, PermissionDenied
+from survey.contacts import ContactError
 from survey.errors import ImportRejected
 from survey.questionnaire import QuestionnaireError
 from survey.responses import SubmitError
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in err.problems:
             print(line, file=sys.stderr)
         return 2
-    except (StoreError, PermissionDenied, AuthError, FileNotFoundError) as err:
+    except (StoreError, PermissionDenied, AuthError, ContactError, FileNotFoundError) as err:
         print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

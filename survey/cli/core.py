@@ -53,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_backup)
 
+    key = sub.add_parser("key", help="the contact-data key (outside the database)").add_subparsers(
+        dest="key_cmd", required=True)
+    p = key.add_parser("check", help="does the key (SURVEY_SECRET_KEY or the key file) open the stored contacts?")
+    p.set_defaults(func=cmd_key_check)
+
     p = sub.add_parser("demo", help="store realistic synthetic responses and demo accounts")
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
@@ -169,4 +174,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"({store.count_responses(args.wave)} in the wave)")
     print(f"stored {store_demo_attempts(store, args.wave, args.seed, SYSTEM)} new demo contact attempt(s) "
           "(python -m survey rates --wave W --by unit --out -)")
+    return 0
+
+
+def cmd_key_check(args: argparse.Namespace) -> int:
+    """Exit 0 when the key opens every stored contact, 2 (one line) otherwise; changes nothing."""
+    from survey.cli import CliError
+    from survey.contacts import check_key
+    report = check_key(Store(db_path()))
+    if report.unreadable:
+        raise CliError(f"{report.source}: {report.unreadable} of {report.contacts} stored contact(s) cannot be "
+                       "decrypted with this key (set the right SURVEY_SECRET_KEY or restore the key file)")
+    print(f"{report.source} opens all {report.contacts} stored contact(s)")
     return 0
