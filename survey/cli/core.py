@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from survey import auth
@@ -114,8 +115,12 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
+    from survey.cli import CliError
     actor = _init_and_report()
     store = get_store()
+    unknown = [w for w in args.wave if store.wave(w) is None]
+    if unknown:  # checked before the account exists: a failing command writes nothing
+        raise CliError([f"--wave: no wave `{w}` (create it with: python -m survey wave add {w})" for w in unknown])
     password = args.password or auth.generate_password()
     auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name)
     for wave in args.wave:
@@ -154,9 +159,18 @@ def cmd_user_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """An online copy of the store, written 0600 under a temporary name and renamed into place."""
+    from survey.cli import CliError
+    from survey.contacts import key_file_path
+    from survey.outputs import atomic_output, check_output
+    out = check_output(args.out)
+    live = db_path().resolve()
+    if out.resolve() in {live, Path(f"{live}-wal"), Path(f"{live}-shm"), key_file_path(live).resolve()}:
+        raise CliError(f"--out: {args.out} is the live store (or its key); give a new file for the backup")
     _init_and_report()
-    get_store().backup(args.out)
-    print(f"backup written to {args.out}")
+    with atomic_output(out, private=True) as tmp:
+        get_store().backup(tmp)
+    print(f"backup written to {args.out} (mode 0600; back up the key {key_file_path(live)} apart from it)")
     return 0
 
 
