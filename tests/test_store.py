@@ -74,6 +74,8 @@ def test_threads_get_their_own_connection(store):
     for th in threads:
         th.join()
     assert len({id(db) for db in seen}) == 3
+    if store.dialect != "sqlite":  # WAL and the busy timeout are SQLite's; PostgreSQL has MVCC and row locks
+        return
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
 

@@ -11,6 +11,8 @@ import importlib
 import pkgutil
 import sqlite3
 import sys
+
+import sqlalchemy as sa
 from collections.abc import Sequence
 
 from survey.auth import AuthError, PermissionDenied
@@ -57,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, PermissionDenied, AuthError, ContactError, OutputError, FileNotFoundError) as err:
         print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)
         return 2
-    except sqlite3.DatabaseError as err:  # SURVEY_DB is a junk file, a folder, /proc ...
+    except (sqlite3.DatabaseError, sa.exc.DBAPIError) as err:  # SURVEY_DB is a junk file, a folder, /proc, no server
         from survey.config import db_path
         print(f"SURVEY_DB={db_path()}: cannot be opened as a survey store ({err})", file=sys.stderr)
         return 2

@@ -143,8 +143,13 @@ class Db:
     def __init__(self, target: Target):
         self.target = target
         self.pg = target.dialect == "postgresql"
+        if not self.pg and not target.path.exists():
+            # a new store is private (0600): SQLite gives its -wal/-shm files the same mode
+            target.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(target.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self.conn = engine_for(target).connect().execution_options(isolation_level="AUTOCOMMIT")
         self.in_transaction = False
+        self.pid = os.getpid()
         _open.add(self)
 
     # -- SQL -----------------------------------------------------------------------
@@ -174,6 +179,14 @@ class Db:
             if isinstance(err, sqlite3.IntegrityError):
                 raise IntegrityError(str(err)) from None
             raise
+
+    def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows with the driver's batch path (no row counts needed)."""
+        if rows:
+            try:
+                self.conn.exec_driver_sql(self._sql(sql), [tuple(r) for r in rows])
+            except sa.exc.IntegrityError as err:
+                raise IntegrityError(str(err.orig)) from None
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self.execute(sql, params).mappings()]
@@ -228,7 +241,7 @@ class IntegrityError(StoreError):
 def close_all(url: str | None = None) -> None:
     """Close every open connection of this process (to one URL); a test drops its database after."""
     for db in list(_open):
-        if url is None or db.target.url == url:
+        if (url is None or db.target.url == url) and db.pid == os.getpid():
             db.close()
     _local.__dict__.clear() if url is None else None
     with _engines_lock:
@@ -256,7 +269,8 @@ class Database:
         conns: dict[str, Db] = getattr(_local, "conns", None) or {}
         _local.conns = conns
         db = conns.get(self.url)
-        if db is None or db.conn.closed:
+        # a forked worker never touches its parent's connection: it opens its own
+        if db is None or db.pid != os.getpid() or db.conn.closed:
             db = conns[self.url] = Db(self.target)
         return db
 
