@@ -8,7 +8,8 @@ from __future__ import annotations
 from survey.storage.engine import BUSY_TIMEOUT_MS, IntegrityError, StoreError, now, to_json
 from survey.storage.migrations import MIGRATIONS as _MIGRATION_LIST
 from survey.storage.store import Store, get_store
+from survey.storage.waves import Wave, WaveSettings
 
 MIGRATIONS: dict[str, object] = dict(_MIGRATION_LIST)
 
-__all__ = ["BUSY_TIMEOUT_MS", "IntegrityError", "MIGRATIONS", "Store", "StoreError", "get_store", "now", "to_json"]
+__all__ = ["BUSY_TIMEOUT_MS", "IntegrityError", "MIGRATIONS", "Store", "StoreError", "Wave", "WaveSettings", "get_store", "now", "to_json"]

@@ -48,6 +48,28 @@ class CasesStore(Database):
     def case_waves(self, case_id: str) -> list[str]:
         return [r["wave"] for r in self.query("SELECT wave FROM cases WHERE case_id = ? ORDER BY wave", [case_id])]
 
+    def claim_case(self, wave: str, pollster: str, firm: str | None, actor: str, *,
+                   mode: str | None = None) -> str | None:
+        """Hand the first unassigned case of a wave (of one mode) to a pollster; None when the pool is empty.
+
+        Two pollsters asking at once never get the same case: SQLite serialises writers
+        (BEGIN IMMEDIATE), PostgreSQL takes the row with `FOR UPDATE SKIP LOCKED`, so a
+        second pollster skips a case being claimed instead of waiting for it.
+        """
+        cond = "wave = ? AND pollster IS NULL" + (" AND mode = ?" if mode is not None else "")
+        params = [wave] + ([mode] if mode is not None else [])
+        with self.tx() as db:
+            lock = " FOR UPDATE SKIP LOCKED" if db.pg else ""
+            row = db.execute(f"""UPDATE cases SET pollster = ?, firm = ?, assigned_at = ?
+                                 WHERE wave = ? AND case_id = (SELECT case_id FROM cases WHERE {cond}
+                                                               ORDER BY case_id LIMIT 1{lock})
+                                 AND pollster IS NULL RETURNING case_id""",
+                             [pollster, firm, now(), wave, *params]).fetchone()
+            if row is None:
+                return None
+            audit(db, actor, "claim", "cases", wave, {"pollster": pollster, "case_id": row[0]})
+            return row[0]
+
     def case_hashes(self, wave: str) -> dict[str, str]:
         """Keyed contact hash -> case id, for duplicate numbers within a wave."""
         return {r["contact_hash"]: r["case_id"]

@@ -58,7 +58,7 @@ class Store(WavesStore, AccountsStore, CasesStore, DraftsStore, PaperStore, WebS
                 dest.close()
             return
         from survey.storage.copy import copy_store
-        if out.exists():
+        if out.exists() and out.stat().st_size:
             raise StoreError(f"{out} exists already: a backup never overwrites a file")
         copy_store(self, Store(out))
 
