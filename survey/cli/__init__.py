@@ -60,8 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)
         return 2
     except (sqlite3.DatabaseError, sa.exc.DBAPIError) as err:  # SURVEY_DB is a junk file, a folder, /proc, no server
-        from survey.config import db_path
-        print(f"SURVEY_DB={db_path()}: cannot be opened as a survey store ({err})", file=sys.stderr)
+        from survey.config import db_target
+        cause = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+        shown = sa.engine.make_url(db_target()).render_as_string() if "://" in db_target() else db_target()
+        print(f"SURVEY_DB={shown}: cannot be opened as a survey store ({cause})", file=sys.stderr)
         return 2
     except UnicodeDecodeError as err:
         print(f"a file is not UTF-8 text (save it as UTF-8): {err.reason} at byte {err.start}", file=sys.stderr)

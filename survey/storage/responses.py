@@ -92,6 +92,7 @@ class ResponsesStore(Database):
         select = ", ".join([f"r.{c}" for c in base] + [self.db.json_value("r.answers", k) for k in keys]
                            + ["x.reason"])
         sql, params = self._responses_sql(select, wave, interviewer, firm, include_excluded, ordered=False)
+        sql += " ORDER BY r.response_id"  # the same rows in the same order on every engine
         return [*base, *keys, "excluded_reason"], self.db.execute(sql, params).fetchall()
 
     def count_responses(self, wave: str | None = None) -> int:
