@@ -50,11 +50,18 @@ class _Coded:
     codes: dict[str, np.ndarray]          # −1: missing or blank
 
 
-def _code(responses: pd.DataFrame, variables: Sequence[str], unit: str) -> _Coded:
-    unit_code, units = pd.factorize(responses[unit])
+def _code(responses: pd.DataFrame, variables: Sequence[str], unit: str,
+          unit_order: Sequence[str] = ()) -> _Coded:
+    """Integer codes that do not depend on row order: units in the population file's order
+    (others after them, sorted), categories sorted."""
+    unit_values = responses[unit].astype("string")
+    seen = set(unit_values.dropna())
+    units = [u for u in dict.fromkeys(str(u) for u in unit_order) if u in seen]
+    units += sorted(seen - set(units))
+    unit_code = pd.Categorical(unit_values, categories=units).codes.astype(np.int64)
     cats, codes = {}, {}
     for var in variables:
-        code, uniques = pd.factorize(responses[var])
+        code, uniques = pd.factorize(responses[var], sort=True)
         labels = [str(u) for u in uniques]
         blank = [i for i, lab in enumerate(labels) if not lab.strip()]
         if blank:
@@ -86,7 +93,7 @@ def check_inputs(responses: pd.DataFrame, population: pd.DataFrame, variables: S
         return problems
     if len(responses) == 0:
         return ["responses: there are no responses to weight"]
-    coded = coded or _code(responses, variables, unit)
+    coded = coded or _code(responses, variables, unit, population["unit"])
     if (coded.unit_code < 0).any():
         ids = _ids(responses, coded.unit_code < 0)
         problems.append(f"responses: {len(ids)} response(s) without `{unit}`: {', '.join(ids[:10])}")
@@ -179,7 +186,7 @@ class _Cells:
 
 
 def _build_cells(coded: _Coded, keep: np.ndarray, population: pd.DataFrame, variables: Sequence[str],
-                 base: np.ndarray) -> _Cells:
+                 base: np.ndarray, order: np.ndarray) -> _Cells:
     """Group kept rows into cells by a mixed-radix key of their codes (no string work per row)."""
     units = coded.units
     unit_code = coded.unit_code[keep]
@@ -190,7 +197,7 @@ def _build_cells(coded: _Coded, keep: np.ndarray, population: pd.DataFrame, vari
     key = key * len(base_levels) + base_code
     present, row_cell = np.unique(key, return_inverse=True)
     n_cells = len(present)
-    cell_base = np.bincount(row_cell, weights=base, minlength=n_cells)
+    cell_base = np.bincount(row_cell[order], weights=base[order], minlength=n_cells)  # response-id order
     cell_count = np.bincount(row_cell, minlength=n_cells)
     # decode each cell's codes back from the key
     rest = present // len(base_levels)
@@ -242,7 +249,9 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
     a raking variable get weight NaN and are counted in the diagnostics' `dropped` column.
     """
     variables = list(variables)
-    coded = _code(responses, variables, unit) if set(variables) | {unit} <= set(responses.columns) else None
+    unit_order = population["unit"] if "unit" in population.columns else ()
+    coded = _code(responses, variables, unit, unit_order) if set(variables) | {unit} <= set(responses.columns) \
+        else None
     problems = check_inputs(responses, population, variables, unit, drop_missing, coded)
     if base_weight is not None:
         bw = np.asarray(base_weight, dtype=float)
@@ -258,7 +267,10 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
         for var in variables:
             keep &= coded.codes[var] >= 0
     base = np.ones(int(keep.sum())) if base_weight is None else np.asarray(base_weight, dtype=float)[keep]
-    cells = _build_cells(coded, keep, population, variables, base)
+    ids = responses["response_id"].astype(str).to_numpy()[keep] if "response_id" in responses.columns \
+        else np.arange(int(keep.sum()))
+    order = np.argsort(ids, kind="stable")  # sums in response-id order: the same bits in any row order
+    cells = _build_cells(coded, keep, population, variables, base, order)
     cell_w, sweeps, rel = _ipf(cells.cell_base, cells.margin_index, cells.margin_targets, cells.cell_unit,
                                cells.unit_total)
     _fail_if_not_converged(rel, cells, variables)
@@ -268,7 +280,8 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
     row_w = base * factor[cells.row_cell]
     weights = pd.Series(np.nan, index=responses.index, name="weight")
     weights[keep] = row_w
-    diag = _diagnostics(row_w, cells.cell_unit[cells.row_cell], cells.units, sweeps, rel, cells.unit_total)
+    diag = _diagnostics(row_w[order], cells.cell_unit[cells.row_cell][order], cells.units, sweeps, rel,
+                        cells.unit_total)
     diag["dropped"] = np.bincount(coded.unit_code[~keep], minlength=len(cells.units))[:len(cells.units)]
     return weights, diag
 
