@@ -50,16 +50,17 @@ if st.session_state.get("qn_preview") not in ids:
 qid = st.selectbox(t("setup.field.questionnaire"), ids, key="qn_preview")
 qn = wave_setup.questionnaire(store, qid)
 st.caption(t("setup.questionnaires.preview_help"))
-phone, door, paper, web = st.tabs([t(f"setup.mode.{m}") for m in ("phone", "door", "paper", "web")])
+# one mode at a time: four full questionnaires on one page would take seconds to draw
+mode = st.radio(t("setup.col.mode"), ("phone", "door", "paper", "web"), horizontal=True, key="qn_preview_mode",
+                format_func=lambda m: t(f"setup.mode.{m}"))
 SECTIONS = (("screening", "interview.screening"), ("item", "interview.items"),
             ("followup", "interview.followups"), ("demographic", "interview.demographics"))
-for tab, mode in ((phone, "phone"), (door, "door"), (paper, "paper")):
-    with tab:
-        answers: dict = {}
-        for role, heading in SECTIONS:
-            st.subheader(t(heading))
-            forms.ask_section(qn, role, mode, f"preview_{qid}_{mode}", answers, numbered=mode != "paper")
-with web:
+if mode != "web":
+    answers: dict = {}
+    for role, heading in SECTIONS:
+        st.subheader(t(heading))
+        forms.ask_section(qn, role, mode, f"preview_{qid}_{mode}", answers, numbered=mode != "paper")
+else:
     shown = [s for s in screens(qn) if s.kind != "intro"]
     number = st.slider(t("setup.questionnaires.screen"), 1, len(shown), 1, key=f"preview_{qid}_screen")
     screen = shown[number - 1]
