@@ -43,7 +43,12 @@ if data is not None:
         st.dataframe(pd.DataFrame({t("setup.col.problem"): err.problems}), hide_index=True, width="stretch")
     else:
         st.success(t("setup.population.valid", rows=len(frame), units=frame["unit"].nunique()))
-        table = frame.pivot_table(index=["variable", "category"], columns="unit", values="population", aggfunc="sum")
+        named = frame.assign(variable=[t(f"setup.variable.{v}") if t(f"setup.variable.{v}") != f"setup.variable.{v}"
+                                       else v for v in frame["variable"]])
+        table = named.pivot_table(index=["variable", "category"], columns="unit", values="population", aggfunc="sum",
+                                  sort=False)
+        order = [u for u in wave["units"] if u in table.columns]  # the wave's official district order
+        table = table[order + [u for u in table.columns if u not in order]]
         st.dataframe(table.rename_axis(index=[t("setup.col.variable"), t("setup.col.category")], columns=None),
                      width="stretch")
         if st.button(t("setup.population.choose", wave=wave_id), type="primary", key="population_choose"):

@@ -35,6 +35,7 @@ def text_field(container, name: str, value: object) -> str:
 with st.form(f"settings_{wave_id}"):
     st.subheader(t("setup.settings.quotas"))
     cells = pd.DataFrame(current.quotas, columns=list(QUOTA_COLS))
+    cells[["sex", "age_group"]] = cells[["sex", "age_group"]].astype(object).fillna("")  # blank = any, never "None"
     edited = st.data_editor(
         cells, num_rows="dynamic", hide_index=True, width="stretch", key=f"settings_{wave_id}_quotas",
         column_config={
