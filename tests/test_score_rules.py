@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.estimation import estimate_table
+from analysis.estimation import estimate_table, make_design
 from analysis.ranking import p_below
 from analysis.score_run import compute_score_run
 from analysis.scoring import parse_config, score_table
@@ -168,3 +168,22 @@ def test_cli_record_line_ends_in_the_full_result_hash_same_for_shuffled_rows(tmp
         hashes.append(re.search(r"result sha256 ([0-9a-f]{64})$", line).group(1))
         assert all("p_below" in s for s in json.loads(done.stdout))
     assert hashes[0] == hashes[1]
+
+
+@pytest.mark.skipif("cluster" not in inspect.signature(make_design).parameters,
+                    reason="activates when estimation takes cluster (i13a)")
+def test_cluster_from_the_config_or_the_cli_reaches_the_design(tmp_path, sample):
+    responses, population = sample
+    responses = responses.copy()
+    rng = np.random.default_rng(5)
+    responses["interviewer"] = [f"P{rng.integers(0, 6)}" if m == "phone" else "" for m in responses["mode"]]
+    plain = compute_score_run(responses, population, parse_config(CONFIG))
+    clustered = compute_score_run(responses, population, parse_config({**CONFIG, "design": {"cluster": "interviewer"}}))
+    by_cli = compute_score_run(responses, population, parse_config(CONFIG), cluster="interviewer")
+    assert clustered.record["design"] == {"strata": "unit", "psu": "interviewer"}
+    assert clustered.to_json() == by_cli.to_json()
+    effect = clustered.extra["cluster_effect"].set_index("unit")
+    comp = plain.estimates[plain.estimates["item"] == "composite"].set_index("unit")["rate_se"]
+    assert effect["se_respondents"].to_numpy() == pytest.approx(comp.reindex(effect.index).to_numpy(), rel=1e-12)
+    assert effect["widening"].to_numpy() == pytest.approx((effect["se_clustered"] / effect["se_respondents"]).to_numpy())
+    assert not np.allclose(effect["se_clustered"], effect["se_respondents"])
