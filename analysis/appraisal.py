@@ -30,6 +30,7 @@ from analysis.errors import InputError
 from analysis.estimation import (CITY, ITEMS, Contrast, Design, _add_intervals, _ratio_linearization, _row, _t,
                                  make_design)
 from analysis.distributions import t_sf
+from analysis.ranking import holm
 from analysis.io import TEXT_COLUMNS, read_table
 
 UNIT_TYPES = ("department", "provincial", "soe")
@@ -276,18 +277,6 @@ def pairwise_within_types(design: Design, units: Sequence[RatedUnit]) -> pd.Data
         for row, adj in zip(rows[len(rows) - len(pairs):], holm(np.array(ps))):
             row["p_holm"] = adj
     return pd.DataFrame(rows, columns=["type", "unit_a", "unit_b", "diff", "se", "low", "high", "p", "p_holm"])
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values (R's p.adjust(method = "holm"))."""
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
 
 
 def estimate_appraisal(responses: pd.DataFrame, units: Sequence[RatedUnit], population: pd.DataFrame | None,

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from analysis.ranking import p_below, rank_intervals
 from analysis.appraisal import UNIT_TYPES, AppraisalDesign, RatedUnit, estimate_appraisal, pairwise_within_types
 from analysis.scoring import (Band, ConfigError, Rounding, Warnings, Weighting, rank_units, raw_points, round_points,
                               unit_warnings)
@@ -44,7 +45,7 @@ class AppraisalConfig(BaseModel):
     warnings: Warnings = Field(default_factory=lambda: Warnings(min_n_valid=50, max_margin_points=10))
     threshold: float | None = Field(None, gt=0, lt=1, description="basis as a fraction; gives p_below")
     weighting: Weighting = Field(default_factory=Weighting)
-    rank_draws: int = Field(20000, ge=1000, le=200000)
+    rank_draws: int = Field(20000, ge=1000, le=200000)  # rank intervals: issue 13's analysis.ranking
 
     @model_validator(mode="after")
     def _bands_for_banded(self) -> "AppraisalConfig":
@@ -88,38 +89,6 @@ def load_appraisal_config(path: str | Path) -> AppraisalConfig:
     except yaml.YAMLError as err:
         raise ConfigError([f"{path.name}: (file): not valid YAML: {str(err).splitlines()[0]}"]) from None
     return parse_appraisal_config(raw, path.name)
-
-
-# --------------------------------------------------------------------------------------
-# Ranks and the threshold (issue 13's analysis.ranking; until it is on main, the same API here)
-# --------------------------------------------------------------------------------------
-try:  # pragma: no cover - which branch runs depends on whether analysis.ranking has landed
-    from analysis.ranking import p_below, rank_intervals
-except ImportError:  # pragma: no cover
-    from analysis.distributions import t_quantiles  # noqa: F401  (kept with the fallback)
-    from scipy import stats
-
-    def p_below(rate, se, df, threshold, basis="rate"):
-        """METHODS §2b: P(true basis < threshold), on the logit scale for a rate."""
-        rate, se, df = (np.asarray(v, float) for v in (rate, se, df))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if basis == "rate":
-                z = (np.log(threshold / (1 - threshold)) - np.log(rate / (1 - rate))) / (se / (rate * (1 - rate)))
-            else:
-                z = (threshold - rate) / se
-        return stats.t.cdf(z, np.maximum(df, 1))
-
-    def rank_intervals(rate, se, basis="rate", draws=20000, seed=20250101):
-        """METHODS §2b: 2.5 % and 97.5 % quantiles of ranks over normal draws (1 = best)."""
-        rate, se = np.asarray(rate, float), np.asarray(se, float)
-        if basis == "rate":
-            centre, scale = np.log(rate / (1 - rate)), se / (rate * (1 - rate))
-        else:
-            centre, scale = rate, se
-        rng = np.random.default_rng(seed)
-        sims = rng.normal(centre, scale, size=(draws, len(rate)))
-        ranks = (-sims).argsort(axis=1).argsort(axis=1) + 1
-        return np.quantile(ranks, 0.025, axis=0, method="lower"), np.quantile(ranks, 0.975, axis=0, method="higher")
 
 
 # --------------------------------------------------------------------------------------
