@@ -39,3 +39,28 @@ def test_demo_appraisal_wave_scored_on_the_analysis_page(store, accounts):
     assert departments["得分"].tolist() == expected["points"].tolist()
     at.selectbox(key="appraisal_pop").select("xiamen-2020.csv").run()
     assert not at.exception and any("以区为层" in c.value for c in at.caption)
+
+
+def test_paper_entry_asks_the_unit_blocks(store, accounts):
+    """Paper keying of an appraisal form: awareness for every unit, the rating only when aware."""
+    from survey.auth import SYSTEM, assign
+    from survey.config import XIAMEN_UNITS
+    store.add_wave("2025-评议", "appraisal-2025", list(XIAMEN_UNITS), "system")
+    assign(store, SYSTEM, "p1", wave="2025-评议")
+    at = app_as(store, "p1")
+    at.switch_page("app_pages/paper_entry.py").run()
+    at.selectbox(key="paper_wave").set_value("2025-评议").run()
+    at.text_input(key="paper_id").input("XM-000777").run()
+    at.selectbox(key="paper_unit").set_value("思明区")
+    at.radio[0].set_value("是")
+    at.radio[1].set_value("是")
+    at.run()
+    labels = [r.label for r in at.radio]
+    assert "您是否了解或接触过市生态环境局？" in labels and "您对市生态环境局的工作是否满意？" not in labels
+    for radio in at.radio:
+        if radio.label.startswith("您是否了解或接触过"):
+            radio.set_value(1 if "市生态环境局" in radio.label else 2)
+    at.run()
+    labels = [r.label for r in at.radio]
+    assert "您对市生态环境局的工作是否满意？" in labels and "您对市水利局的工作是否满意？" not in labels
+    assert not at.exception, at.exception
