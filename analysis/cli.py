@@ -132,16 +132,15 @@ def _write_atomic(path: str, text: str) -> None:
 def cmd_score(args: argparse.Namespace) -> int:
     if args.appraisal:
         return cmd_score_appraisal(args)
-    if not args.population:
-        raise InputError(["--population: required for a district wave's score (use --appraisal for an appraisal "
-                          "wave, which may be unweighted)"])
     if not args.out:
         raise InputError(["--out: give the report file (.xlsx)"])
     from analysis.score_run import compute_score_run, write_run_report
     from analysis.scoring import load_config
     from analysis.io import read_population, read_responses
     config = load_config(args.config)
-    population = read_population(args.population)
+    population = read_population(args.population) if args.population else None
+    if population is None:
+        _say("weighting: unweighted (no --population given): every weight is 1; strata = units")
     exclusions: list[dict] = []
     if args.wave:
         responses, exclusions, source = _wave_frame(args)
@@ -232,8 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="points per unit, Excel report, reproducibility record")
     p.add_argument("responses", nargs="?", help="responses file (or --wave)")
     p.add_argument("--wave", help="take the wave's responses from the store ($SURVEY_DB)")
-    p.add_argument("--population", help="population margins (required for district waves; optional with "
-                   "--appraisal: without it the run is unweighted)")
+    p.add_argument("--population", help="population margins (without them every weight is 1, stated as "
+                   "`unweighted`)")
     p.add_argument("--config", required=True)
     p.add_argument("--out", help="report .xlsx (required for district waves)")
     p.add_argument("--appraisal", metavar="UNITS.csv", help="appraisal wave: rated units id,name,type")

@@ -123,16 +123,22 @@ def unit_basis(estimates: pd.DataFrame, config: ScoringConfig, n_valid: pd.Serie
     })
 
 
-def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config: ScoringConfig, *,
+def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame | None, config: ScoringConfig, *,
                       wave: str | None = None, exclusions: list[dict[str, Any]] | None = None,
                       source: str = "") -> ScoreRun:
-    """Weight, estimate and score one snapshot; the record says how to get it again."""
+    """Weight, estimate and score one snapshot; the record says how to get it again.
+
+    Without population margins (`population=None`) every weight is 1 and the record says
+    `weighting: unweighted`: never silently.
+    """
+    from analysis.appraisal import equal_weight_design
     from analysis.estimation import estimate_table, make_design
 
     items = list(config.items)
     data = filter_modes(responses, config).reset_index(drop=True)
     variables = tuple(config.weighting.variables)
-    design = make_design(data, population, variables)
+    design = make_design(data, population, variables) if population is not None \
+        else equal_weight_design(data, strata="unit")
     weights = pd.Series(design.weights, index=data.index)
     estimates = estimate_table(data, population, items=items, item_weights=config.item_weights,
                                ci=config.ci, variables=variables, design=design)
@@ -144,13 +150,15 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         "config": json.loads(config.canonical_json()), "data_count": int(len(data)),
         "data_count_before_mode_filter": int(len(responses)), "data_hash": snapshot,
         "modes": config.modes, "exclusions": exclusions or [], "code_version": code_version(),
-        "population_hash": population_hash(population),
-        "population": population.to_dict("records"),
+        "population_hash": population_hash(population) if population is not None else None,
+        "population": population.to_dict("records") if population is not None else [],
+        "weighting": "raked within units" if population is not None else "unweighted",
     }
     run = ScoreRun(config, scores, estimates, design.diagnostics, record, {"weights": weights.to_frame("weight"),
                                                                             "data": data})
     record["result_hash"] = result_hash(record["config_hash"], snapshot, record["population_hash"], run.to_json())
-    run.extra["modes"] = mode_comparison(run, data, population, design if config.mode_list() is None else None)
+    run.extra["modes"] = mode_comparison(run, data, population,
+                                         design if config.mode_list() is None or population is None else None)
     return run
 
 
