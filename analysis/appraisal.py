@@ -207,7 +207,7 @@ def linearized(design: Design, units: Sequence[RatedUnit]) -> tuple[np.ndarray, 
     """Each unit's rate and its calibration-adjusted linearised values (N × K), for contrasts."""
     ind = _indicators(design.data, units)
     dom = np.zeros(design.n, dtype=int)
-    rate, x, _ = _ratio_linearization(design.weights, dom, 1, ind.valid, ind.satisfied)
+    rate, x, _ = _ratio_linearization(design, dom, 1, ind.valid, ind.satisfied)
     return rate[0], design.calibrate(x)
 
 
@@ -221,9 +221,9 @@ def appraisal_estimates(design: Design, units: Sequence[RatedUnit]) -> pd.DataFr
     w = design.weights
     dom = np.zeros(design.n, dtype=int)
     k = len(units)
-    rate, x_rate, den = _ratio_linearization(w, dom, 1, ind.valid, ind.satisfied)
-    index, x_index, _ = _ratio_linearization(w, dom, 1, ind.valid, ind.score)
-    aware, x_aware, _ = _ratio_linearization(w, dom, 1, ind.asked, ind.aware)
+    rate, x_rate, den = _ratio_linearization(design, dom, 1, ind.valid, ind.satisfied)
+    index, x_index, _ = _ratio_linearization(design, dom, 1, ind.valid, ind.score)
+    aware, x_aware, _ = _ratio_linearization(design, dom, 1, ind.asked, ind.aware)
     raw = np.column_stack([x_rate, x_index, x_aware])
     var = design.stratum_variances(design.calibrate(raw)).sum(axis=0)
     var_fix = design.stratum_variances(raw).sum(axis=0)
@@ -233,7 +233,7 @@ def appraisal_estimates(design: Design, units: Sequence[RatedUnit]) -> pd.DataFr
         strata_valid = len(np.unique(design.strata[ind.valid[:, j] > 0]))
         resid2 = float(np.sum(w * ind.valid[:, j] * (ind.satisfied[:, j] - rate[0, j]) ** 2))
         row = _row(unit.id, None, "overall", ind.asked[:, j].sum(), n_valid, rate[0, j], var[j], var_fix[j],
-                   index[0, j], var[k + j], resid2, den[0, j], max(strata_valid, 1))
+                   index[0, j], var[k + j], resid2, den[0, j], n_valid - max(strata_valid, 1))
         row.update(type=unit.type, name=unit.name, n_aware=int(ind.aware[:, j].sum()), aware_rate=aware[0, j],
                    aware_se=float(np.sqrt(var[2 * k + j])))
         rows.append(row)

@@ -132,11 +132,6 @@ def test_cli_estimate_contract_and_unweighted_record(tmp_path):
 
 def test_cli_district_estimate_without_population_says_unweighted(tmp_path):
     """A district wave without census figures: weights 1, stated, never silent."""
-    responses, _, _ = synthetic_appraisal(5, 120)
-    responses.to_csv(tmp_path / "r.csv", index=False)
-    done = run_cli("estimate", str(tmp_path / "r.csv"), "--out", str(tmp_path / "e.csv"))
-    # the appraisal file has no district items: the command names what is missing
-    assert done.returncode == 2 and "Traceback" not in done.stderr
     district = pd.read_csv(ROOT.parent / "shared" / "reference" / "responses_2000.csv") \
         if (ROOT.parent / "shared" / "reference" / "responses_2000.csv").exists() else None
     if district is not None:
