@@ -169,9 +169,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     from analysis.scoring import load_config
     from analysis.io import read_population, read_responses
     config = load_config(args.config)
-    population = read_population(args.population) if args.population else None
-    if population is None:
-        _say("weighting: unweighted (no --population given): every weight is 1; strata = units")
+    if not args.population:
+        raise InputError(["--population: required for a district wave's score (an appraisal wave, "
+                          "--appraisal, may be unweighted; `estimate` works without it)"])
+    population = read_population(args.population)
     exclusions: list[dict] = []
     if args.wave:
         responses, exclusions, source = _wave_frame(args)
@@ -179,12 +180,13 @@ def cmd_score(args: argparse.Namespace) -> int:
         if not args.responses:
             raise InputError(["give a responses file or --wave W"])
         responses, source = read_responses(args.responses), str(args.responses)
-    run = compute_score_run(responses, population, config, wave=args.wave, exclusions=exclusions, source=source)
+    run = compute_score_run(responses, population, config, wave=args.wave, exclusions=exclusions, source=source,
+                            cluster=args.cluster)
     write_run_report(run, args.out)
     rec = run.record
     _say(f"config {rec['config_name']} sha256 {rec['config_hash'][:16]}; data {rec['data_count']} responses "
          f"sha256 {rec['data_hash'][:16]}; exclusions {len(rec['exclusions'])}; code {rec['code_version']}; "
-         f"result sha256 {rec['result_hash'][:16]}")
+         f"result sha256 {rec['result_hash']}")
     _say(f"report written to {args.out}")
     if args.json:
         print(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
@@ -273,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report .xlsx (required for district waves)")
     p.add_argument("--appraisal", metavar="UNITS.csv", help="appraisal wave: rated units id,name,type")
     p.add_argument("--json", action="store_true", help="print the score table as JSON on stdout")
+    p.add_argument("--cluster", help="column whose values are the PSUs within units (e.g. interviewer); "
+                                     "overrides the config's design.cluster")
     p.add_argument("--exclude-flagged", action="store_true",
                    help="with --wave: also leave out responses with current QC flags (listed among the exclusions)")
     p.set_defaults(func=cmd_score)

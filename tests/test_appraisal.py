@@ -210,23 +210,3 @@ def test_banded_and_relative_points_within_type(stored):
     expected = np.where(scores["rate"] >= 0.6, 10, np.where(scores["rate"] >= 0.5, 8, 0))
     np.testing.assert_array_equal(scores["points"], expected)
 
-
-def test_district_score_without_population_is_unweighted_and_says_so(tmp_path):
-    """--population is optional for district waves too: weights 1, stated on stderr and in the record."""
-    from analysis.score_run import compute_score_run
-    from analysis.scoring import load_config
-    from tests.analysis_support import synthetic
-    responses, _ = synthetic(77, {"U1": 150, "U2": 90})
-    responses.to_csv(tmp_path / "r.csv", index=False)
-    done = run_cli("score", str(tmp_path / "r.csv"), "--config", str(ROOT / "data/scoring/default.yaml"),
-                   "--out", str(tmp_path / "rep.xlsx"), "--json")
-    assert done.returncode == 0, done.stderr
-    assert "unweighted" in done.stderr
-    rows = {r["unit"]: r for r in json.loads(done.stdout)}
-    items = list(load_config(ROOT / "data/scoring/default.yaml").items)
-    for unit, part in responses.groupby("unit"):
-        codes = part[items]
-        shares = [(codes[i].isin([4, 5]).sum() / codes[i].isin([1, 2, 3, 4, 5]).sum()) for i in items]
-        assert rows[unit]["rate"] == pytest.approx(np.mean(shares), rel=1e-12)
-    run = compute_score_run(responses, None, load_config(ROOT / "data/scoring/default.yaml"))
-    assert run.record["weighting"] == "unweighted" and run.record["population_hash"] is None
