@@ -97,9 +97,13 @@ def main() -> None:
     ap.add_argument("--pg", help="a postgresql:// URL: run every count on PostgreSQL too")
     args = ap.parse_args()
     engines = ["sqlite"] + (["postgresql"] if args.pg else [])
+    ctx = mp.get_context("fork")
     for writers in [int(w) for w in args.writers.split(",")]:
         for engine in engines:
-            run(engine, fresh_target(engine, args.pg), writers, args.per_writer)
+            # each run in its own process: no connection or migrated-store cache outlives its store
+            p = ctx.Process(target=run, args=(engine, fresh_target(engine, args.pg), writers, args.per_writer))
+            p.start()
+            p.join()
 
 
 if __name__ == "__main__":
