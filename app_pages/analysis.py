@@ -42,6 +42,10 @@ if source == "wave":
                                         help=t("quality.exclude_flagged_help"))
 else:
     upload = col_data.file_uploader(t("analysis.upload_responses"), type=["csv", "xlsx"])
+if wave_id and questionnaire_for_wave(store, wave_id).kind == "appraisal":  # 部门评议: units rated by residents
+    from ui import appraisal_view
+    appraisal_view.render(store, account, wave_id, exclude_flagged)
+    st.stop()
 
 UPLOAD = "__upload__"
 pop_files = sorted(p.name for p in POPULATION_DIR.glob("*.csv"))
@@ -50,7 +54,8 @@ pop_choice = col_pop.selectbox(t("analysis.population"), [*pop_files, UPLOAD],
 pop_upload = col_pop.file_uploader(t("analysis.population_upload"), type=["csv"]) if pop_choice == UPLOAD else None
 if pop_choice in APPROXIMATE_POPULATION:
     col_pop.caption(t("analysis.population_approx", name=pop_choice))
-cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml"))
+cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml")
+                   if "kind: appraisal" not in p.read_text(encoding="utf-8"))  # appraisal configs: ui.appraisal_view
 cfg_choice = col_cfg.selectbox(t("analysis.config"), [*cfg_files, UPLOAD],
                                index=cfg_files.index("default.yaml") if "default.yaml" in cfg_files else 0,
                                format_func=lambda n: t("analysis.upload_option") if n == UPLOAD else n)
