@@ -24,7 +24,7 @@ from ui.session import t
 
 APPROXIMATE_POPULATION = {"xiamen-2020.csv"}
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("analysis.title"))
 waves = [w["id"] for w in store.waves()]

@@ -219,3 +219,71 @@ def test_survey_db_pointing_at_junk(tmp_path, monkeypatch, capsys, junk):
 def test_importing_a_directory(store, tmp_path, capsys):
     assert main(["import", str(tmp_path), "--wave", "2025"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+# ---- 6. login: password policy, same answer and timing for unknown users ---------------
+@pytest.mark.parametrize("password", ["12345678", " " * 12, "1234567890", "Password123", "qwertyuiop", "aaaaaaaaaaaa",
+                                      "short-9ch"])
+def test_weak_passwords_are_refused(store, password, capsys):
+    from survey.auth import SYSTEM, StoreError, create_account, reset_password
+    with pytest.raises(StoreError):
+        create_account(store, SYSTEM, "weak", "analyst", password)
+    with pytest.raises(StoreError):
+        reset_password(store, SYSTEM, "admin", password)
+    assert main(["user", "add", "weak", "--role", "analyst", "--password", password]) == 2
+    assert store.account("weak") is None
+
+
+def test_a_good_password_and_the_username_rule(store):
+    from survey.auth import SYSTEM, StoreError, create_account
+    create_account(store, SYSTEM, "good", "analyst", "厦门湖里-满意度-7")
+    with pytest.raises(StoreError, match="username"):
+        create_account(store, SYSTEM, "longusername", "analyst", "LongUserName")
+
+
+def test_unknown_user_costs_the_same_as_a_known_one(store, accounts):
+    import time
+    from survey.auth import AuthError, login
+
+    def cost(user: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            with pytest.raises(AuthError) as err:
+                login(store, user, "not-the-password")
+            best = min(best, time.perf_counter() - start)
+        return best, str(err.value)
+    (known, known_msg), (unknown, unknown_msg) = cost("ana"), cost("nobody-here")
+    assert known_msg == unknown_msg
+    assert unknown > known / 3  # both pay one argon2 verification (was 0.02 ms against 158 ms)
+
+
+# ---- 7. demo refuses a store with real data; reruns add no audit rows ------------------
+def test_demo_refuses_a_store_with_imported_responses(store, tmp_path, capsys):
+    assert main(["demo", "--n", "5"]) == 0
+    out = tmp_path / "e.csv"
+    assert main(["export", "--wave", "2025", "--format", "csv", "--out", str(out)]) == 0
+    import pandas as pd
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False).head(1)
+    frame["response_id"] = "REAL-1"
+    frame.to_csv(tmp_path / "real.csv", index=False)
+    assert main(["import", str(tmp_path / "real.csv"), "--wave", "2025"]) == 0
+    accounts_before = len(store.accounts())
+    n_before = store.count_responses("2025")
+    capsys.readouterr()
+    assert main(["demo", "--n", "5", "--seed", "9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "real data" in err[0]
+    assert store.count_responses("2025") == n_before and len(store.accounts()) == accounts_before
+
+
+def test_demo_refuses_a_store_with_contact_lists(with_contacts, capsys):
+    assert main(["demo", "--n", "5"]) == 2
+    assert "imported case" in capsys.readouterr().err
+
+
+def test_demo_rerun_adds_no_audit_rows(store):
+    assert main(["demo", "--n", "5"]) == 0
+    before = len(store.audit_log())
+    assert main(["demo", "--n", "5"]) == 0
+    assert len(store.audit_log()) == before

@@ -10,7 +10,8 @@ from survey import auth
 from survey.auth import SYSTEM
 from survey.bootstrap import init_store
 from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path
-from survey.demo import ensure_demo_accounts, store_demo, store_demo_attempts
+from survey.demo import (RealDataPresent, check_demo_only, ensure_demo_accounts, store_demo,
+                         store_demo_attempts)
 from survey.store import Store, get_store
 
 
@@ -179,6 +180,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise CliError(f"--n: must be a positive number, got {args.n}")
     store, _ = store_and_wave(args.wave)
+    try:
+        check_demo_only(store)
+    except RealDataPresent as err:
+        raise CliError(str(err)) from None
     created = ensure_demo_accounts(store, args.wave, args.password)
     if created:
         print(f"demo accounts created (password {args.password}; for trying only): "
