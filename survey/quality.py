@@ -51,13 +51,15 @@ BINS = ("1-2", "3", "4", "5", "9")
 
 class QCSettings(BaseModel):
     """Thresholds of the QC rules for one wave; defaults as METHODS.md §5."""
-    model_config = ConfigDict(extra="forbid")
+    # inf / nan refused: `duplicate_window_minutes=inf` was stored as Infinity and crashed every later run
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     speeder_ratio: float = Field(0.3, gt=0, lt=1, description="share of the mode's median duration")
-    speeder_floor_s: float = Field(60.0, ge=0, description="absolute minimum duration in seconds")
-    straightliner_min_items: int = Field(8, ge=2, description="valid item answers needed to judge")
-    duplicate_window_minutes: float = Field(30.0, ge=0, description="web duplicates: time between submissions")
+    speeder_floor_s: float = Field(60.0, ge=0, le=7200, description="absolute minimum duration in seconds")
+    straightliner_min_items: int = Field(8, ge=2, le=1000, description="valid item answers needed to judge")
+    duplicate_window_minutes: float = Field(30.0, ge=0, le=60 * 24 * 31,
+                                            description="web duplicates: time between submissions")
     outlier_alpha: float = Field(0.01, gt=0, lt=1, description="Holm-adjusted p below which a pollster is flagged")
-    outlier_min_interviews: int = Field(30, ge=5, description="interviews a pollster (and the rest) needs")
+    outlier_min_interviews: int = Field(30, ge=5, le=100_000, description="interviews a pollster (and the rest) needs")
 
 
 class QCSettingsError(ValueError):

@@ -287,3 +287,114 @@ def test_demo_rerun_adds_no_audit_rows(store):
     before = len(store.audit_log())
     assert main(["demo", "--n", "5"]) == 0
     assert len(store.audit_log()) == before
+
+
+# ---- 3 / 9. dates and settings validated when they are set -----------------------------
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity", "1e400", "99999999"])
+def test_qc_setting_that_is_not_finite_or_in_range_is_not_stored(store, tmp_path, capsys, value):
+    before = store.wave("2025")["settings"]
+    assert main(["qc", "--wave", "2025", "--out", str(tmp_path / "q.csv"),
+                 "--set", f"duplicate_window_minutes={value}"]) == 2
+    assert "duplicate_window_minutes" in capsys.readouterr().err
+    assert store.wave("2025")["settings"] == before
+    assert main(["qc", "--wave", "2025", "--out", str(tmp_path / "q.csv")]) == 0  # later runs still work
+
+
+@pytest.mark.parametrize("opens,closes", [("notadate", None), (None, "2025-13-40"), ("2025-11-01", "2025-10-01")])
+def test_wave_dates_are_validated_when_set(store, capsys, opens, closes):
+    args = ["wave", "add", "2026"] + (["--opens", opens] if opens else []) + (["--closes", closes] if closes else [])
+    assert main(args) == 2
+    assert store.wave("2026") is None
+    assert main(["wave-dates", "2025", "--opens", opens or "", "--closes", closes or ""]) == 2
+    assert store.wave("2025")["opens_at"] is None
+
+
+# ---- 8 / 12. imports: bombs, duplicate columns, formula cells, invisible ids, inf -------
+def _export_rows(store, tmp_path, n: int = 3):
+    import pandas as pd
+    assert main(["demo", "--n", str(n)]) == 0
+    out = tmp_path / "base.csv"
+    assert main(["export", "--wave", "2025", "--format", "csv", "--out", str(out)]) == 0
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    frame["response_id"] = [f"NEW-{i}" for i in range(len(frame))]
+    return frame
+
+
+def test_xlsx_bomb_is_refused_before_parsing(store, tmp_path, capsys):
+    import zipfile
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b" " * (300 * 1024 * 1024))
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    capsys.readouterr()
+    assert main(["import", str(bomb), "--wave", "2025"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "inflates" in err[0]
+
+
+def test_duplicate_column_is_refused(store, tmp_path, capsys):
+    frame = _export_rows(store, tmp_path)
+    path = tmp_path / "dup.csv"
+    text = frame.to_csv(index=False)
+    header, rest = text.split("\n", 1)
+    path.write_text(header + ",sex\n" + "\n".join(line + ",女" for line in rest.strip().split("\n")) + "\n")
+    capsys.readouterr()
+    assert main(["import", str(path), "--wave", "2025"]) == 2
+    assert "column `sex` appears twice" in capsys.readouterr().err
+
+
+def test_formula_cell_without_value_is_refused(store, tmp_path, capsys):
+    import openpyxl
+    frame = _export_rows(store, tmp_path, 2)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(frame.columns))
+    for values in frame.itertuples(index=False):
+        ws.append(list(values))
+    ws.cell(row=3, column=list(frame.columns).index("sex") + 1, value='=IF(1,"男","女")')
+    wb.save(tmp_path / "f.xlsx")
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "f.xlsx"), "--wave", "2025"]) == 2
+    assert "row 3, column" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rid", ["X1\u200b", "X\u202e1", "=X1", "+X1", "@X1", "X\x001"])
+def test_ids_with_invisible_characters_or_formula_start_are_refused(store, tmp_path, capsys, rid):
+    frame = _export_rows(store, tmp_path, 1)
+    frame.loc[0, "response_id"] = rid
+    frame.to_csv(tmp_path / "i.csv", index=False)
+    n = store.count_responses("2025")
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "i.csv"), "--wave", "2025"]) == 2
+    assert "row 2" in capsys.readouterr().err
+    assert store.count_responses("2025") == n
+
+
+@pytest.mark.parametrize("duration", ["inf", "-inf", "1e12"])
+def test_duration_that_is_not_finite_is_refused(store, tmp_path, capsys, duration):
+    frame = _export_rows(store, tmp_path, 1)
+    frame.loc[0, "duration_s"] = duration
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "d.csv"), "--wave", "2025"]) == 2
+    assert "row 2, column duration_s" in capsys.readouterr().err
+
+
+# ---- 13. free text: 2,000 characters, control characters stripped ----------------------
+def test_long_comment_refused_and_control_characters_stripped(store, tmp_path, capsys):
+    from survey.bootstrap import questionnaire_for_wave
+    from survey.questionnaire import clean_text
+    qn = questionnaire_for_wave(store, "2025")
+    text_q = next(q.id for q in qn.questions if q.type == "text" and q.show_if is None)
+    frame = _export_rows(store, tmp_path, 2)
+    frame.loc[0, text_q] = "好" * 2001
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "c.csv"), "--wave", "2025"]) == 2
+    assert f"column {text_q}" in capsys.readouterr().err
+    frame.loc[0, text_q] = "很好\u200b\u202e 谢谢\x07\r\n再见"
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    assert main(["import", str(tmp_path / "c.csv"), "--wave", "2025"]) == 0
+    assert store.response("NEW-0")["answers"][text_q] == "很好 谢谢\n再见"
+    assert clean_text("a\x00b\tc") == "ab c"  # a NUL typed into a form is dropped (a NUL in a CSV: refused)

@@ -98,9 +98,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_wave_add(args: argparse.Namespace) -> int:
     from survey.cli import CliError
     actor = _init_and_report()
+    from survey.webform import wave_date_problems
     units = [u.strip() for u in args.units.split(",") if u.strip()]
-    if not units:
-        raise CliError("--units: give at least one unit")
+    problems = wave_date_problems(args.opens, args.closes) + ([] if units else ["--units: give at least one unit"])
+    if problems:
+        raise CliError(problems)
     get_store().add_wave(args.name, args.questionnaire, units, actor.username, args.opens, args.closes)
     print(f"wave {args.name} opened with questionnaire {args.questionnaire}: {', '.join(units)}")
     return 0
