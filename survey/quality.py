@@ -320,6 +320,9 @@ def run_qc(store: Store, actor: Account, wave: str) -> QCRun:
     contacts = dict(store.qc_contact_hashes(wave))
     flags = compute_flags(frame, items, settings, contacts, labels)
     run_id = store.replace_qc_flags(wave, flags, settings.model_dump(), actor.username)
+    if not actor.can("responses.read_all"):  # a supervisor sees the flags of responses it may read
+        readable = {f["response_id"] for f in current_flags(store, wave, actor)}
+        flags = [f for f in flags if f["response_id"] in readable]
     return QCRun(run_id, flags)
 
 

@@ -246,6 +246,8 @@ def load(path: str | Path) -> Questionnaire:
         raise QuestionnaireError([f"{path.name}: (file): not valid YAML: {err}".splitlines()[0]]) from None
     except OSError as err:
         raise QuestionnaireError([f"{path.name}: (file): cannot read: {err.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise QuestionnaireError([f"{path.name}: (file): not UTF-8 text (save it as UTF-8, not GBK)"]) from None
     qn = parse(raw, path.name)
     if qn.id != path.stem:
         raise QuestionnaireError([f"{path.name}: id: `{qn.id}` must equal the file name `{path.stem}`"])

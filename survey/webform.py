@@ -356,6 +356,12 @@ def open_survey(store: Store, visitor: Visitor, *, token: str | None = None, lin
     if existing is not None:
         if existing["response_id"] is not None:  # this device's link response is in
             return Refused("device_done") if access == "link" else Refused("token_used")
+        if existing["device_id"] != visitor.device_id:
+            # a token opened on a second device: never show it the first device's answers (and comment)
+            if existing["answers"]:
+                return Refused("token_other_device")
+            store.update_web_draft(draft_id, device_id=visitor.device_id)
+            existing = {**existing, "device_id": visitor.device_id}
         store.update_web_draft(draft_id, resumes=existing["resumes"] + 1)
         return _draft_from_row(existing, resumed=True)
     if access == "link":

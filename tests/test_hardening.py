@@ -398,3 +398,55 @@ def test_long_comment_refused_and_control_characters_stripped(store, tmp_path, c
     assert main(["import", str(tmp_path / "c.csv"), "--wave", "2025"]) == 0
     assert store.response("NEW-0")["answers"][text_q] == "很好 谢谢\n再见"
     assert clean_text("a\x00b\tc") == "ab c"  # a NUL typed into a form is dropped (a NUL in a CSV: refused)
+
+
+# ---- 10. one bad questionnaire file blocks nothing else --------------------------------
+def test_bad_questionnaire_files_are_named_and_left_out(db_file, tmp_path, monkeypatch, capsys, caplog):
+    import shutil
+    import survey.bootstrap as bootstrap
+    from survey.config import QUESTIONNAIRE_DIR
+    folder = tmp_path / "questionnaires"
+    folder.mkdir()
+    for path in QUESTIONNAIRE_DIR.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    (folder / "broken.yaml").write_text("id: broken\nquestions: [", encoding="utf-8")
+    (folder / "gbk.yaml").write_bytes("id: gbk\ntitle: 满意度\n".encode("gbk"))
+    (folder / "invalid.yaml").write_text("id: invalid\nversion: x\n", encoding="utf-8")
+    monkeypatch.setattr(bootstrap, "QUESTIONNAIRE_DIR", folder)
+    assert main(["wave", "list"]) == 0
+    assert "2025" in capsys.readouterr().out
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    for name in ("broken.yaml", "gbk.yaml", "invalid.yaml"):
+        assert name in logged
+    assert "UTF-8" in logged
+
+
+# ---- 14. small leaks ----------------------------------------------------------------------
+def test_second_device_on_a_token_never_sees_the_first_devices_draft(store):
+    from survey import webform
+    from survey.auth import SYSTEM
+    from survey.webform import Draft, Refused, Visitor
+    _, [token] = webform.generate_tokens(store, SYSTEM, "2025", "湖里区", 1)
+    first = webform.open_survey(store, Visitor("a" * 32, "10.0.0.1"), token=token)
+    assert isinstance(first, Draft)
+    webform.save_progress(store, first.draft_id, {"comment": "我家住在 3 号楼"}, 3)
+    second = webform.open_survey(store, Visitor("b" * 32, "10.0.0.2"), token=token)
+    assert isinstance(second, Refused) and second.reason == "token_other_device"
+    again = webform.open_survey(store, Visitor("a" * 32, "10.0.0.1"), token=token)
+    assert isinstance(again, Draft) and again.answers == {"comment": "我家住在 3 号楼"}
+
+
+def test_run_qc_by_a_supervisor_returns_only_readable_flags(store, accounts):
+    from survey import quality
+    from survey.bootstrap import questionnaire_for_wave
+    from survey.responses import build_record
+    from tests.conftest import complete_answers
+    wave, qn = store.wave("2025"), questionnaire_for_wave(store, "2025")
+    records = [build_record(qn, wave, unit="思明区", mode="phone", answers=complete_answers(), submit_key=f"k{i}",
+                            source="test", interviewer=who, firm=firm, duration_s=d)
+               for i, (who, firm, d) in enumerate([("p1", "A", 300.0)] * 6 + [("p1", "A", 5.0), ("p3", "B", 4.0)])]
+    store.insert_responses(records, "test")
+    mine = quality.run_qc(store, accounts["sup"], "2025")
+    firms = {r["response_id"]: r["firm"] for r in store.responses("2025")}
+    assert mine.flags and all(firms[f["response_id"]] == "A" for f in mine.flags)
+    assert any(firms[f["response_id"]] == "B" for f in quality.run_qc(store, accounts["ana"], "2025").flags)
