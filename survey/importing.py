@@ -183,7 +183,7 @@ def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.
             else:
                 if not (0 <= duration <= MAX_DURATION_S):  # also nan and inf (inf crashed the .dta export)
                     found.append(row_problem(row, "duration_s", text["duration_s"],
-                                             f"must be a number of seconds from 0 to {MAX_DURATION_S:,}"))
+                                             f"must be 0 or more seconds, at most {MAX_DURATION_S:,} (a day)"))
                     duration = None
         stamps: dict[str, str | None] = {}
         for col in ("submitted_at", "started_at"):

@@ -101,7 +101,7 @@ def wave_date_problems(opens_at: str | None, closes_at: str | None) -> list[str]
     if not problems and opens_at and closes_at:
         try:
             if _moment(opens_at, False) > _moment(closes_at, True):  # type: ignore[operator]
-                problems.append(f"--closes: {closes_at} is before opens {opens_at}")
+                problems.append(f"--closes: closes {closes_at} is before opens {opens_at}")
         except TypeError:  # one with a time zone, one without
             problems.append("--opens/--closes: give both with a time zone or both without")
     return problems
