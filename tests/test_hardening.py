@@ -450,3 +450,34 @@ def test_run_qc_by_a_supervisor_returns_only_readable_flags(store, accounts):
     firms = {r["response_id"]: r["firm"] for r in store.responses("2025")}
     assert mine.flags and all(firms[f["response_id"]] == "A" for f in mine.flags)
     assert any(firms[f["response_id"]] == "B" for f in quality.run_qc(store, accounts["ana"], "2025").flags)
+
+
+# ---- 12. the attempts import is checked against the store -------------------------------
+def test_attempts_import_checks_cases_pollsters_responses_dates_and_modes(store, with_contacts, accounts, tmp_path):
+    from survey.errors import ImportRejected
+    from survey.fieldwork import import_attempts
+    path = tmp_path / "att.csv"
+    path.write_text("case_id,wave,unit,mode,interviewer,attempted_at,disposition,response_id\n"
+                    "C9,2025,思明区,phone,p1,2025-06-01 09:00,3.13,\n"        # unknown case
+                    "C1,2025,思明区,phone,ghost,2025-06-01 09:00,3.13,\n"     # unknown pollster
+                    "C1,2025,思明区,phone,p1,2025-06-01 10:00,1.1,RNONE\n"     # 1.1 without its response
+                    "C1,2025,思明区,phone,p1,9999-06-01 10:00,3.13,\n"         # the year 9999
+                    "C2,2025,湖里区,door,p1,2025-06-01 10:00,3.13,\n",         # a phone case as door
+                    encoding="utf-8")
+    with pytest.raises(ImportRejected) as err:
+        import_attempts(store, path, "2025", "system")
+    text = "\n".join(err.value.problems)
+    for expected in ("row 2, column case_id", "row 3, column interviewer", "row 4, column response_id",
+                     "row 5, column attempted_at", "row 6, column mode"):
+        assert expected in text, text
+
+
+def test_attempts_import_refuses_one_case_in_two_modes(store, accounts, tmp_path):
+    from survey.errors import ImportRejected
+    from survey.fieldwork import import_attempts
+    path = tmp_path / "att.csv"
+    path.write_text("case_id,wave,unit,mode,interviewer,attempted_at,disposition,response_id\n"
+                    "A1,2025,思明区,phone,p1,2025-06-01 09:00,3.13,\n"
+                    "A1,2025,思明区,door,p1,2025-06-02 09:00,3.13,\n", encoding="utf-8")
+    with pytest.raises(ImportRejected, match="row 3, column mode"):
+        import_attempts(store, path, "2025", "system")
