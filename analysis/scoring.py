@@ -56,7 +56,8 @@ class Weighting(BaseModel):
 
 
 class ScoringConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf / nan refused: `full_points: .inf` was accepted and ended in a traceback (issue 16)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str
     description: str = ""
     items: dict[str, float]

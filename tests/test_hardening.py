@@ -102,26 +102,43 @@ def test_csv_cells_that_start_a_formula_are_neutralised(store, tmp_path):
 
 def test_export_and_qc_csv_keep_text_but_neutralise_formulas(store, tmp_path, capsys):
     import pandas as pd
-    from survey.auth import SYSTEM
-    from survey.importing import import_responses
-    src = tmp_path / "resp.csv"
-    assert main(["demo", "--n", "5", "--wave", "2025"]) == 0
+    from survey.bootstrap import questionnaire_for_wave
+    qn = questionnaire_for_wave(store, "2025")
+    comment = next(q.id for q in qn.questions if q.type == "text" and q.show_if is None)
+    frame = _export_rows(store, tmp_path, 2)
+    frame.loc[0, comment] = '=HYPERLINK("http://evil","点此")'
+    frame.loc[1, comment] = "=_= 还行"
+    frame.to_csv(tmp_path / "resp.csv", index=False)
+    assert main(["import", str(tmp_path / "resp.csv"), "--wave", "2025"]) == 0
     out = tmp_path / "e.csv"
     assert main(["export", "--wave", "2025", "--format", "csv", "--out", str(out)]) == 0
-    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
-    frame.loc[0, "response_id"] = "=HYPERLINK(\"http://evil\")"
-    text_cols = [c for c in frame.columns if c.startswith("comment") or c in ("Q_comment",)]
-    frame.to_csv(src, index=False)
-    capsys.readouterr()
-    import_responses(store, SYSTEM, "2025", src)
-    assert main(["export", "--wave", "2025", "--format", "csv", "--out", str(out)]) == 0
-    raw = out.read_text(encoding="utf-8-sig")
-    assert "'=HYPERLINK" in raw and "\n=HYPERLINK" not in raw and ",=HYPERLINK" not in raw
+    back = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("response_id")
+    assert back.loc["NEW-0", comment] == "'=HYPERLINK(\"http://evil\",\"点此\")"
+    assert back.loc["NEW-1", comment] == "'=_= 还行"  # kept, neutralised
     book = out.with_name("e.codebook.csv").read_text(encoding="utf-8-sig")
     assert "leading '" in book
     qc = tmp_path / "qc.csv"
     assert main(["qc", "--wave", "2025", "--out", str(qc)]) == 0
     assert "\n=" not in qc.read_text(encoding="utf-8-sig")
+
+
+def test_scoring_config_with_infinite_points_is_refused():
+    import yaml
+    from analysis.scoring import ConfigError, parse_config
+    from tests.conftest import ROOT
+    raw = yaml.safe_load((ROOT / "data" / "scoring" / "default.yaml").read_text(encoding="utf-8"))
+    for bad in ({"full_points": float("inf")}, {"items": [["air", "water"], "sea"]}):
+        with pytest.raises(ConfigError):
+            parse_config({**raw, **bad}, "x.yaml")
+
+
+def test_non_utf8_quotas_file_is_one_line(store, tmp_path, capsys):
+    path = tmp_path / "q.yaml"
+    path.write_bytes("quotas:\n  - unit: 思明区\n    target: 5\n".encode("gbk"))
+    capsys.readouterr()
+    assert main(["quotas", "set", "--wave", "2025", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "q.yaml" in err[0] and "UTF-8" in err[0]
 
 
 # ---- 11. failing commands write nothing; exports are atomic -----------------------------
