@@ -75,3 +75,18 @@ def test_page_refuses_a_role_that_reaches_it_without_the_menu(store, accounts, m
     at.switch_page("app_pages/admin_accounts.py").run()
     assert not at.exception
     assert "没有打开此页面的权限" in at.error[0].value
+
+
+@pytest.mark.parametrize("content", [b"name: [unclosed", "名称: 满意度".encode("gbk")])
+def test_bad_yaml_uploaded_on_the_analysis_page_is_a_message(store, accounts, content):
+    from survey.demo import ensure_demo_accounts, store_demo
+    ensure_demo_accounts(store, "2025", "demo-2025")
+    store_demo(store, "2025", 30, 1)
+    at = app_as(store, "ana")
+    at.switch_page("app_pages/analysis.py").run()
+    from survey.i18n import t
+    next(s for s in at.selectbox if s.label == t("analysis.config")).set_value("__upload__").run()
+    uploader = at.file_uploader[len(at.file_uploader) - 1]
+    uploader.set_value(("bad.yaml", content, "application/x-yaml")).run()
+    assert not at.exception, at.exception
+    assert any("bad.yaml" in e.value for e in at.error)
