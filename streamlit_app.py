@@ -12,6 +12,8 @@ import streamlit as st
 from survey.auth import AuthError, login
 from survey.i18n import languages
 from ui import session
+from ui.guard import run_guarded
+from ui.plain import md_escape
 from ui.registry import PUBLIC_PAGES, pages_for
 
 st.set_page_config(page_title="公众满意度调查平台", page_icon="🌿", layout="wide")
@@ -29,7 +31,7 @@ def login_page() -> None:
         try:
             st.session_state["account"] = login(session.store(), username.strip(), password)
         except AuthError as err:
-            st.error(t("login.failed", reason=err))
+            st.error(t("login.failed", reason=md_escape(err)))
         else:
             st.rerun()
     st.info(t("login.hint"))
@@ -44,26 +46,30 @@ def logout() -> None:
 def sidebar(account) -> None:
     t = session.t
     with st.sidebar:
-        st.caption(t("login.signed_in_as", name=account.display_name or account.username,
+        st.caption(t("login.signed_in_as", name=md_escape(account.display_name or account.username),
                      role=t(f"role.{account.role}")))
         st.button(t("nav.logout"), on_click=logout)
         st.selectbox(t("lang.label"), languages(), key="lang", index=languages().index(session.lang()),
                      format_func=lambda code: {"zh": "中文", "en": "English"}.get(code, code))
 
 
-session.store()
-account = session.account()
-public = [st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
-                  visibility="hidden") for spec in PUBLIC_PAGES]
-if account is None:
-    nav = st.navigation([st.Page(login_page, title=session.t("login.title"), icon=":material/login:", default=True),
-                         *public], position="hidden")
-else:
-    sections: dict[str, list[st.Page]] = {}
-    for spec in pages_for(account.role):
-        sections.setdefault(session.t(spec.section), []).append(
-            st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path))
-    sections.setdefault(next(iter(sections), session.t("nav.section_work")), []).extend(public)
-    sidebar(account)
-    nav = st.navigation(sections, expanded=True)  # the admin has more pages than the folded menu shows
-nav.run()
+def main() -> None:
+    session.store()
+    account = session.account()
+    public = [st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                      visibility="hidden") for spec in PUBLIC_PAGES]
+    if account is None:
+        nav = st.navigation([st.Page(login_page, title=session.t("login.title"), icon=":material/login:", default=True),
+                             *public], position="hidden")
+    else:
+        sections: dict[str, list[st.Page]] = {}
+        for spec in pages_for(account.role):
+            sections.setdefault(session.t(spec.section), []).append(
+                st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path))
+        sections.setdefault(next(iter(sections), session.t("nav.section_work")), []).extend(public)
+        sidebar(account)
+        nav = st.navigation(sections, expanded=True)  # the admin has more pages than the folded menu shows
+    nav.run()
+
+
+run_guarded(main)

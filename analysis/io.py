@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.input_checks import csv_header, duplicate_headers, nul_problems, xlsx_problems
 
 POPULATION_COLUMNS = ("unit", "variable", "category", "population")
 TEXT_COLUMNS = {"response_id": str, "wave": str, "unit": str, "mode": str, "interviewer": str, "sex": str,
@@ -31,6 +32,13 @@ def read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type]
         raw = source.read()
         suffix = Path(getattr(source, "name", "")).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
+        problems = xlsx_problems(raw, name)  # bombs and formula cells, before parsing
+        if problems:
+            raise InputError(problems)
+        header = pd.read_excel(io.BytesIO(raw), header=None, nrows=1).iloc[0].tolist() if raw else []
+        problems = duplicate_headers([h for h in header if not pd.isna(h)], name)
+        if problems:
+            raise InputError(problems)
         return pd.read_excel(io.BytesIO(raw), dtype=dtype)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -40,6 +48,9 @@ def read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type]
             continue
     else:
         raise InputError([f"{name}: not UTF-8 or GBK text"])
+    problems = duplicate_headers(csv_header(text), name) + nul_problems(text, name)
+    if problems:
+        raise InputError(problems)
     try:
         return pd.read_csv(io.StringIO(text), dtype=dtype, keep_default_na=True)
     except pd.errors.ParserError as err:

@@ -8,9 +8,10 @@ from survey import auth
 from survey.auth import PermissionDenied
 from survey.store import StoreError
 from ui import session
+from ui.plain import md_escape
 from ui.session import t
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("admin.title"))
 
@@ -19,7 +20,7 @@ def attempt(action, done_text: str) -> None:
     try:
         action()
     except (StoreError, PermissionDenied) as err:
-        st.error(t("common.error", detail=err))
+        st.error(t("common.error", detail=md_escape(err)))
     else:
         st.success(done_text)
 

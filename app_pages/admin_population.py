@@ -11,7 +11,7 @@ from survey.store import StoreError
 from ui import session
 from ui.session import t
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("setup.population.title"))
 

@@ -16,7 +16,7 @@ from survey.webform import screens
 from ui import forms, session
 from ui.session import t
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("setup.questionnaires.title"))
 

@@ -10,9 +10,10 @@ from survey import webform
 from survey.auth import PermissionDenied
 from survey.store import StoreError
 from ui import session
+from ui.plain import md_escape
 from ui.session import t
 
-account = session.require_account()
+account = session.page_account(__file__)
 
 
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +40,7 @@ with st.expander(t("web.dates_title")):
             try:
                 webform.set_wave_dates(store, account, wave_id, opens.strip() or None, closes.strip() or None)
             except (StoreError, PermissionDenied) as err:
-                st.error(t("common.error", detail=err))
+                st.error(t("common.error", detail=md_escape(err)))
             else:
                 st.rerun()
 base_url = st.text_input(t("web.base_url"), value=os.environ.get("SURVEY_PUBLIC_URL", ""), help=t("web.base_url_help"),
@@ -54,7 +55,7 @@ with tokens_tab:
             try:
                 batch, made = webform.generate_tokens(store, account, wave_id, unit, int(n))
             except (StoreError, PermissionDenied) as err:
-                st.error(t("common.error", detail=err))
+                st.error(t("common.error", detail=md_escape(err)))
             else:
                 st.session_state["webadm_batch"] = batch
                 st.success(t("web.generated", n=len(made), batch=batch))
@@ -81,7 +82,7 @@ with links_tab:
         try:
             code = webform.create_link(store, account, wave_id, unit)
         except (StoreError, PermissionDenied) as err:
-            st.error(t("common.error", detail=err))
+            st.error(t("common.error", detail=md_escape(err)))
         else:
             st.success(t("web.link_created", url=webform.survey_url(base_url, link=code)))
     links = store.web_links(wave_id)

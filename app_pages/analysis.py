@@ -24,7 +24,7 @@ from ui.session import t
 
 APPROXIMATE_POPULATION = {"xiamen-2020.csv"}
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("analysis.title"))
 waves = [w["id"] for w in store.waves()]
@@ -75,7 +75,12 @@ def load_inputs():
             st.info(t("analysis.need_upload"))
             st.stop()
         import yaml
-        config = parse_config(yaml.safe_load(cfg_upload.getvalue().decode("utf-8")), cfg_upload.name)
+        try:  # bad YAML or a GBK file: a ConfigError naming the file, not a traceback
+            raw = yaml.safe_load(cfg_upload.getvalue().decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else str(err).splitlines()[0]
+            raise ConfigError([f"{cfg_upload.name}: not valid YAML: {reason}"]) from None
+        config = parse_config(raw, cfg_upload.name)
     else:
         config = load_config(SCORING_DIR / cfg_choice)
     return population, config

@@ -14,9 +14,10 @@ from survey.exporting import FORMATS, ExportError, export_wave
 from survey.fieldwork import import_attempts
 from survey.importing import import_responses
 from ui import session
+from ui.plain import md_escape
 from ui.session import t
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("quality.data_title"))
 waves = [w["id"] for w in store.waves()]
@@ -46,7 +47,7 @@ with tab_import:
             st.error(t("quality.rejected", total=err.total))
             st.dataframe(pd.DataFrame({t("quality.col_problem"): err.problems}), hide_index=True, width="stretch")
         except PermissionDenied as err:
-            st.error(t("common.no_permission", detail=err))
+            st.error(t("common.no_permission", detail=md_escape(err)))
 
 with tab_export:
     st.caption(t("quality.export_caption"))
@@ -68,7 +69,7 @@ with tab_export:
             except ExportError as err:
                 st.error("\n".join(err.problems))
             except PermissionDenied as err:
-                st.error(t("common.no_permission", detail=err))
+                st.error(t("common.no_permission", detail=md_escape(err)))
             else:
                 st.session_state["export_files"] = [(f.name, f.read_bytes()) for f in files]
                 st.session_state["export_rows"] = table.record["rows"]

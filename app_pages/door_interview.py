@@ -13,7 +13,7 @@ FORM = "door"
 MODE = "door"
 METHODS = ("birthday", "kish")
 
-account = session.refresh_account() or session.require_account()
+account = session.page_account(__file__, refresh=True)
 store = session.store()
 st.title(t("interview.door_title"))
 

@@ -8,7 +8,7 @@ from survey.responses import visible_responses
 from ui import session
 from ui.session import t
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("overview.title"))
 waves = [w["id"] for w in store.waves()]

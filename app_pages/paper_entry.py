@@ -12,11 +12,12 @@ from survey.paper import (MODE, PaperError, awaiting_second_entry, double_entry_
 from survey.responses import SubmitError
 from survey.store import StoreError, now
 from ui import forms, session
+from ui.plain import md_escape
 from ui.session import t
 
 FORM = "paper"
 
-account = session.refresh_account() or session.require_account()
+account = session.page_account(__file__, refresh=True)
 store = session.store()
 st.title(t("supervision.paper.title"))
 st.caption(t("supervision.paper.caption"))
@@ -48,7 +49,7 @@ else:
 with st.expander(t("supervision.paper.waiting_list")):
     waiting = awaiting_second_entry(store, account, wave_id)
     if waiting:
-        st.write("、".join(f.paper_id for f in waiting))
+        st.text("、".join(f.paper_id for f in waiting))
     else:
         st.caption(t("supervision.paper.none_waiting"))
 
@@ -108,10 +109,10 @@ if st.button(t("supervision.paper.submit"), type="primary", key="paper_submit"):
                              entry_key=st.session_state["paper_key"], interviewer=interviewer or None,
                              double_entry=double, started_at=st.session_state["paper_started"])
         except PaperError as err:
-            st.error(t(f"supervision.paper.err_{err.code}", detail=err) if err.code in
-                     ("same_keyer", "other_firm", "already_keyed") else t("common.error", detail=err))
+            st.error(t(f"supervision.paper.err_{err.code}", detail=md_escape(err)) if err.code in
+                     ("same_keyer", "other_firm", "already_keyed") else t("common.error", detail=md_escape(err)))
         except (SubmitError, PermissionDenied, StoreError) as err:
-            st.error(t("common.error", detail=err))
+            st.error(t("common.error", detail=md_escape(err)))
         else:
             values = {"paper_id": done.paper_id, "response_id": done.response_id, "n": len(done.mismatches)}
             kind = {"awaiting_second": "awaiting", "mismatch": "mismatch"}.get(

@@ -14,6 +14,7 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.responses import Submitted, visible_responses
 from survey.store import StoreError
 from ui import interview, session
+from ui.plain import md_escape
 from ui.session import t
 
 FORM = "phone"
@@ -22,7 +23,7 @@ MODE = "phone"
 AUTOMATIC = ("完成", "配额已满")
 LABELS = [d.label for d in aapor.DISPOSITIONS.values() if MODE in d.modes and d.label not in AUTOMATIC]
 
-account = session.refresh_account() or session.require_account()
+account = session.page_account(__file__, refresh=True)
 store = session.store()
 st.title(t("interview.title"))
 
@@ -162,7 +163,7 @@ with main:
         try:
             contact = fieldwork.case_contact(store, account, case["case_id"], wave_id)
         except (PermissionDenied, StoreError) as err:
-            st.error(t("common.error", detail=err))
+            st.error(t("common.error", detail=md_escape(err)))
             st.stop()
         st.metric(t("cati.number"), contact["value"])
     else:
@@ -197,7 +198,7 @@ with main:
         try:
             record(label, callback_at=callback_at, note=remark)
         except (PermissionDenied, StoreError) as err:
-            st.error(t("common.error", detail=err))
+            st.error(t("common.error", detail=md_escape(err)))
             st.stop()
         st.session_state["cati_msg"] = (
             t("cati.callback_recorded", case_id=case["case_id"], at=callback_at.replace("T", " ")[:16])

@@ -13,11 +13,12 @@ from survey.config import MODES
 from survey.responses import set_excluded
 from survey.store import StoreError
 from ui import session
+from ui.plain import md_escape
 from ui.session import t
 
 MAX_ROWS = 5000
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("quality.review_title"))
 st.caption(t("quality.review_caption"))
@@ -83,13 +84,13 @@ rid = st.selectbox(t("quality.pick"), list(table["response_id"].head(MAX_ROWS)),
 try:
     review = quality.response_review(store, account, rid)
 except (PermissionDenied, StoreError) as err:
-    st.error(t("common.no_permission", detail=err))
+    st.error(t("common.no_permission", detail=md_escape(err)))
     st.stop()
 row = review["response"]
 qn = questionnaire_for_wave(store, row["wave"])
 left, right = st.columns([3, 2])
 with left:
-    st.write(f"**{row['response_id']}** · {row['unit']} · {t('mode.' + row['mode'])} · {row['interviewer'] or '-'} · "
+    st.text(f"{row['response_id']} · {row['unit']} · {t('mode.' + row['mode'])} · {row['interviewer'] or '-'} · "
              f"{row['submitted_at']} · {row['duration_s'] if row['duration_s'] is not None else '-'} s · "
              f"{row['source']} · {row['created_by'] or '-'} · {row['created_at']}")
     answers = []
@@ -106,12 +107,12 @@ with right:
     st.markdown(f"**{t('quality.flags_of')}**")
     if review["flags"]:
         for f in review["flags"]:
-            st.warning(f"{t('quality.flag.' + f['flag'])}：{f['detail']}")
+            st.warning(f"{t('quality.flag.' + f['flag'])}：{md_escape(f['detail'])}")
     else:
         st.caption(t("quality.no_flags"))
     current = review["exclusions"][0] if review["exclusions"] else None
     excluded = current is not None and current["action"] == "exclude"
-    st.info(t("quality.state_excluded", reason=current["reason"]) if excluded else t("quality.state_included"))
+    st.info(t("quality.state_excluded", reason=md_escape(current["reason"])) if excluded else t("quality.state_included"))
     if account.can("responses.exclude"):
         reason = st.text_input(t("quality.reason"), key=f"reason_{rid}")
         label = t("quality.restore") if excluded else t("quality.exclude")
@@ -122,7 +123,7 @@ with right:
                 try:
                     changed = set_excluded(store, account, rid, not excluded, reason)
                 except (PermissionDenied, StoreError) as err:
-                    st.error(t("common.error", detail=err))
+                    st.error(t("common.error", detail=md_escape(err)))
                 else:
                     st.session_state["exclude_message"] = (
                         (t("quality.restored_done") if excluded else t("quality.excluded_done")) if changed

@@ -18,10 +18,11 @@ from survey.responses import SubmitError
 from survey.store import StoreError
 from survey.supervision import progress
 from ui import progress_charts, session
+from ui.plain import md_escape
 from ui.forms import option_label
 from ui.session import t
 
-account = session.require_account()
+account = session.page_account(__file__)
 store = session.store()
 st.title(t("supervision.title"))
 st.caption(t("supervision.caption"))
@@ -161,7 +162,7 @@ with tab_back:
             try:
                 new = record_backcheck(store, account, chosen, outcome, note)
             except (PermissionDenied, StoreError) as err:
-                st.error(t("common.error", detail=err))
+                st.error(t("common.error", detail=md_escape(err)))
             else:
                 st.session_state["bc_saved"] = (chosen, outcome, new)
                 st.rerun()
@@ -249,7 +250,7 @@ with tab_paper:
                     done = resolve_paper(store, account, wave_id, form.paper_id,
                                          {f: Pick(s, v) for f, (s, v) in picks_raw.items()})
                 except (SubmitError, PermissionDenied, StoreError) as err:
-                    st.error(t("common.error", detail=err))
+                    st.error(t("common.error", detail=md_escape(err)))
                 else:
                     st.session_state["paper_resolved"] = (form.paper_id, done.response_id)
                     st.rerun()

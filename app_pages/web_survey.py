@@ -8,6 +8,7 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.responses import SubmitError
 from survey.webform import CONSENT_KEY, Refused
 from ui import forms, session, visitor
+from ui.plain import md_escape
 from ui.session import t
 
 FORM = "web"
@@ -114,7 +115,7 @@ def send() -> None:
     except SubmitError as err:
         st.session_state["web_error"] = t("web.missing", fields=forms.missing_fields(qn, err.problems))
     except Exception as err:  # the draft is saved; say so rather than lose the resident
-        st.session_state["web_error"] = t("web.error", detail=err)
+        st.session_state["web_error"] = t("web.error", detail=md_escape(err))
 
 
 if step > 0:

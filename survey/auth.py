@@ -2,14 +2,19 @@
 
 Rights are checked here, in the core, so a page that forgets to hide a button still
 cannot read or write what its user may not. Passwords are argon2 hashes; five failed
-logins lock an account for fifteen minutes.
+logins lock an account for fifteen minutes. New passwords have at least 10 characters, are
+not all blank and not on the shipped list of common passwords (data/common-passwords.txt).
+An unknown user costs the same argon2 verification as a known one, so the answer and its
+timing do not tell which usernames exist.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,7 +24,8 @@ from survey.store import Store, StoreError
 ROLES = ("admin", "supervisor", "pollster", "analyst")
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt"
 
 # right -> roles that hold it (admin holds every right)
 RIGHTS: dict[str, tuple[str, ...]] = {
@@ -83,13 +89,40 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _check_new_password(password: str) -> None:
+@functools.lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why a new password is refused, or None: too short, blank, common, one repeated character, the username."""
+    if not password.strip():
+        return "password: all blank; choose at least 10 characters"
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise StoreError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+        return f"password too short: at least {MIN_PASSWORD_LENGTH} characters"
+    if password.strip().lower() in common_passwords() or len(set(password)) == 1:
+        return "password: a common password that is tried first; choose another"
+    if username and password.strip().lower() == username.strip().lower():
+        return "password: the same as the username; choose another"
+    return None
+
+
+def _check_new_password(password: str, username: str = "") -> None:
+    problem = password_problem(password, username)
+    if problem:
+        raise StoreError(problem)
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the user is unknown: the same cost, so the same timing."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def create_account(store: Store, actor: Account, username: str, role: str, password: str,
-                   firm: str | None = None, display_name: str | None = None) -> Account:
+                   firm: str | None = None, display_name: str | None = None, *, policy: bool = True) -> Account:
+    """Create an account; `policy=False` only for the demo's published password (demo-only stores)."""
     require(actor, "accounts.manage")
     if role not in ROLES:
         raise StoreError(f"unknown role `{role}` (one of {', '.join(ROLES)})")
@@ -97,7 +130,8 @@ def create_account(store: Store, actor: Account, username: str, role: str, passw
         raise StoreError(f"username `{username}`: use letters, digits, - _ . only")
     if role in ("pollster", "supervisor") and not firm:
         raise StoreError(f"a {role} belongs to a firm: give --firm")
-    _check_new_password(password)
+    if policy:
+        _check_new_password(password, username)
     store.add_account(username, role, hash_password(password), actor.username, firm=firm,
                       display_name=display_name)
     return Account(username, role, firm, display_name)
@@ -106,7 +140,7 @@ def create_account(store: Store, actor: Account, username: str, role: str, passw
 def reset_password(store: Store, actor: Account, username: str, password: str) -> None:
     """Admin sets a new password; also lifts a lockout."""
     require(actor, "accounts.manage")
-    _check_new_password(password)
+    _check_new_password(password, username)
     store.update_account(username, actor.username, "reset_password", password_hash=hash_password(password),
                          failed_logins=0, locked_until=None)
 
@@ -138,9 +172,11 @@ def login(store: Store, username: str, password: str,
     """Check a password; count failures and lock after MAX_FAILED_LOGINS."""
     row = store.account(username)
     if row is None or not row["active"]:
+        _verifies(_dummy_hash(), password)  # same work as a known user: timing reveals nothing
         raise AuthError("用户名或密码错误")
     now = clock()
     if row["locked_until"] and dt.datetime.fromisoformat(row["locked_until"]) > now:
+        _verifies(_dummy_hash(), password)
         raise AuthError(f"账号已锁定，请于 {row['locked_until'][11:16]} 后再试或联系管理员")
     try:
         _hasher.verify(row["password_hash"], password)
@@ -155,3 +191,10 @@ def login(store: Store, username: str, password: str,
     account = load_account(store, username)
     assert account is not None
     return account
+
+
+def _verifies(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

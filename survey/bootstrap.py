@@ -5,15 +5,18 @@ either. Idempotent: a second run changes nothing.
 """
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from survey import questionnaire as qmod
 from survey.auth import SYSTEM, create_account, generate_password
 from survey.contacts import store_secret
 from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, QUESTIONNAIRE_DIR, XIAMEN_UNITS
-from survey.store import Store, get_store
+from survey.store import Store, StoreError, get_store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -21,6 +24,7 @@ class InitResult:
     store: Store
     created_admin_password: str | None  # set only when this call created the admin
     registered: list[str]
+    skipped: list[str] = field(default_factory=list)  # one line per questionnaire file left out
 
 
 def register_questionnaire(store: Store, path: Path, actor: str = "system") -> bool:
@@ -30,13 +34,33 @@ def register_questionnaire(store: Store, path: Path, actor: str = "system") -> b
                                    qn.content_hash(), actor)
 
 
+def register_shipped(store: Store) -> tuple[list[str], list[str]]:
+    """Register every file of data/questionnaires/, each on its own.
+
+    A bad file (invalid, GBK-encoded, or changed after registration) is named and left
+    out; it never blocks the other questionnaires, the waves that use them, or /survey.
+    """
+    registered, skipped = [], []
+    for path in sorted(QUESTIONNAIRE_DIR.glob("*.yaml")):
+        try:
+            if register_questionnaire(store, path):
+                registered.append(path.stem)
+        except qmod.QuestionnaireError as err:
+            skipped.append(f"questionnaire file {path} left out: {err.problems[0]}")
+        except StoreError as err:
+            skipped.append(f"questionnaire file {path} left out: {str(err).splitlines()[0]}")
+    for line in skipped:
+        log.warning(line)
+    return registered, skipped
+
+
 def init_store(path: str | Path | None = None) -> InitResult:
     store = get_store(path)
     # the contact-data key first, outside the database: created once with a warning on a store
     # without contacts; a missing or wrong key on a store with contacts stops here (KeyProblem)
     store_secret(store)
-    registered = [p.stem for p in sorted(QUESTIONNAIRE_DIR.glob("*.yaml")) if register_questionnaire(store, p)]
-    if not store.waves():
+    registered, skipped = register_shipped(store)
+    if not store.waves() and store.questionnaire_spec(DEFAULT_QUESTIONNAIRE) is not None:
         store.add_wave(DEFAULT_WAVE, DEFAULT_QUESTIONNAIRE, list(XIAMEN_UNITS), "system")
     password = None
     if store.count_accounts() == 0:
@@ -44,7 +68,7 @@ def init_store(path: str | Path | None = None) -> InitResult:
         create_account(store, SYSTEM, "admin", "admin", password, display_name="系统管理员")
         if os.environ.get("SURVEY_ADMIN_PASSWORD"):
             password = None  # the operator chose it; do not echo it back
-    return InitResult(store, password, registered)
+    return InitResult(store, password, registered, skipped)
 
 
 def questionnaire_for_wave(store: Store, wave: str) -> qmod.Questionnaire:

@@ -86,6 +86,22 @@ def generate(n: int, seed: int, wave: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+class RealDataPresent(ValueError):
+    """The store holds real data: synthetic responses and published passwords must not go in."""
+
+
+def check_demo_only(store: Store) -> None:
+    """Refuse (RealDataPresent, one line) unless the store is empty or holds demo data only."""
+    rows = store.query("SELECT source, COUNT(*) AS n FROM responses WHERE source != 'demo' GROUP BY source")
+    cases = store.query("SELECT COUNT(*) AS n FROM cases")[0]["n"]
+    real = ", ".join(f"{r['n']} {r['source']} response(s)" for r in rows) + (f"{', ' if rows else ''}{cases} "
+                                                                           "imported case(s)" if cases else "")
+    if real:
+        raise RealDataPresent(f"demo refused: the store {store.path} holds real data ({real}); demo responses "
+                              "and demo accounts with a published password go only into an empty or demo-only "
+                              "store (set SURVEY_DB to a new file)")
+
+
 def ensure_demo_accounts(store: Store, wave: str, password: str) -> list[str]:
     """Pollsters P01..P24, a supervisor and an analyst, created once."""
     created = []
@@ -93,10 +109,11 @@ def ensure_demo_accounts(store: Store, wave: str, password: str) -> list[str]:
     wanted += [("supervisor", "supervisor", DEMO_FIRM, "督导"), ("analyst", "analyst", None, "分析员")]
     for username, role, firm, name in wanted:
         if store.account(username) is None:
-            create_account(store, SYSTEM, username, role, password, firm=firm, display_name=name)
+            # the published demo password is allowed only here: demo refuses stores with real data
+            create_account(store, SYSTEM, username, role, password, firm=firm, display_name=name, policy=False)
             created.append(username)
-        if role in ("pollster", "supervisor"):
-            assign(store, SYSTEM, username, wave=wave)
+        if role in ("pollster", "supervisor") and wave not in store.assigned_waves(username):
+            assign(store, SYSTEM, username, wave=wave)  # once: a rerun adds no audit rows
     return created
 
 

@@ -9,6 +9,9 @@ MAX_REPORTED = 100
 def row_problem(row: int, column: str, value: Any, reason: str) -> str:
     """One problem of an input file in the words an analyst reads: row numbers as in Excel."""
     shown = "" if value is None else str(value)
+    # invisible characters spelled out (a bidi override would reorder the line), long values cut
+    shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in shown[:80])
+    shown += f"… ({len(str(value))} characters)" if value is not None and len(str(value)) > 80 else ""
     return f"row {row}, column {column}: value {shown} — {reason}"
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -372,6 +373,39 @@ def attempts_frame(store: Store, actor: Account, wave: str, firm: str | None = N
     return pd.DataFrame.from_records(rows, columns=list(ATTEMPT_COLUMNS))
 
 
+@dataclass(frozen=True)
+class _AttemptContext:
+    """What an attempts file is checked against: the wave's cases, accounts and responses."""
+    cases: dict[str, str]       # case id -> mode, of the wave's stored contact list (may be empty)
+    pollsters: set[str]
+    responses: set[str]         # response ids of the file that are stored in the wave
+    latest: dt.datetime         # attempts after this are a typo (the year 9999)
+
+
+EARLIEST_ATTEMPT = dt.datetime(2000, 1, 1)
+
+
+def _store_problems(n: int, row: dict[str, str], when: str, known: _AttemptContext) -> list[str]:
+    """An attempt row checked against the store (issue 16: the import had checked nothing)."""
+    out = []
+    case_id = row["case_id"]
+    if known.cases and case_id not in known.cases:
+        out.append(row_problem(n, "case_id", case_id, "not a case of this wave's contact list"))
+    elif known.cases and known.cases[case_id] != row["mode"]:
+        out.append(row_problem(n, "mode", row["mode"], f"case {case_id} is a {known.cases[case_id]} case"))
+    if row["interviewer"] and row["interviewer"] not in known.pollsters:
+        out.append(row_problem(n, "interviewer", row["interviewer"], "no such account"))
+    if row["disposition"] == "1.1" and row["response_id"] not in known.responses:
+        out.append(row_problem(n, "response_id", row["response_id"], "a complete (1.1) needs the response "
+                               "stored in this wave; import the responses first"))
+    at = dt.datetime.fromisoformat(when)
+    if at.tzinfo is not None:
+        at = at.replace(tzinfo=None)
+    if not EARLIEST_ATTEMPT <= at <= known.latest:
+        out.append(row_problem(n, "attempted_at", row["attempted_at"], "not a plausible date (2000 until tomorrow)"))
+    return out
+
+
 def import_attempts(store: Store, path: str | Path, wave: str, actor: str) -> int:
     """Import a DESIGN attempts file for a wave; returns the number of new attempt rows.
 
@@ -392,8 +426,15 @@ def import_attempts(store: Store, path: str | Path, wave: str, actor: str) -> in
         raise ImportRejected([f"{path}: column {c} missing (attempts file: {', '.join(ATTEMPT_COLUMNS)})"
                               for c in missing])
     firms = {a["username"]: a["firm"] for a in store.accounts()}
+    known = _AttemptContext(
+        cases={c["case_id"]: c["mode"] for c in store.cases(wave)}, pollsters=set(firms),
+        responses={r["response_id"] for r in store.responses_by_ids(r["response_id"] for r in rows
+                                                                     if r["response_id"]).values()
+                   if r["wave"] == wave},
+        latest=dt.datetime.now() + dt.timedelta(days=1))
     problems: list[str] = []
     unit_of: dict[str, tuple[str, int]] = {}
+    mode_of: dict[str, tuple[str, int]] = {}
     out: list[dict[str, Any]] = []
     for n, row in enumerate(rows, start=2):
         before = len(problems)
@@ -420,6 +461,13 @@ def import_attempts(store: Store, path: str | Path, wave: str, actor: str) -> in
         if not valid_code(row["disposition"]):
             problems.append(row_problem(n, "disposition", row["disposition"], "not an AAPOR code (1.1, 1.2, 2.1x, "
                                         "2.2x, 2.3x, 3.1x, 3.2x, 4.x)"))
+        if len(problems) > before:
+            continue
+        problems += _store_problems(n, row, when, known)
+        first_mode = mode_of.setdefault(case_id, (row["mode"], n))
+        if first_mode[0] != row["mode"]:
+            problems.append(row_problem(n, "mode", row["mode"], f"case {case_id} has mode {first_mode[0]} in "
+                                        f"row {first_mode[1]} (one case, one mode)"))
         if len(problems) > before:
             continue
         content = "\x1f".join([wave, case_id, when, row["disposition"], row["interviewer"], row["response_id"]])

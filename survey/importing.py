@@ -44,6 +44,23 @@ META_COLUMNS = ("response_id", "wave", "unit", "mode", "interviewer", "submitted
 OPTIONAL_META = ("firm", "case_id", "started_at")
 REQUIRED_META = ("response_id", "unit", "mode")
 BLANK_ALLOWED_ROLES = ("item", "followup")  # an unanswered question on a form: kept as missing
+ID_COLUMNS = ("response_id", "interviewer", "case_id", "firm")
+MAX_DURATION_S = 86_400  # a day: longer is a clock or file error, not an interview
+
+
+def id_problem(value: str) -> str | None:
+    """Why an id cannot be stored: invisible characters (zero-width, bidi) or a formula start.
+
+    `X1` and `X1` + a zero-width space look the same and would be two responses; an id
+    starting with = + @ would run as a formula in a spreadsheet.
+    """
+    import unicodedata
+    bad = sorted({f"U+{ord(ch):04X}" for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp")})
+    if bad:
+        return f"holds invisible or control characters ({', '.join(bad)}); retype the id"
+    if value.startswith(("=", "+", "@", "-")):
+        return "starts with = + - or @ (read as a formula by spreadsheets); remove that character"
+    return None
 
 
 @dataclass(frozen=True)
@@ -137,7 +154,8 @@ def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.
     for i, cell in enumerate(cells):
         row = i + FIRST_DATA_ROW
         text = {c: _text(v) for c, v in cell.items()}
-        found: list[str] = []
+        found: list[str] = [row_problem(row, col, text[col], reason) for col in ID_COLUMNS
+                            if text.get(col) and (reason := id_problem(text[col]))]
         rid = text["response_id"]
         if not rid:
             found.append(row_problem(row, "response_id", "", "required"))
@@ -163,8 +181,9 @@ def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.
             except ValueError:
                 found.append(row_problem(row, "duration_s", text["duration_s"], "not a number of seconds"))
             else:
-                if duration < 0 or duration != duration:
-                    found.append(row_problem(row, "duration_s", text["duration_s"], "must be 0 or more seconds"))
+                if not (0 <= duration <= MAX_DURATION_S):  # also nan and inf (inf crashed the .dta export)
+                    found.append(row_problem(row, "duration_s", text["duration_s"],
+                                             f"must be 0 or more seconds, at most {MAX_DURATION_S:,} (a day)"))
                     duration = None
         stamps: dict[str, str | None] = {}
         for col in ("submitted_at", "started_at"):

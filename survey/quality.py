@@ -56,14 +56,16 @@ BINS = ("1-2", "3", "4", "5", "9")
 
 class QCSettings(BaseModel):
     """Thresholds of the QC rules for one wave; defaults as METHODS.md §5."""
-    model_config = ConfigDict(extra="forbid")
+    # inf / nan refused: `duplicate_window_minutes=inf` was stored as Infinity and crashed every later run
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     speeder_ratio: float = Field(0.3, gt=0, lt=1, description="share of the mode's median duration")
-    speeder_floor_s: float = Field(60.0, ge=0, description="absolute minimum duration in seconds")
-    straightliner_min_items: int = Field(8, ge=2, description="valid item answers needed to judge")
-    straightliner_min_ratings: int = Field(5, ge=2, description="appraisal waves: valid ratings needed to judge")
-    duplicate_window_minutes: float = Field(30.0, ge=0, description="web duplicates: time between submissions")
+    speeder_floor_s: float = Field(60.0, ge=0, le=7200, description="absolute minimum duration in seconds")
+    straightliner_min_items: int = Field(8, ge=2, le=1000, description="valid item answers needed to judge")
+    straightliner_min_ratings: int = Field(5, ge=2, le=1000, description="appraisal waves: valid ratings needed to judge")
+    duplicate_window_minutes: float = Field(30.0, ge=0, le=60 * 24 * 31,
+                                            description="web duplicates: time between submissions")
     outlier_alpha: float = Field(0.01, gt=0, lt=1, description="Holm-adjusted p below which a pollster is flagged")
-    outlier_min_interviews: int = Field(30, ge=5, description="interviews a pollster (and the rest) needs")
+    outlier_min_interviews: int = Field(30, ge=5, le=100_000, description="interviews a pollster (and the rest) needs")
 
 
 class QCSettingsError(ValueError):
@@ -342,6 +344,9 @@ def run_qc(store: Store, actor: Account, wave: str) -> QCRun:
         if questionnaire_for_wave(store, wave).kind == "appraisal" else None
     flags = compute_flags(frame, items, settings, contacts, labels, aware)
     run_id = store.replace_qc_flags(wave, flags, settings.model_dump(), actor.username)
+    if not actor.can("responses.read_all"):  # a supervisor sees the flags of responses it may read
+        readable = {f["response_id"] for f in current_flags(store, wave, actor)}
+        flags = [f for f in flags if f["response_id"] in readable]
     return QCRun(run_id, flags)
 
 

@@ -91,6 +91,20 @@ class Dimension(BaseModel):
     label: str = Field(min_length=1, max_length=40)
 
 
+MAX_TEXT_CHARS = 2000  # a free-text answer (a 2 MB comment took the review page 5.6 s to render)
+
+
+def clean_text(value: str) -> str:
+    """Free text as stored: control and invisible format characters removed (newlines kept).
+
+    An embedded NUL cut exported cells; zero-width and bidi characters make equal-looking
+    text differ. Tabs become spaces, CR LF becomes LF.
+    """
+    import unicodedata
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return "".join(ch for ch in value if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+
+
 class Questionnaire(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -171,6 +185,8 @@ class Questionnaire(BaseModel):
                 problems.append(f"{q.id}: answered but skipped by show_if")
             elif q.type == "single" and value not in {o.code for o in self.options(q)}:
                 problems.append(f"{q.id}: code {value!r} not an option")
+            elif q.type == "text" and len(str(value)) > MAX_TEXT_CHARS:
+                problems.append(f"{q.id}: {len(str(value))} characters, at most {MAX_TEXT_CHARS}")
         if not self.is_eligible(answers):
             problems.append("screening: respondent not eligible")
         return problems
@@ -312,6 +328,8 @@ def load(path: str | Path) -> Questionnaire:
         raise QuestionnaireError([f"{path.name}: (file): not valid YAML: {err}".splitlines()[0]]) from None
     except OSError as err:
         raise QuestionnaireError([f"{path.name}: (file): cannot read: {err.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise QuestionnaireError([f"{path.name}: (file): not UTF-8 text (save it as UTF-8, not GBK)"]) from None
     qn = parse(raw, path.name)
     if qn.id != path.stem:
         raise QuestionnaireError([f"{path.name}: id: `{qn.id}` must equal the file name `{path.stem}`"])

@@ -17,7 +17,7 @@ import pandas as pd
 from survey.auth import Account, PermissionDenied, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
-from survey.questionnaire import DEMOGRAPHIC_IDS, Questionnaire
+from survey.questionnaire import DEMOGRAPHIC_IDS, Questionnaire, clean_text
 from survey.store import Store, StoreError, now
 
 
@@ -52,6 +52,10 @@ def _duration(started_at: str | None, submitted_at: str) -> float | None:
     return max(delta.total_seconds(), 0.0)
 
 
+def _is_text(qn: Questionnaire, qid: str) -> bool:
+    return any(q.id == qid and q.type == "text" for q in qn.questions)
+
+
 def build_record(qn: Questionnaire, wave: dict[str, Any], *, unit: str, mode: str, answers: dict[str, Any],
                  submit_key: str, source: str, interviewer: str | None = None, firm: str | None = None,
                  started_at: str | None = None, submitted_at: str | None = None,
@@ -60,6 +64,7 @@ def build_record(qn: Questionnaire, wave: dict[str, Any], *, unit: str, mode: st
                  check: bool = True) -> dict[str, Any]:
     """Validate one response against its wave and questionnaire and shape it for the store."""
     problems: list[str] = []
+    answers = {k: clean_text(v) if isinstance(v, str) and _is_text(qn, k) else v for k, v in answers.items()}
     if unit not in wave["units"]:
         problems.append(f"unit: `{unit}` is not a unit of wave {wave['id']}")
     if mode not in MODES:

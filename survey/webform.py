@@ -90,6 +90,24 @@ def wave_state(wave: dict[str, Any], at: dt.datetime | None = None) -> tuple[str
     return "open", None
 
 
+def wave_date_problems(opens_at: str | None, closes_at: str | None) -> list[str]:
+    """Why wave dates cannot be stored (checked when they are set, so /survey never meets `notadate`)."""
+    problems = []
+    for name, value in (("opens", opens_at), ("closes", closes_at)):
+        if value:
+            try:
+                _moment(value, False)
+            except (ValueError, TypeError):
+                problems.append(f"--{name}: `{value}` is not a date like 2025-10-31 or 2025-10-31T18:00")
+    if not problems and opens_at and closes_at:
+        try:
+            if _moment(opens_at, False) > _moment(closes_at, True):  # type: ignore[operator]
+                problems.append(f"--closes: closes {closes_at} is before opens {opens_at}")
+        except TypeError:  # one with a time zone, one without
+            problems.append("--opens/--closes: give both with a time zone or both without")
+    return problems
+
+
 def set_wave_dates(store: Store, actor: Account, wave: str, opens_at: str | None,
                    closes_at: str | None) -> None:
     """Set when a wave's web survey opens and closes ('2025-10-01' or a full ISO time; None clears).
@@ -99,17 +117,9 @@ def set_wave_dates(store: Store, actor: Account, wave: str, opens_at: str | None
     require(actor, "waves.manage")
     if store.wave(wave) is None:
         raise StoreError(f"no wave `{wave}`")
-    problems = []
-    for name, value in (("opens", opens_at), ("closes", closes_at)):
-        if value:
-            try:
-                _moment(value, False)
-            except ValueError:
-                problems.append(f"{name}: `{value}` is not a date like 2025-10-31 or 2025-10-31T18:00")
+    problems = wave_date_problems(opens_at, closes_at)
     if problems:
         raise StoreError("; ".join(problems))
-    if opens_at and closes_at and _moment(opens_at, False) > _moment(closes_at, True):  # type: ignore[operator]
-        raise StoreError(f"closes {closes_at} is before opens {opens_at}")
     store.update_wave(wave, actor.username, opens_at=opens_at or None, closes_at=closes_at or None)
 
 
@@ -347,6 +357,12 @@ def open_survey(store: Store, visitor: Visitor, *, token: str | None = None, lin
     if existing is not None:
         if existing["response_id"] is not None:  # this device's link response is in
             return Refused("device_done") if access == "link" else Refused("token_used")
+        if existing["device_id"] != visitor.device_id:
+            # a token opened on a second device: never show it the first device's answers (and comment)
+            if existing["answers"]:
+                return Refused("token_other_device")
+            store.update_web_draft(draft_id, device_id=visitor.device_id)
+            existing = {**existing, "device_id": visitor.device_id}
         store.update_web_draft(draft_id, resumes=existing["resumes"] + 1)
         return _draft_from_row(existing, resumed=True)
     if access == "link":

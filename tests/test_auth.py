@@ -74,7 +74,7 @@ def test_rights_for_account_management_and_entry(store, accounts):
                          answers=complete_answers(), submit_key="z")
     with pytest.raises(PermissionDenied):
         visible_responses(store, auth.Account("r", "resident"), "2025")
-    with pytest.raises(StoreError, match="at least 8"):
+    with pytest.raises(StoreError, match="at least 10"):
         auth.create_account(store, accounts["admin"], "x2", "analyst", "short")
     with pytest.raises(StoreError, match="firm"):
         auth.create_account(store, accounts["admin"], "x3", "pollster", PASSWORD)

@@ -310,7 +310,18 @@ def test_every_disposition_label_maps_to_a_contract_code():
 # --------------------------------------------------------------------------------------
 # Attempts import
 # --------------------------------------------------------------------------------------
+def store_completes(store, ids=("RA1", "RA9")) -> None:
+    """The responses the 1.1 rows of HAND point at (the attempts import checks they are stored)."""
+    from survey.bootstrap import questionnaire_for_wave
+    from survey.responses import build_record
+    from tests.conftest import complete_answers
+    wave, qn = store.wave("2025"), questionnaire_for_wave(store, "2025")
+    store.insert_responses([build_record(qn, wave, unit="思明区", mode="phone", answers=complete_answers(),
+                                         submit_key=f"k:{rid}", source="test", response_id=rid) for rid in ids], "t")
+
+
 def test_import_attempts_idempotent_and_rates_from_store(store, tmp_path, accounts):
+    store_completes(store)
     path = tmp_path / "attempts.csv"
     path.write_text(HAND, encoding="utf-8")
     assert import_attempts(store, path, "2025", "system") == 22
@@ -324,7 +335,7 @@ def test_import_attempts_idempotent_and_rates_from_store(store, tmp_path, accoun
         import_attempts(store, path, "2025", "p1")
 
 
-def test_import_attempts_reports_every_bad_row_and_stores_nothing(store, tmp_path):
+def test_import_attempts_reports_every_bad_row_and_stores_nothing(store, tmp_path, accounts):
     path = tmp_path / "bad.csv"
     path.write_text(HAND.splitlines()[0] + "\n"
                     "B1,2025,思明区,phone,p1,2025-06-01 09:00,3.13,\n"
@@ -351,6 +362,9 @@ def test_import_attempts_reports_every_bad_row_and_stores_nothing(store, tmp_pat
 # --------------------------------------------------------------------------------------
 def test_cli_cases_assign_rates(store, accounts, cases_file, tmp_path, capsys):
     from survey.cli import main
+    store_completes(store)
+    (tmp_path / "att.csv").write_text(HAND, encoding="utf-8")
+    import_attempts(store, tmp_path / "att.csv", "2025", "system")  # before the contact list: A1… are not its cases
     assert main(["cases", "import", str(cases_file), "--wave", "2025"]) == 0
     assert main(["cases", "import", str(tmp_path / "missing.csv"), "--wave", "2025"]) == 2
     assert main(["cases", "import", str(cases_file), "--wave", "1999"]) == 2
@@ -362,8 +376,6 @@ def test_cli_cases_assign_rates(store, accounts, cases_file, tmp_path, capsys):
     bad = write_cases(tmp_path / "bad.csv", [["X1", "思明区", "phone", "1", "", ""]])
     assert main(["cases", "import", str(bad), "--wave", "2025"]) == 2
     assert "row 2, column phone" in capsys.readouterr().err
-    (tmp_path / "att.csv").write_text(HAND, encoding="utf-8")
-    import_attempts(store, tmp_path / "att.csv", "2025", "system")
     out = tmp_path / "rates.csv"
     assert main(["rates", "--wave", "2025", "--by", "interviewer", "--out", str(out)]) == 0
     rates = pd.read_csv(out)

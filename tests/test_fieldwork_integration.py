@@ -20,7 +20,9 @@ def _no_env_key(monkeypatch):
     monkeypatch.delenv("SURVEY_SECRET_KEY", raising=False)
 
 
-def test_cli_import_kind_attempts_is_idempotent_and_rejects_bad_rows(store, tmp_path, capsys):
+def test_cli_import_kind_attempts_is_idempotent_and_rejects_bad_rows(store, accounts, tmp_path, capsys):
+    from tests.test_fieldwork import store_completes
+    store_completes(store)  # the responses HAND's 1.1 rows point at
     good = tmp_path / "attempts.csv"
     good.write_text(HAND, encoding="utf-8")
     assert main(["import", str(good), "--wave", "2025", "--kind", "attempts"]) == 0
@@ -80,6 +82,8 @@ def test_supervisor_dashboard_shows_aapor_rates(store, accounts):
 
 @pytest.mark.app
 def test_import_page_takes_an_attempts_file(store, accounts):
+    from tests.test_fieldwork import store_completes
+    store_completes(store)
     at = app_as(store, "ana")
     at.switch_page("app_pages/data_import_export.py").run()
     at.radio(key="import_kind").set_value("attempts").run()

@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from survey.questionnaire import Question, Questionnaire
+from survey.questionnaire import MAX_TEXT_CHARS, Question, Questionnaire
 from ui.session import lang, t
 
 KEY_PREFIX = "q_"
@@ -39,7 +39,7 @@ def ask(qn: Questionnaire, q: Question, mode: str, form: str, horizontal: bool =
     """
     key = widget_key(q.id, form)
     if q.type == "text":
-        return st.text_input(qn.text(q, lang()), key=key) or None
+        return st.text_input(qn.text(q, lang()), key=key, max_chars=MAX_TEXT_CHARS) or None
     codes = [o.code for o in qn.options(q)]
     return st.radio(qn.text(q, lang()), codes, index=None, key=key, horizontal=horizontal,
                     format_func=lambda c: option_label(qn, q, c, mode, numbered))

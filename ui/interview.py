@@ -24,6 +24,7 @@ from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted
 from survey.store import Store, StoreError
 from ui import forms, session
+from ui.plain import md_escape
 from ui.session import t
 
 # What a pollster can key in one press per item (see `_quick_fill`).
@@ -256,7 +257,7 @@ def run(store: Store, account: Account, setup: Setup, *,
             if on_submitted:
                 on_submitted(done, draft)
         except (SubmitError, PermissionDenied, StoreError) as err:
-            st.error(t("common.error", detail=err))
+            st.error(t("common.error", detail=md_escape(err)))
             return "open"
         st.session_state[_k(form, "result")] = (done.response_id, done.created)
         st.rerun()

@@ -48,3 +48,10 @@ def pages_for(role: str | None) -> list[PageSpec]:
     if role is None:
         return []
     return [p for p in PAGES if role in p.roles]
+
+
+def roles_for_page(page_file: str) -> tuple[str, ...]:
+    """The roles that may open a page file (matched by file name); () for unknown files."""
+    from pathlib import Path
+    name = Path(page_file).name
+    return next((p.roles for p in PAGES if Path(p.path).name == name), ())

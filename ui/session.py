@@ -51,6 +51,20 @@ def require_account() -> Account:
     return acc
 
 
+def page_account(page_file: str, *, refresh: bool = False) -> Account:
+    """The account of a page, checked against the page's roles (ui.registry) at its top.
+
+    Navigation only lists allowed pages, but a page must not rely on that: each page calls
+    this first, so a page reached another way still refuses a role it is not for.
+    """
+    from ui.registry import roles_for_page
+    acc = (refresh_account() if refresh else None) or require_account()
+    if acc.role not in roles_for_page(page_file):
+        st.error(t("security.forbidden_page"))
+        st.stop()
+    return acc
+
+
 def entry_waves(acc: Account) -> list[str]:
     """The waves an account may enter interviews into (a pollster: assigned ones); stops the page if none."""
     waves = list(acc.waves) if acc.role == "pollster" else [w["id"] for w in store().waves()]

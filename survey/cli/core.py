@@ -10,7 +10,8 @@ from survey import auth
 from survey.auth import SYSTEM
 from survey.bootstrap import init_store
 from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path
-from survey.demo import ensure_demo_accounts, store_demo, store_demo_attempts
+from survey.demo import (RealDataPresent, check_demo_only, ensure_demo_accounts, store_demo,
+                         store_demo_attempts)
 from survey.store import Store, get_store
 
 
@@ -124,9 +125,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_wave_add(args: argparse.Namespace) -> int:
     from survey.cli import CliError
     actor = _init_and_report()
+    from survey.webform import wave_date_problems
     units = [u.strip() for u in args.units.split(",") if u.strip()]
-    if not units:
-        raise CliError("--units: give at least one unit")
+    problems = wave_date_problems(args.opens, args.closes) + ([] if units else ["--units: give at least one unit"])
+    if problems:
+        raise CliError(problems)
     get_store().add_wave(args.name, args.questionnaire, units, actor.username, args.opens, args.closes)
     print(f"wave {args.name} opened with questionnaire {args.questionnaire}: {', '.join(units)}")
     return 0
@@ -212,6 +215,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from survey.bootstrap import questionnaire_for_wave
     if questionnaire_for_wave(store, args.wave).kind != "district":
         raise CliError(f"--wave: wave {args.wave} is an appraisal wave; use --kind appraisal")
+    try:
+        check_demo_only(store)
+    except RealDataPresent as err:
+        raise CliError(str(err)) from None
     created = ensure_demo_accounts(store, args.wave, args.password)
     if created:
         print(f"demo accounts created (password {args.password}; for trying only): "

@@ -98,6 +98,10 @@ def cmd_quotas_set(args: argparse.Namespace) -> int:
         spec = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise CliError(f"{args.file}: not YAML/JSON: {str(err).splitlines()[0]}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{args.file}: not UTF-8 text (save it as UTF-8, not GBK)") from None
+    except IsADirectoryError:
+        raise CliError(f"{args.file}: is a folder; give the quotas file") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("quotas"), list):
         raise CliError(f"{args.file}: expected a mapping with a `quotas` list")
     parsed = set_quotas(store, SYSTEM, args.wave, spec["quotas"], spec.get("quota_action", "warn"))

@@ -88,7 +88,7 @@ class WebStore(ResponsesStore):
 
     def update_web_draft(self, draft_id: str, **fields: Any) -> None:
         """Save progress (answers, step, status, resumes); not audited: it is the resident's own draft."""
-        allowed = {"answers", "step", "status", "resumes", "lang", "updated_at"}
+        allowed = {"answers", "step", "status", "resumes", "lang", "updated_at", "device_id"}
         bad = set(fields) - allowed
         if bad:
             raise StoreError(f"cannot change {', '.join(sorted(bad))} of a web draft")

@@ -1,0 +1,18 @@
+"""User text on screen stays text: ids, names, comments, reasons are never read as Markdown.
+
+Prefer st.text / st.dataframe / st.code for user text. Where a catalog message must carry
+a user value inside st.info / st.warning / st.error / st.caption (which render Markdown),
+pass the value through `md_escape`: `[点此核实](http://…)` then shows as those characters,
+not as a live link, and `![x](http://…)` is never fetched by the reader's browser.
+"""
+from __future__ import annotations
+
+import re
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&])")
+
+
+def md_escape(value: object) -> str:
+    """The value as Markdown that shows exactly its characters (newlines become spaces)."""
+    text = " ".join(str(value).splitlines())
+    return _SPECIAL.sub(r"\\\1", text)
