@@ -31,6 +31,7 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Question, Questionnaire
 from survey.responses import Submitted, build_record
 from survey.store import Store, StoreError
+from survey.storage.waves import WaveSettings
 
 # Tokens are typed by people from paper now and then: no 0/O, 1/I/L look-alikes.
 TOKEN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -61,9 +62,8 @@ class WebSettings:
 
     @classmethod
     def of(cls, wave: dict[str, Any]) -> WebSettings:
-        raw = (wave.get("settings") or {}).get("web") or {}
-        known = {k: raw[k] for k in ("starts_per_ip_hour", "flag_ip_per_hour", "min_seconds") if k in raw}
-        return cls(**known)
+        web = WaveSettings.parse(wave.get("settings")).web
+        return cls(web.starts_per_ip_hour, web.flag_ip_per_hour, web.min_seconds)
 
 
 def _moment(value: str | None, end_of_day: bool) -> dt.datetime | None:
