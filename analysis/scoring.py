@@ -180,6 +180,9 @@ class ScoringConfig(BaseModel):
 def parse_config(raw: Any, name: str = "config") -> ScoringConfig:
     if not isinstance(raw, dict):
         raise ConfigError([f"{name}: (file): expected a mapping at the top level"])
+    if raw.get("kind") == "appraisal":
+        raise ConfigError([f"{name}: kind: an appraisal config (`kind: appraisal`) scores rated units, not districts "
+                           "(use it with --appraisal or on an appraisal wave)"])
     try:
         return ScoringConfig.model_validate(raw)
     except ValidationError as err:

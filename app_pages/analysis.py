@@ -42,6 +42,10 @@ if source == "wave":
                                         help=t("quality.exclude_flagged_help"))
 else:
     upload = col_data.file_uploader(t("analysis.upload_responses"), type=["csv", "xlsx"])
+if wave_id and questionnaire_for_wave(store, wave_id).kind == "appraisal":  # 部门评议: units rated by residents
+    from ui import appraisal_view
+    appraisal_view.render(store, account, wave_id, exclude_flagged)
+    st.stop()
 
 UPLOAD = "__upload__"
 WAVE_CHOICE = "__wave__"  # the file the admin chose for the wave (survey.wave_setup), first when there is one
@@ -61,7 +65,8 @@ pop_choice = col_pop.selectbox(t("analysis.population"), [*([WAVE_CHOICE] if cho
 pop_upload = col_pop.file_uploader(t("analysis.population_upload"), type=["csv"]) if pop_choice == UPLOAD else None
 if pop_choice in APPROXIMATE_POPULATION:
     col_pop.caption(t("analysis.population_approx", name=pop_choice))
-cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml"))
+cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml")
+                   if "kind: appraisal" not in p.read_text(encoding="utf-8"))  # appraisal configs: ui.appraisal_view
 cfg_options = [*([WAVE_CHOICE] if chosen_cfg else []), *cfg_files, UPLOAD]
 cfg_choice = col_cfg.selectbox(t("analysis.config"), cfg_options,
                                index=0 if chosen_cfg else cfg_options.index("default.yaml")
