@@ -15,7 +15,7 @@ from analysis.planning import achieved_margins, plan_table
 from analysis.score_run import compute_score_run, write_run_report, wave_comparison
 from analysis.scoring import ConfigError, load_config, parse_config
 from analysis.trend import annual, five_year
-from survey import publishing
+from survey import publishing, wave_setup
 from survey.config import POPULATION_DIR, SCORING_DIR
 from survey.bootstrap import questionnaire_for_wave
 from ui import charts, session
@@ -48,17 +48,30 @@ if wave_id and questionnaire_for_wave(store, wave_id).kind == "appraisal":  # éƒ
     st.stop()
 
 UPLOAD = "__upload__"
+WAVE_CHOICE = "__wave__"  # the file the admin chose for the wave (survey.wave_setup), first when there is one
+chosen_pop = wave_setup.chosen_file(store, wave_id, "population") if wave_id else None
+chosen_cfg = wave_setup.chosen_file(store, wave_id, "scoring") if wave_id else None
+
+
+def file_label(name: str, chosen) -> str:
+    if name == UPLOAD:
+        return t("analysis.upload_option")
+    return t("analysis.wave_choice", name=chosen.name) if name == WAVE_CHOICE else name
+
+
 pop_files = sorted(p.name for p in POPULATION_DIR.glob("*.csv"))
-pop_choice = col_pop.selectbox(t("analysis.population"), [*pop_files, UPLOAD],
-                               format_func=lambda n: t("analysis.upload_option") if n == UPLOAD else n)
+pop_choice = col_pop.selectbox(t("analysis.population"), [*([WAVE_CHOICE] if chosen_pop else []), *pop_files, UPLOAD],
+                               format_func=lambda n: file_label(n, chosen_pop))
 pop_upload = col_pop.file_uploader(t("analysis.population_upload"), type=["csv"]) if pop_choice == UPLOAD else None
 if pop_choice in APPROXIMATE_POPULATION:
     col_pop.caption(t("analysis.population_approx", name=pop_choice))
 cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml")
                    if "kind: appraisal" not in p.read_text(encoding="utf-8"))  # appraisal configs: ui.appraisal_view
-cfg_choice = col_cfg.selectbox(t("analysis.config"), [*cfg_files, UPLOAD],
-                               index=cfg_files.index("default.yaml") if "default.yaml" in cfg_files else 0,
-                               format_func=lambda n: t("analysis.upload_option") if n == UPLOAD else n)
+cfg_options = [*([WAVE_CHOICE] if chosen_cfg else []), *cfg_files, UPLOAD]
+cfg_choice = col_cfg.selectbox(t("analysis.config"), cfg_options,
+                               index=0 if chosen_cfg else cfg_options.index("default.yaml")
+                               if "default.yaml" in cfg_options else 0,
+                               format_func=lambda n: file_label(n, chosen_cfg))
 cfg_upload = col_cfg.file_uploader(t("analysis.config_upload"), type=["yaml", "yml"]) if cfg_choice == UPLOAD else None
 
 
@@ -68,6 +81,8 @@ def load_inputs():
             st.info(t("analysis.need_upload"))
             st.stop()
         population = read_population(io.BytesIO(pop_upload.getvalue()), pop_upload.name)
+    elif pop_choice == WAVE_CHOICE:
+        population = read_population(io.BytesIO(chosen_pop.text.encode("utf-8")), chosen_pop.name)
     else:
         population = read_population(POPULATION_DIR / pop_choice)
     if cfg_choice == UPLOAD:
@@ -81,6 +96,9 @@ def load_inputs():
             reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else str(err).splitlines()[0]
             raise ConfigError([f"{cfg_upload.name}: not valid YAML: {reason}"]) from None
         config = parse_config(raw, cfg_upload.name)
+    elif cfg_choice == WAVE_CHOICE:
+        import yaml
+        config = parse_config(yaml.safe_load(chosen_cfg.text), chosen_cfg.name)
     else:
         config = load_config(SCORING_DIR / cfg_choice)
     return population, config

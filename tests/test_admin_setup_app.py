@@ -227,3 +227,15 @@ def test_every_admin_page_opens_in_english_without_chinese_setup_text(store, acc
         at.switch_page(path).run()
         assert not at.exception, (path, at.exception)
         assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in t.value) for t in at.title), path
+
+
+def test_analysis_page_offers_the_files_chosen_for_the_wave_first(store, accounts):
+    from survey.config import POPULATION_DIR, SCORING_DIR
+    wave_setup.choose_scoring(store, accounts["admin"], "2025", (SCORING_DIR / "banded.yaml").read_bytes(), "banded.yaml")
+    wave_setup.choose_population(store, accounts["admin"], "2025",
+                                 (POPULATION_DIR / "xiamen-2020.csv").read_bytes(), "本地人口.csv")
+    at = app_as(store, "ana")
+    at.switch_page("app_pages/analysis.py").run()
+    assert not at.exception, at.exception
+    shown = {s.label: s.format_func(s.value) for s in at.selectbox}
+    assert shown["人口边际数据"] == "本轮选定：本地人口.csv" and shown["计分方案"] == "本轮选定：banded.yaml", shown
