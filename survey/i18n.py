@@ -39,7 +39,7 @@ def languages() -> list[str]:
     return sorted(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())
 
 
-def t(key: str, lang: str = DEFAULT_LANG, **values: Any) -> str:
-    """The text for `key`, formatted with `values`."""
+def t(key: str, lang: str = DEFAULT_LANG, /, **values: Any) -> str:
+    """The text for `key`, formatted with `values` (positional-only: a placeholder may be named `key`)."""
     text = catalog(lang).get(key) or catalog(DEFAULT_LANG).get(key) or key
     return text.format(**values) if values else text

@@ -204,3 +204,15 @@ def test_door_household_record_resumes_after_a_new_session(store, accounts):
     assert at2.text_input(key="door_rec_community").value == "杏林街道"
     assert at2.number_input(key="door_rec_size").value == 3 and at2.radio(key="door_rec_method").value == "kish"
     assert at2.radio(key="q_door_age18").value == 1
+
+
+def test_quick_entry_with_a_digit_that_is_no_option_names_it_instead_of_crashing(store, accounts):
+    at = app_as(store, "p1")
+    at.radio(key="q_phone_age18").set_value(1)
+    at.radio(key="q_phone_resident").set_value(1)
+    at.run()
+    at.text_input(key="phone_quick").input("446").run()  # 6 is no option of the third item
+    assert not at.exception
+    assert [at.radio(key=f"q_phone_{q}").value for q in ("air", "water")] == [4, 4]
+    assert at.radio(key="q_phone_sea").value is None
+    assert "没有编号为 6 的选项" in at.error[0].value

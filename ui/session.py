@@ -27,7 +27,7 @@ def lang() -> str:
     return st.session_state.get("lang", i18n.DEFAULT_LANG)
 
 
-def t(key: str, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
     return i18n.t(key, lang(), **values)
 
 
