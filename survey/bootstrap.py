@@ -11,7 +11,7 @@ from pathlib import Path
 
 from survey import questionnaire as qmod
 from survey.auth import SYSTEM, create_account, generate_password
-from survey.contacts import load_secret
+from survey.contacts import store_secret
 from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, QUESTIONNAIRE_DIR, XIAMEN_UNITS
 from survey.store import Store, get_store
 
@@ -32,10 +32,12 @@ def register_questionnaire(store: Store, path: Path, actor: str = "system") -> b
 
 def init_store(path: str | Path | None = None) -> InitResult:
     store = get_store(path)
+    # the contact-data key first, outside the database: created once with a warning on a store
+    # without contacts; a missing or wrong key on a store with contacts stops here (KeyProblem)
+    store_secret(store)
     registered = [p.stem for p in sorted(QUESTIONNAIRE_DIR.glob("*.yaml")) if register_questionnaire(store, p)]
     if not store.waves():
         store.add_wave(DEFAULT_WAVE, DEFAULT_QUESTIONNAIRE, list(XIAMEN_UNITS), "system")
-    load_secret(store.path)  # the contact-data key, outside the database; created once with a warning
     password = None
     if store.count_accounts() == 0:
         password = os.environ.get("SURVEY_ADMIN_PASSWORD") or generate_password()

@@ -24,6 +24,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -87,16 +88,30 @@ def _fernet_key(secret: str) -> bytes:
         return base64.urlsafe_b64encode(hashlib.sha256(b"survey-contacts-fernet:" + raw).digest())
 
 
-def load_secret(db_path: str | Path, *, create: bool = True) -> bytes:
-    """The Fernet key: env `SURVEY_SECRET_KEY`, else the key file (created once, mode 0600)."""
-    env = os.environ.get("SURVEY_SECRET_KEY")
-    if env:
-        return _fernet_key(env)
-    path = key_file_path(db_path)
-    if path.exists():
-        return _fernet_key(path.read_text(encoding="ascii"))
-    if not create:
-        raise ContactError(f"no key for contact data: set SURVEY_SECRET_KEY or provide {path}")
+class KeyProblem(ContactError):
+    """The contact-data key is missing or does not open the stored contacts: nothing may go on.
+
+    Raised instead of creating a new key once contacts are stored, because a new key would
+    make every stored number unreadable and let the same number import again as a new case.
+    """
+
+
+def _key_names(db_path: str | Path) -> str:
+    return f"SURVEY_SECRET_KEY or the key file {key_file_path(db_path)}"
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (UnicodeDecodeError, OSError) as err:
+        raise KeyProblem(f"key file {path} cannot be read as a key ({type(err).__name__}); "
+                         "restore it from the backup or set SURVEY_SECRET_KEY") from None
+    if not text:
+        raise KeyProblem(f"key file {path} is empty; restore it from the backup or set SURVEY_SECRET_KEY")
+    return _fernet_key(text)
+
+
+def _create_key_file(path: Path) -> bytes:
     key = Fernet.generate_key()
     path.parent.mkdir(parents=True, exist_ok=True)
     # write a private temp file, then link it into place: the key appears whole or not at all
@@ -107,7 +122,7 @@ def load_secret(db_path: str | Path, *, create: bool = True) -> bytes:
     try:
         os.link(tmp, path)
     except FileExistsError:  # another process created it a moment ago: use theirs
-        return _fernet_key(path.read_text(encoding="ascii"))
+        return _read_key_file(path)
     finally:
         tmp.unlink()
     os.chmod(path, 0o600)
@@ -115,6 +130,87 @@ def load_secret(db_path: str | Path, *, create: bool = True) -> bytes:
            "Back it up apart from the database: without it the phone numbers cannot be read.")
     log.warning(msg)  # no logging set up: Python prints warnings to stderr
     return key
+
+
+def load_secret(db_path: str | Path, *, create: bool = True, sample: str | None = None) -> bytes:
+    """The Fernet key: env `SURVEY_SECRET_KEY`, else the key file (created once, mode 0600).
+
+    `sample` is one stored contact token (None when the store holds no contact). With a
+    sample the key must open it, and a missing key is never replaced by a new one.
+    """
+    env = os.environ.get("SURVEY_SECRET_KEY")
+    path = key_file_path(db_path)
+    if env and env.strip():
+        key, source = _fernet_key(env), "SURVEY_SECRET_KEY"
+    elif path.exists():
+        key, source = _read_key_file(path), f"key file {path}"
+    elif sample is not None:
+        raise KeyProblem(f"the store holds encrypted contacts but no key was found: set SURVEY_SECRET_KEY "
+                         f"or restore the key file {path} from the backup (nothing was changed)")
+    elif not create:
+        raise KeyProblem(f"no key for contact data: set SURVEY_SECRET_KEY or provide {path}")
+    else:
+        return _create_key_file(path)
+    if sample is not None and not _opens(key, sample):
+        raise KeyProblem(f"the key from {source} does not open the stored contacts: set the right "
+                         f"SURVEY_SECRET_KEY or restore the key file {path} (nothing was changed)")
+    return key
+
+
+def _opens(key: bytes, token: str) -> bool:
+    try:
+        Fernet(key).decrypt(token.encode("ascii"))
+    except (InvalidToken, ValueError):
+        return False
+    return True
+
+
+def sample_token(store: Any) -> str | None:
+    """One stored contact token of the store, or None when it holds no contact."""
+    rows = store.query("SELECT contact_enc FROM cases WHERE contact_enc IS NOT NULL AND contact_enc != '' LIMIT 1")
+    return rows[0]["contact_enc"] if rows else None
+
+
+def store_secret(store: Any, *, create: bool = True) -> bytes:
+    """The key of this store's contacts, checked against one stored contact (see load_secret)."""
+    return load_secret(store.path, create=create, sample=sample_token(store))
+
+
+@dataclass(frozen=True)
+class KeyReport:
+    """What `python -m survey key check` found."""
+    source: str
+    contacts: int
+    unreadable: int
+
+
+def check_key(store: Any) -> KeyReport:
+    """Try the key on every stored contact; KeyProblem when there is no key at all."""
+    env = os.environ.get("SURVEY_SECRET_KEY")
+    path = key_file_path(store.path)
+    source = "SURVEY_SECRET_KEY" if env and env.strip() else f"key file {path}"
+    if not (env and env.strip()) and not path.exists():
+        raise KeyProblem(f"no key: neither SURVEY_SECRET_KEY is set nor the key file {path} exists")
+    key = _fernet_key(env) if env and env.strip() else _read_key_file(path)
+    tokens = [r["contact_enc"] for r in store.query("SELECT contact_enc FROM cases WHERE contact_enc != ''")]
+    fernet = Fernet(key)
+    bad = 0
+    for token in tokens:
+        try:
+            fernet.decrypt(token.encode("ascii"))
+        except (InvalidToken, ValueError):
+            bad += 1
+    return KeyReport(source, len(tokens), bad)
+
+
+def ip_salt(store: Any) -> str:
+    """The salt of IP hashes, derived from the contact key outside the database.
+
+    A salt kept in the same file as the hashes lets anyone holding the file recover an
+    address by trying the IPv4 space; derived from the key it needs the key too.
+    """
+    key = store_secret(store)
+    return hmac.new(key, b"survey-web-ip-salt", hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -125,6 +221,11 @@ class ContactCipher:
     @classmethod
     def for_db(cls, db_path: str | Path, *, create: bool = True) -> ContactCipher:
         return cls(load_secret(db_path, create=create))
+
+    @classmethod
+    def for_store(cls, store: Any, *, create: bool = True) -> ContactCipher:
+        """The cipher of a store, refused (KeyProblem) when its key does not open its contacts."""
+        return cls(store_secret(store, create=create))
 
     @functools.cached_property
     def _fernet(self) -> Fernet:

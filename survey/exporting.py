@@ -34,6 +34,7 @@ from survey import i18n
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES, POPULATION_DIR
+from survey.outputs import atomic_output, check_output, csv_safe
 from survey.questionnaire import DONT_KNOW, Questionnaire
 from survey.responses import responses_frame
 from survey.store import Store
@@ -43,6 +44,10 @@ FORMATS = ("csv", "xlsx", "sav", "dta")
 DEFAULT_POPULATION = POPULATION_DIR / "xiamen-2020.csv"
 META = ("response_id", "wave", "unit", "mode", "interviewer", "submitted_at", "duration_s")
 CATEGORICAL_META = ("unit", "mode")
+# the last row of a CSV export's codebook: how formula-like text was neutralised (issue 16)
+CSV_FORMULA_NOTE = {"variable": "(all text)", "type": "note", "code": "", "value_label": "", "missing": "",
+                    "label": "CSV: a text value starting with = + - @ tab or CR is written with a leading ' so "
+                             "that Excel/WPS do not run it as a formula; the text after the ' is the stored value"}
 
 
 class ExportError(ValueError):
@@ -210,30 +215,42 @@ def _numeric_frame(table: ExportTable) -> tuple[pd.DataFrame, dict[str, str], di
 
 
 def write_export(table: ExportTable, fmt: str, out: str | Path) -> list[Path]:
-    """Write the export (and its codebook next to it, except in Excel where it is a sheet)."""
+    """Write the export (and its codebook next to it, except in Excel where it is a sheet).
+
+    Each file is written to a temporary name and renamed into place, so an interrupted export
+    leaves no partial file; an export with contacts is created 0600 (personal data). CSV text
+    cells that a spreadsheet would run as a formula get a leading `'` (survey.outputs).
+    """
     import pyreadstat
     if fmt not in FORMATS:
         raise ExportError([f"--format: `{fmt}` is not one of {', '.join(FORMATS)}"])
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = [out]
-    if fmt == "csv":
-        table.frame.to_csv(out, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL)
-    elif fmt == "xlsx":
-        write_xlsx(out, {"responses": table.frame, "codebook": table.codebook(numeric=False)})
-    else:
-        frame, labels, value_labels, missing = _numeric_frame(table)
-        note = f"wave {table.wave}; exported {dt.datetime.now().isoformat(timespec='seconds')}"
-        if fmt == "sav":
-            pyreadstat.write_sav(frame, out, file_label=f"wave {table.wave}", column_labels=labels,
-                                 variable_value_labels=value_labels, missing_ranges=missing, note=note,
-                                 variable_measure={v: "nominal" for v in value_labels})
-        else:
-            pyreadstat.write_dta(frame, out, file_label=f"wave {table.wave}", column_labels=labels,
-                                 variable_value_labels=value_labels, version=15)
+    out = check_output(out)
+    book = codebook_path(out)
     if fmt != "xlsx":
-        book = codebook_path(out)
-        table.codebook(numeric=fmt in ("sav", "dta")).to_csv(book, index=False, encoding="utf-8-sig")
+        check_output(book, "--out (codebook)")
+    private = bool(table.record.get("contacts"))
+    with atomic_output(out, private=private) as tmp:
+        if fmt == "csv":
+            csv_safe(table.frame).to_csv(tmp, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL)
+        elif fmt == "xlsx":
+            write_xlsx(tmp, {"responses": table.frame, "codebook": table.codebook(numeric=False)})
+        else:
+            frame, labels, value_labels, missing = _numeric_frame(table)
+            note = f"wave {table.wave}; exported {dt.datetime.now().isoformat(timespec='seconds')}"
+            if fmt == "sav":
+                pyreadstat.write_sav(frame, tmp, file_label=f"wave {table.wave}", column_labels=labels,
+                                     variable_value_labels=value_labels, missing_ranges=missing, note=note,
+                                     variable_measure={v: "nominal" for v in value_labels})
+            else:
+                pyreadstat.write_dta(frame, tmp, file_label=f"wave {table.wave}", column_labels=labels,
+                                     variable_value_labels=value_labels, version=15)
+    written = [out]
+    if fmt != "xlsx":
+        with atomic_output(book) as tmp:
+            codebook = table.codebook(numeric=fmt in ("sav", "dta"))
+            if fmt == "csv":
+                codebook = pd.concat([codebook, pd.DataFrame([CSV_FORMULA_NOTE])], ignore_index=True)
+            csv_safe(codebook).to_csv(tmp, index=False, encoding="utf-8-sig")
         written.append(book)
     return written
 

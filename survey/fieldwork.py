@@ -70,7 +70,7 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
     if missing:
         raise ImportRejected([f"{path}: column {c} missing (columns: case_id, unit, mode, phone or address, "
                               "optional strata)" for c in missing])
-    cipher = ContactCipher.for_db(store.path)
+    cipher = ContactCipher.for_store(store)
     strata_cols = [c for c in fields if c not in ("case_id", "unit", "mode", "phone", "address", "wave")]
     existing = {c["case_id"]: c for c in store.cases(wave)}
     hashes = store.case_hashes(wave)
@@ -208,7 +208,7 @@ def case_contact(store: Store, actor: Account, case_id: str, wave: str | None = 
     _check_case_access(actor, case)
     out = {"case_id": case_id, "kind": case["contact_kind"], "value": case["contact_mask"], "masked": True}
     if actor.role == "pollster" and case["pollster"] == actor.username:
-        out.update(value=ContactCipher.for_db(store.path, create=False).decrypt(case["contact_enc"]), masked=False)
+        out.update(value=ContactCipher.for_store(store, create=False).decrypt(case["contact_enc"]), masked=False)
     return out
 
 
@@ -216,7 +216,7 @@ def contacts_for_wave(store: Store, actor: Account, wave: str) -> list[dict[str,
     """Every case of a wave with its contact in clear, for `export --with-contacts` (admin only, audited)."""
     require(actor, "export.contacts")
     wave_or_error(store, wave)
-    cipher = ContactCipher.for_db(store.path, create=False)
+    cipher = ContactCipher.for_store(store, create=False)
     # the response a case produced: the export joins contacts to responses by it
     answered = {case_id: rid for case_id, rid in store.attempt_rows(wave, ("case_id", "response_id")) if rid}
     out = []

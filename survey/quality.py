@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from survey import i18n
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
+from survey.outputs import atomic_output, csv_cell
 from survey.questionnaire import DEMOGRAPHIC_IDS
 from survey.store import Store, StoreError
 
@@ -347,10 +348,10 @@ def write_flags_csv(flags: list[dict[str, Any]], out: str | Path | IO[str]) -> N
     def write(fh: IO[str]) -> None:
         w = csv.writer(fh)
         w.writerow(["response_id", "flag", "detail"])
-        for f in flags:
-            w.writerow([f["response_id"], f["flag"], f["detail"]])
+        for f in flags:  # ids and details may hold user text: formula-safe (survey.outputs)
+            w.writerow([csv_cell(f["response_id"]), f["flag"], csv_cell(f["detail"])])
     if isinstance(out, (str, Path)):
-        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+        with atomic_output(out) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             write(fh)
     else:
         write(out)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from survey.auth import Account, require
+from survey.contacts import ip_salt
 from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Question, Questionnaire
 from survey.responses import Submitted, build_record
@@ -340,7 +341,7 @@ def open_survey(store: Store, visitor: Visitor, *, token: str | None = None, lin
     refused = _closed(wave, at)
     if refused:
         return refused
-    hashed = ip_hash(store.web_salt(), wave_id, visitor.ip)
+    hashed = ip_hash(ip_salt(store), wave_id, visitor.ip)
     existing = store.web_draft(draft_id)
     if existing is not None:
         if existing["response_id"] is not None:  # this device's link response is in

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from survey.auth import AuthError, PermissionDenied
+from survey.contacts import ContactError
 from survey.errors import ImportRejected
+from survey.outputs import OutputError
 from survey.questionnaire import QuestionnaireError
 from survey.responses import SubmitError
 from survey.store import StoreError
@@ -51,8 +54,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in err.problems:
             print(line, file=sys.stderr)
         return 2
-    except (StoreError, PermissionDenied, AuthError, FileNotFoundError) as err:
+    except (StoreError, PermissionDenied, AuthError, ContactError, OutputError, FileNotFoundError) as err:
         print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as err:  # SURVEY_DB is a junk file, a folder, /proc ...
+        from survey.config import db_path
+        print(f"SURVEY_DB={db_path()}: cannot be opened as a survey store ({err})", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as err:
+        print(f"a file is not UTF-8 text (save it as UTF-8): {err.reason} at byte {err.start}", file=sys.stderr)
+        return 2
+    except OSError as err:  # unreadable / unwritable paths, folders given as files
+        if isinstance(err, BrokenPipeError):
+            sys.stderr.close()
+            return 0
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{where}{err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from survey import auth
@@ -52,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backup", help="online backup of the store to a file")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_backup)
+
+    key = sub.add_parser("key", help="the contact-data key (outside the database)").add_subparsers(
+        dest="key_cmd", required=True)
+    p = key.add_parser("check", help="does the key (SURVEY_SECRET_KEY or the key file) open the stored contacts?")
+    p.set_defaults(func=cmd_key_check)
 
     p = sub.add_parser("demo", help="store realistic synthetic responses and demo accounts")
     p.add_argument("--n", type=int, default=2000)
@@ -109,8 +115,12 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
+    from survey.cli import CliError
     actor = _init_and_report()
     store = get_store()
+    unknown = [w for w in args.wave if store.wave(w) is None]
+    if unknown:  # checked before the account exists: a failing command writes nothing
+        raise CliError([f"--wave: no wave `{w}` (create it with: python -m survey wave add {w})" for w in unknown])
     password = args.password or auth.generate_password()
     auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name)
     for wave in args.wave:
@@ -149,9 +159,18 @@ def cmd_user_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """An online copy of the store, written 0600 under a temporary name and renamed into place."""
+    from survey.cli import CliError
+    from survey.contacts import key_file_path
+    from survey.outputs import atomic_output, check_output
+    out = check_output(args.out)
+    live = db_path().resolve()
+    if out.resolve() in {live, Path(f"{live}-wal"), Path(f"{live}-shm"), key_file_path(live).resolve()}:
+        raise CliError(f"--out: {args.out} is the live store (or its key); give a new file for the backup")
     _init_and_report()
-    get_store().backup(args.out)
-    print(f"backup written to {args.out}")
+    with atomic_output(out, private=True) as tmp:
+        get_store().backup(tmp)
+    print(f"backup written to {args.out} (mode 0600; back up the key {key_file_path(live)} apart from it)")
     return 0
 
 
@@ -169,4 +188,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"({store.count_responses(args.wave)} in the wave)")
     print(f"stored {store_demo_attempts(store, args.wave, args.seed, SYSTEM)} new demo contact attempt(s) "
           "(python -m survey rates --wave W --by unit --out -)")
+    return 0
+
+
+def cmd_key_check(args: argparse.Namespace) -> int:
+    """Exit 0 when the key opens every stored contact, 2 (one line) otherwise; changes nothing."""
+    from survey.cli import CliError
+    from survey.contacts import check_key
+    report = check_key(Store(db_path()))
+    if report.unreadable:
+        raise CliError(f"{report.source}: {report.unreadable} of {report.contacts} stored contact(s) cannot be "
+                       "decrypted with this key (set the right SURVEY_SECRET_KEY or restore the key file)")
+    print(f"{report.source} opens all {report.contacts} stored contact(s)")
     return 0

@@ -60,6 +60,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from survey.cli import CliError
     from survey.exporting import ExportError, export_wave
     from survey.store import get_store
+    from survey.outputs import check_output
+    check_output(args.out)
     actor = _system()
     if args.population and not args.weights:
         raise CliError("--population: only used with --weights")
@@ -84,6 +86,8 @@ def cmd_qc(args: argparse.Namespace) -> int:
     from survey import quality
     from survey.cli import CliError
     from survey.cli.core import store_and_wave
+    from survey.outputs import check_output
+    check_output(args.out)  # before the run is stored: a failing command writes nothing
     store, _ = store_and_wave(args.wave)
     actor = SYSTEM
     values: dict[str, str] = {}

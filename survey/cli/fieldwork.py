@@ -77,7 +77,9 @@ def cmd_rates(args: argparse.Namespace) -> int:
     if args.out == "-":
         table.to_csv(sys.stdout, index=False, float_format="%.6g")
     else:
-        table.to_csv(args.out, index=False, float_format="%.6g", encoding="utf-8")
+        from survey.outputs import atomic_output
+        with atomic_output(args.out) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.6g", encoding="utf-8")
         print(f"rates of {int(table['cases'].iloc[-1])} case(s) by {args.by} written to {args.out}")
     return 0
 

@@ -51,20 +51,26 @@ def _read_flagged(path: str) -> list[str]:
 def cmd_list(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
     from survey.cli.core import store_and_wave
+    from survey.outputs import atomic_output, check_output, csv_cell
+    if args.out != "-":
+        check_output(args.out)
     store, _ = store_and_wave(args.wave)
     flagged = _read_flagged(args.flagged) if args.flagged else []
     items = backcheck_list(store, SYSTEM, args.wave, flagged, firm=args.firm)
-    out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8", newline="")
-    try:
+
+    def write(out) -> None:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        for i in items:
+        for i in items:  # ids, names and notes may hold user text: formula-safe
             reason = "+".join(r for r, on in (("random", i.random), ("flagged", i.flagged)) if on)
-            writer.writerow([i.response_id, i.interviewer, i.unit, i.mode, i.submitted_at, reason, int(i.excluded),
-                             i.outcome or "", i.outcome_by or "", i.outcome_at or "", i.note])
-    finally:
-        if out is not sys.stdout:
-            out.close()
+            writer.writerow([csv_cell(v) for v in (i.response_id, i.interviewer, i.unit, i.mode, i.submitted_at,
+                             reason, int(i.excluded), i.outcome or "", i.outcome_by or "", i.outcome_at or "",
+                             i.note)])
+    if args.out == "-":
+        write(sys.stdout)
+    else:
+        with atomic_output(args.out) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
     if args.out != "-":
         print(f"{len(items)} response(s) to back-check written to {args.out}")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from survey import webform
 from survey.auth import SYSTEM
+from survey.outputs import OutputError, atomic_output, check_output
 
 PUBLIC_URL_ENV = "SURVEY_PUBLIC_URL"
 
@@ -54,8 +55,11 @@ def _problems(args: argparse.Namespace) -> list[str]:
         problems.append("--base-url: a QR code needs the full public address residents open, "
                         f"e.g. --base-url https://survey.example.gov.cn (or set ${PUBLIC_URL_ENV})")
     for flag, path in (("--out", args.out), ("--qr", args.qr)):
-        if path and not Path(path).resolve().parent.is_dir():
-            problems.append(f"{flag}: folder {Path(path).parent} does not exist")
+        if path:
+            try:
+                check_output(path, flag)
+            except OutputError as err:
+                problems.append(str(err))
     return problems
 
 
@@ -72,12 +76,14 @@ def cmd_tokens(args: argparse.Namespace) -> int:
         raise CliError(f"--unit: `{args.unit}` is not a unit of wave {args.wave} ({', '.join(wave['units'])})")
     batch, tokens = webform.generate_tokens(store, SYSTEM, args.wave, args.unit, args.n)
     rows = webform.token_rows(tokens, args.unit, args.base_url)
-    Path(args.out).write_bytes(webform.tokens_csv(rows))
+    with atomic_output(args.out) as tmp:
+        tmp.write_bytes(webform.tokens_csv(rows))
     print(f"{len(tokens)} token(s) for {args.unit}, wave {args.wave}, batch {batch} written to {args.out}")
     if args.qr:
         sheet = webform.qr_sheet_html(rows, t("web.qr_title", wave=args.wave, unit=args.unit),
                                       t("web.qr_help"))
-        Path(args.qr).write_text(sheet, encoding="utf-8")
+        with atomic_output(args.qr, option="--qr") as tmp:
+            tmp.write_text(sheet, encoding="utf-8")
         print(f"QR-code sheet written to {args.qr} (open in a browser and print)")
     return 0
 
