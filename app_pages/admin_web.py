@@ -25,7 +25,7 @@ st.title(t("web.admin_title"))
 
 waves = [w["id"] for w in store.waves()]
 col_wave, col_unit = st.columns(2)
-wave_id = col_wave.selectbox(t("common.wave"), waves, key="webadm_wave")
+wave_id = session.wave_picker(col_wave, waves, "webadm_wave")
 wave = store.wave(wave_id)
 unit = col_unit.selectbox(t("common.unit"), wave["units"], key="webadm_unit")
 st.caption(t("web.wave_dates", opens=wave["opens_at"] or t("web.not_set"), closes=wave["closes_at"] or t("web.not_set"),

@@ -37,7 +37,7 @@ wave_id = None
 upload = None
 exclude_flagged = False
 if source == "wave":
-    wave_id = col_data.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="analysis_wave")
+    wave_id = session.wave_picker(col_data, waves, "analysis_wave")
     exclude_flagged = col_data.checkbox(t("quality.exclude_flagged"), key="analysis_exclude_flagged",
                                         help=t("quality.exclude_flagged_help"))
 else:

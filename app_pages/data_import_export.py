@@ -25,7 +25,7 @@ tab_import, tab_export = st.tabs([t("quality.tab_import"), t("quality.tab_export
 with tab_import:
     st.caption(t("quality.import_caption"))
     c1, c2 = st.columns(2)
-    wave_id = c1.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="import_wave")
+    wave_id = session.wave_picker(c1, waves, "import_wave")
     kind = c2.radio(t("quality.kind"), ["responses", "attempts"], horizontal=True, key="import_kind",
                     format_func=lambda k: t(f"quality.kind_{k}"))
     upload = st.file_uploader(t("quality.upload"), type=["csv", "xlsx"], key="import_file")
@@ -51,7 +51,7 @@ with tab_import:
 with tab_export:
     st.caption(t("quality.export_caption"))
     c1, c2 = st.columns(2)
-    wave_out = c1.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="export_wave")
+    wave_out = session.wave_picker(c1, waves, "export_wave")
     fmt = c2.selectbox(t("quality.format"), FORMATS, key="export_format",
                        format_func=lambda f: {"csv": "CSV", "xlsx": "Excel (.xlsx)", "sav": "SPSS (.sav)",
                                               "dta": "Stata (.dta)"}[f])

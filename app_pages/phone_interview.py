@@ -33,7 +33,7 @@ if "phone_wave" not in st.session_state:  # a new login continues the wave of an
     if open_ is not None:
         st.session_state["phone_wave"] = open_["wave"]
 col_wave, col_unit, col_done = st.columns([1, 1, 2])
-wave_id = col_wave.selectbox(t("common.wave"), waves, key="phone_wave")
+wave_id = session.wave_picker(col_wave, waves, "phone_wave")
 # own interviews only: a supervisor may read the firm's, but this counts the person at the screen
 mine = sum(r["interviewer"] == account.username for r in visible_responses(store, account, wave_id))
 col_done.metric(t("interview.done_today", n=mine), mine)

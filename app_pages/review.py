@@ -27,7 +27,7 @@ if not waves:
     st.stop()
 
 col_wave, col_run = st.columns([1, 2])
-wave_id = col_wave.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="review_wave")
+wave_id = session.wave_picker(col_wave, waves, "review_wave")
 wave = store.wave(wave_id)
 runs = store.qc_runs(wave_id)
 if account.can("qc.run") and col_run.button(t("quality.run_qc"), key="run_qc"):

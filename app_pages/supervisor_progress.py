@@ -28,7 +28,7 @@ st.caption(t("supervision.caption"))
 
 waves = [w["id"] for w in store.waves()]
 col_wave, col_firm = st.columns(2)
-wave_id = col_wave.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="sup_wave")
+wave_id = session.wave_picker(col_wave, waves, "sup_wave")
 firm: str | None = None
 if account.role == "admin":
     firms = sorted({a["firm"] for a in store.accounts() if a["firm"]})

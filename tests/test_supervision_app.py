@@ -104,3 +104,23 @@ def test_paper_id_of_the_wrong_format_is_refused_on_the_page(store, accounts):
     at.switch_page("app_pages/paper_entry.py").run()
     at.text_input(key="paper_id").input("编号 1").run()
     assert "格式不正确" in at.error[0].value
+
+
+def test_pages_open_on_the_wave_in_fieldwork_and_remember_the_choice(store, accounts):
+    from survey.auth import SYSTEM, assign
+    from survey.responses import submit_interview
+    from tests.conftest import complete_answers
+    from tests.test_app import app_as
+    store.add_wave("2024", "default-2025", ["思明区"], "admin")
+    store.add_wave("2026", "default-2025", ["思明区"], "admin")  # set up for next year, still empty
+    store.update_wave("2024", "admin", status="closed")
+    for wave in ("2024", "2026"):
+        assign(store, SYSTEM, "sup", wave=wave)
+    submit_interview(store, accounts["p1"], "2025", unit="思明区", mode="phone", answers=complete_answers(),
+                     submit_key="k2025")
+    at = app_as(store, "sup")
+    at.switch_page("app_pages/review.py").run()
+    assert at.selectbox(key="review_wave").value == "2025"
+    at.selectbox(key="review_wave").set_value("2024").run()
+    at.switch_page("app_pages/overview.py").run()
+    assert not at.exception and at.selectbox(key="overview_wave").value == "2024"
