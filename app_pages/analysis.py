@@ -222,8 +222,18 @@ with tab_publish:
         st.info(t("analysis.only_wave_publish"))
     elif account.can("analysis.publish"):
         st.caption(t("analysis.publish_help"))
-        if st.button(t("analysis.publish"), key="publish_score", type="primary"):
-            st.success(t("analysis.published", id=publishing.publish(store, account, run)))
+        already = publishing.existing_publication(store, run)
+        if already is not None:
+            st.info(t("analysis.already_published", id=already))
+        else:
+            sure = st.checkbox(t("analysis.publish_confirm", wave=wave_id, hash=rec["result_hash"][:12]),
+                               key="publish_sure")
+            if st.button(t("analysis.publish"), key="publish_score", type="primary", disabled=not sure):
+                st.session_state.pop("publish_sure", None)
+                st.session_state["publish_msg"] = t("analysis.published", id=publishing.publish(store, account, run))
+                st.rerun()
+        if st.session_state.get("publish_msg"):
+            st.success(st.session_state.pop("publish_msg"))
     if wave_id:
         st.markdown(f"**{t('analysis.published_list')}**")
         for pub in store.published_scores(wave_id):

@@ -120,8 +120,12 @@ def test_analysis_page_shows_scores_and_publishes(store, accounts):
                                       read_population(POPULATION_DIR / "xiamen-2020.csv"),
                                       load_config(SCORING_DIR / "default.yaml"))
     assert scores["得分"].tolist() == run.scores["points"].tolist()
+    assert at.button(key="publish_score").disabled  # confirm first
+    at.checkbox(key="publish_sure").check().run()
     at.button(key="publish_score").click().run()
     assert "已发布" in at.success[0].value
+    assert "publish_score" not in [b.key for b in at.button] and "不会重复发布" in at.info[-1].value
+    assert len(store.published_scores("2025")) == 1
     at.button(key="verify_1").click().run()
     assert any("结果一致" in s.value for s in at.success)
 

@@ -69,6 +69,9 @@ def test_publish_then_recompute_gives_the_identical_hash(store, accounts):
     score_id = publishing.publish(store, ana, run)
     published = store.published_scores("2025")[0]
     assert published["id"] == score_id and published["result"] == run.to_json()
+    # pressing 发布 again on the same result is the same publication
+    again_run = publishing.compute_for_wave(store, ana, "2025", pop, load_config(SCORING_DIR / "default.yaml"))
+    assert publishing.publish(store, ana, again_run) == score_id and len(store.published_scores("2025")) == 1
     check = publishing.verify(store, ana, published)
     assert check.identical and check.recomputed_hash == run.result_hash
     # the stored run is immutable
