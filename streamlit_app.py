@@ -66,5 +66,5 @@ else:
                     default=account.role in spec.home_for))
     sections.setdefault(next(iter(sections), session.t("nav.section_work")), []).extend(public)
     sidebar(account)
-    nav = st.navigation(sections)
+    nav = st.navigation(sections, expanded=True)  # the admin has more pages than the folded menu shows
 nav.run()
