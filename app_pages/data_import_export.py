@@ -31,6 +31,7 @@ with tab_import:
     upload = st.file_uploader(t("quality.upload"), type=["csv", "xlsx"], key="import_file")
     if st.button(t("quality.do_import"), type="primary", key="do_import", disabled=upload is None):
         raw = io.BytesIO(upload.getvalue())
+        path = None
         try:
             if kind == "responses":
                 result = import_responses(store, account, wave_id, raw, upload.name)
@@ -44,7 +45,9 @@ with tab_import:
                 st.success(t("quality.imported_attempts", name=upload.name, created=created))
         except ImportRejected as err:
             st.error(t("quality.rejected", total=err.total))
-            st.dataframe(pd.DataFrame({t("quality.col_problem"): err.problems}), hide_index=True, width="stretch")
+            # name the file as the user knows it, never the server's temporary path
+            problems = [p.replace(str(path), upload.name) if path else p for p in err.problems]
+            st.dataframe(pd.DataFrame({t("quality.col_problem"): problems}), hide_index=True, width="stretch")
         except PermissionDenied as err:
             st.error(t("common.no_permission", detail=err))
 

@@ -132,3 +132,13 @@ def test_a_restore_with_the_exclusions_reason_is_refused(store, accounts):
     with pytest.raises(StoreError, match="own reason"):
         set_excluded(store, accounts["sup"], rid, False, " 电话回访未接通 ")
     assert set_excluded(store, accounts["sup"], rid, False, "再次回访已核实")
+
+
+def test_attempts_import_problems_name_the_upload_not_a_server_path(store, accounts):
+    at = _open(store, "ana", "app_pages/data_import_export.py")
+    at.radio(key="import_kind").set_value("attempts").run()
+    at.file_uploader(key="import_file").set_value(("拨打记录.csv", "case_id,unit\nC1,思明区\n".encode(), "text/csv")).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception
+    problems = " ".join(at.dataframe[0].value["问题"].tolist())
+    assert "拨打记录.csv" in problems and "/tmp" not in problems and "tmp" not in problems
