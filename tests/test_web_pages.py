@@ -64,6 +64,14 @@ def test_admin_generates_tokens_and_links(store, accounts):
     at.button(key="webadm_link").click().run()
     assert any("https://survey.example.cn/survey?l=" in s.value for s in at.success)
     assert len(store.web_links("2025")) == 1
+    # the public address is a wave setting: a new session (or another admin) finds it again
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.session_state["account"] = load_account(store, "admin")
+    again.run()
+    again.switch_page("app_pages/admin_web.py").run()
+    assert again.text_input(key="webadm_base").value == "https://survey.example.cn"
+    again.text_input(key="webadm_base").input("javascript:alert(1)").run()
+    assert "http://" in again.error[0].value and webform.public_url(store.wave("2025")) == "https://survey.example.cn"
 
 
 @pytest.mark.app
