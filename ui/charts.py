@@ -11,8 +11,11 @@ ROW_AXIS = alt.Axis(labelOverlap=False, labelLimit=240)
 
 
 def rates_with_ci(frame: pd.DataFrame, unit: str, rate: str, low: str, high: str, title: str,
+                  threshold: float | None = None, threshold_label: str = "",
                   order: list[str] | None = None) -> alt.LayerChart:
-    """Rates with CI whiskers, one row per unit in `order` (the official order of the tables)."""
+    """Bars with CI whiskers, one row per unit in `order` (the tables' official order); with
+    `threshold`, a dashed vertical line (the 80 % line) and its label."""
+    frame = frame[[unit, rate, low, high]].dropna(subset=[rate])
     order = order or list(dict.fromkeys(frame[unit]))
     base = alt.Chart(frame).encode(y=alt.Y(f"{unit}:N", sort=order, title=None, axis=ROW_AXIS))
     bars = base.mark_bar(color="#66a36b").encode(
@@ -20,7 +23,14 @@ def rates_with_ci(frame: pd.DataFrame, unit: str, rate: str, low: str, high: str
         tooltip=[unit, alt.Tooltip(rate, format=".1%"), alt.Tooltip(low, format=".1%"),
                  alt.Tooltip(high, format=".1%")])
     whiskers = base.mark_rule(color="#1b3d1e", strokeWidth=2).encode(x=f"{low}:Q", x2=f"{high}:Q")
-    return (bars + whiskers).properties(height=max(160, ROW_PX * len(frame)))
+    layers = bars + whiskers
+    if threshold is not None:
+        line = pd.DataFrame({"x": [threshold], "label": [threshold_label]})
+        rule = alt.Chart(line).mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2).encode(x="x:Q")
+        text = alt.Chart(line).mark_text(color="#c0392b", align="left", dx=4, dy=-6, baseline="bottom").encode(
+            x="x:Q", y=alt.value(0), text="label:N")
+        layers = layers + rule + text
+    return layers.properties(height=max(160, ROW_PX * len(frame)))
 
 
 def heatmap(frame: pd.DataFrame, row: str, col: str, value: str) -> alt.LayerChart:
