@@ -124,6 +124,36 @@ def record_backcheck(store: Store, actor: Account, response_id: str, outcome: st
     return store.add_backcheck(response_id, outcome, note.strip(), actor.username)
 
 
+@dataclass(frozen=True)
+class BackcheckContact:
+    case_id: str
+    kind: str
+    masked: str
+    value: str | None  # in clear only when dialled by a supervisor of the response's firm
+
+
+def backcheck_contact(store: Store, actor: Account, response_id: str, dial: bool = False) -> BackcheckContact | None:
+    """The respondent's contact for a back-check call: masked, or in clear when the supervisor dials.
+
+    Only a supervisor of the response's firm gets the number in clear, and each time it is
+    shown the audit log records who, when and for which response. None when the response
+    came from no case (a free interview or the web).
+    """
+    row = _check_scope(store, actor, response_id)
+    if not row.get("case_id"):
+        return None
+    from survey.fieldwork import _find_case  # the case lookup lives with the cases
+    case = _find_case(store, row["case_id"], row["wave"])
+    value = None
+    if dial:
+        if actor.role != "supervisor":
+            raise PermissionDenied(f"{actor.username} ({actor.role}) may not dial back-check numbers")
+        from survey.contacts import ContactCipher
+        value = ContactCipher.for_store(store, create=False).decrypt(case["contact_enc"])
+        store.log_contact_view(case["case_id"], actor.username, {"response_id": response_id, "purpose": "backcheck"})
+    return BackcheckContact(case["case_id"], case["contact_kind"], case["contact_mask"], value)
+
+
 def backcheck_history(store: Store, actor: Account, response_id: str) -> list[dict[str, Any]]:
     """Every recorded back-check attempt of a response, oldest first."""
     _check_scope(store, actor, response_id)

@@ -339,6 +339,8 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
             cb = _moment(callback_at)
         except ValueError:
             raise StoreError(f"callback_at: not a date and time: {callback_at}") from None
+        if cb < when:
+            raise StoreError(f"callback_at: 约定回访时间 {cb} 早于本次拨打时间 {when}")
     if d.code == "1.1":
         if not response_id:
             raise StoreError("response_id: 完成 needs the stored interview")

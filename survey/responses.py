@@ -148,6 +148,10 @@ def set_excluded(store: Store, actor: Account, response_id: str, exclude: bool, 
         raise StoreError("a reason is required")
     if actor.role == "supervisor":
         read_response(store, actor, response_id)
+    if not exclude:
+        current = next((e for e in store.exclusions() if e["response_id"] == response_id), None)
+        if current is not None and current["action"] == "exclude" and current["reason"].strip() == reason.strip():
+            raise StoreError("a restore needs its own reason, not the exclusion's")
     return store.set_exclusion(response_id, exclude, reason.strip(), actor.username)
 
 

@@ -108,6 +108,30 @@ def wave_date_problems(opens_at: str | None, closes_at: str | None) -> list[str]
     return problems
 
 
+PUBLIC_URL_KEY = "public_url"  # a wave setting: the address residents open (links and QR codes)
+MAX_URL_CHARS = 300
+
+
+def public_url(wave: dict[str, Any]) -> str:
+    """The wave's public survey address, else SURVEY_PUBLIC_URL of the server, else empty."""
+    import os
+    return str((wave.get("settings") or {}).get(PUBLIC_URL_KEY) or os.environ.get("SURVEY_PUBLIC_URL", ""))
+
+
+def set_public_url(store: Store, actor: Account, wave: str, url: str) -> str:
+    """Remember the public address of a wave's web survey (http(s)://host[:port][/path]); '' clears it."""
+    require(actor, "waves.manage")
+    w = store.wave(wave)
+    if w is None:
+        raise StoreError(f"no wave `{wave}`")
+    url = url.strip().rstrip("/")
+    if url and (not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/]*)?", url)
+                or len(url) > MAX_URL_CHARS):
+        raise StoreError(f"public_url: not a web address (http:// or https://): {url[:80]}")
+    store.update_wave(wave, actor.username, settings={**(w.get("settings") or {}), PUBLIC_URL_KEY: url})
+    return url
+
+
 def set_wave_dates(store: Store, actor: Account, wave: str, opens_at: str | None,
                    closes_at: str | None) -> None:
     """Set when a wave's web survey opens and closes ('2025-10-01' or a full ISO time; None clears).

@@ -27,7 +27,7 @@ def lang() -> str:
     return st.session_state.get("lang", i18n.DEFAULT_LANG)
 
 
-def t(key: str, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
     return i18n.t(key, lang(), **values)
 
 
@@ -72,3 +72,17 @@ def entry_waves(acc: Account) -> list[str]:
         st.warning(t("common.no_wave"))
         st.stop()
     return waves
+
+
+CHOSEN_WAVE = "chosen_wave"  # the wave last chosen on any page: every page opens on it for the session
+
+
+def wave_picker(container, waves: list[str], key: str, label: str | None = None) -> str:
+    """The wave selector of a page: opens on the session's chosen wave, else the wave in fieldwork."""
+    from survey.wave_choice import default_wave
+    if st.session_state.get(key) not in waves:
+        chosen = st.session_state.get(CHOSEN_WAVE)
+        st.session_state[key] = chosen if chosen in waves else default_wave(store(), waves)
+    value = container.selectbox(label or t("common.wave"), waves, key=key)
+    st.session_state[CHOSEN_WAVE] = value
+    return value
