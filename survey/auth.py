@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from common.errors import Forbidden, Invalid, NotFound, wave_not_found
 from survey.store import Store, StoreError
+from survey.waves import get_wave
 
 ROLES = ("admin", "supervisor", "pollster", "analyst")
 MAX_FAILED_LOGINS = 5
@@ -47,12 +49,13 @@ RIGHTS: dict[str, tuple[str, ...]] = {
 _hasher = PasswordHasher()
 
 
-class AuthError(Exception):
+class AuthError(Forbidden):
     """Login refused; the message is safe to show (it never says which part was wrong)."""
 
+    default_code = "login_refused"
 
-class PermissionDenied(Exception):
-    """The actor lacks the right for this operation."""
+
+PermissionDenied = Forbidden  # the earlier name, used by many callers
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,7 @@ def assign(store: Store, actor: Account, username: str, wave: str | None = None,
     if row is None:
         raise StoreError(f"no account `{username}`")
     if wave is not None:
-        if store.wave(wave) is None:
-            raise StoreError(f"no wave `{wave}`")
+        get_wave(store, wave)
         store.assign(username, wave, actor.username)
     if firm is not None:
         store.update_account(username, actor.username, "assign_firm", firm=firm)

@@ -27,6 +27,7 @@ from survey.errors import ImportRejected, row_problem
 from survey.importing import read_file
 from survey.store import Store, StoreError, now
 from survey.supervision import firm_scope
+from survey.waves import get_wave
 
 MAX_ATTEMPTS = 6  # a non-final case is dialled / visited at most this often
 CASE_MODES = ("phone", "door", "paper")
@@ -44,11 +45,7 @@ def _read_rows(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
     return list(frame.columns), rows
 
 
-def wave_or_error(store: Store, wave: str) -> dict[str, Any]:
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
-    return w
+wave_or_error = get_wave  # the earlier name
 
 
 def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> int:

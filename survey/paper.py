@@ -25,6 +25,7 @@ from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted, build_record, read_response, wave_open_for_entry
 from survey.store import Store, StoreError
 from survey.supervision import firm_scope
+from survey.waves import get_wave
 
 MODE = "paper"
 DEFAULT_PAPER_ID_PATTERN = r"[A-Z0-9][A-Z0-9-]{2,23}"
@@ -201,9 +202,7 @@ def form_status(store: Store, actor: Account, wave: str, paper_id: str) -> tuple
     `other_firm`. Raises PaperError for an ID of the wrong format.
     """
     require(actor, "responses.enter")
-    w = store.wave(wave)
-    if w is None:
-        raise SubmitError([f"wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     row = store.paper_form(wave, normalise_paper_id(paper_id, w))
     if row is None:
         return "new", None
@@ -243,9 +242,7 @@ def awaiting_second_entry(store: Store, actor: Account, wave: str) -> list[Paper
 def resolve_paper(store: Store, actor: Account, wave: str, paper_id: str, picks: Mapping[str, Pick]) -> Submitted:
     """Settle every mismatched field of a form and store its response (once; repeated calls store nothing)."""
     scope = firm_scope(actor)
-    w = store.wave(wave)
-    if w is None:
-        raise SubmitError([f"wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     pid = normalise_paper_id(paper_id, w)
     row = store.paper_form(wave, pid)
     if row is None:

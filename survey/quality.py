@@ -27,6 +27,8 @@ nothing (idempotent).
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.outputs import atomic_output, csv_cell
 from survey.questionnaire import DEMOGRAPHIC_IDS
 from survey.store import Store, StoreError
+from survey.waves import get_wave
 
 FLAGS = ("speeder", "straightliner", "duplicate", "interviewer_outlier")
 OUTLIER_BINS = {1: "1-2", 2: "1-2", 3: "3", 4: "4", 5: "5", 9: "9"}
@@ -60,10 +63,8 @@ class QCSettings(BaseModel):
     outlier_min_interviews: int = Field(30, ge=5, description="interviews a pollster (and the rest) needs")
 
 
-class QCSettingsError(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class QCSettingsError(Invalid):
+    pass
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,14 @@ def parse_settings(values: dict[str, Any], where: str = "qc") -> QCSettings:
 
 
 def settings_for(store: Store, wave: str) -> QCSettings:
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     return parse_settings(w["settings"].get("qc") or {}, f"wave {wave} settings qc")
 
 
 def set_settings(store: Store, actor: Account, wave: str, **values: Any) -> QCSettings:
     """Change some thresholds of a wave (validated; logged by update_wave)."""
     require(actor, "qc.configure")
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     merged = parse_settings({**(w["settings"].get("qc") or {}), **values})
     store.update_wave(wave, actor.username, settings={**w["settings"], "qc": merged.model_dump()})
     return merged

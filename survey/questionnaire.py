@@ -8,6 +8,8 @@ people who edit these files are survey managers, not programmers.
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import hashlib
 import json
 from pathlib import Path
@@ -29,12 +31,10 @@ REQUIRED_IDS = (*ITEM_IDS, "change", *DEMOGRAPHIC_IDS)
 Code = int | str
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(Invalid):
     """All problems found in one questionnaire file, one line each."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    pass
 
 
 class Option(BaseModel):

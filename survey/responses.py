@@ -5,6 +5,8 @@ DESIGN.md hold whatever the UI shows.
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import datetime as dt
 import hashlib
 import json
@@ -19,15 +21,14 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
 from survey.questionnaire import DEMOGRAPHIC_IDS, Questionnaire
 from survey.store import Store, StoreError, now
+from survey.waves import get_wave
 
 
 
-class SubmitError(ValueError):
+class SubmitError(Invalid):
     """A submission that cannot be stored; `problems` name the question and reason."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    separator = "; "
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,7 @@ def wave_open_for_entry(store: Store, actor: Account, wave: str) -> dict[str, An
     require(actor, "responses.enter")
     if actor.role == "pollster" and wave not in actor.waves:
         raise PermissionDenied(f"{actor.username} is not assigned to wave {wave}")
-    w = store.wave(wave)
-    if w is None:
-        raise SubmitError([f"wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     if w["status"] != "open":
         raise SubmitError([f"wave: wave {wave} is closed"])
     return w

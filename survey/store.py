@@ -14,6 +14,8 @@ Nothing is deleted: edits and exclusions are rows in `audit` / `exclusions`.
 """
 from __future__ import annotations
 
+from common.errors import Rejected
+
 import datetime as dt
 import json
 import os
@@ -57,8 +59,7 @@ def _decoded(row: dict[str, Any], *columns: str) -> dict[str, Any]:
     return row
 
 
-class StoreError(Exception):
-    """A write refused for a reason a user can act on."""
+StoreError = Rejected  # a write refused for a reason a user can act on (common.errors)
 
 
 # ======================================================================================
