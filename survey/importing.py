@@ -29,8 +29,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from analysis.errors import InputError
-from analysis.io import read_table
+from common.errors import Invalid as InputError
+from common.io import read_table
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES

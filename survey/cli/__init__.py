@@ -6,7 +6,7 @@ with code 2 and one line per problem on stderr, never a traceback.
 """
 from __future__ import annotations
 
-from common.errors import Invalid, NotFound
+from common.errors import Invalid, Rejected
 
 import argparse
 import importlib
@@ -63,11 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, QuestionnaireError, SubmitError, ImportRejected) as err:
-        for line in err.problems:
-            print(flag_hint(line), file=sys.stderr)
-        return 2
-    except NotFound as err:
+    except Rejected as err:  # NotFound, Forbidden, Invalid: one line per problem
         for line in err.problems:
             print(flag_hint(line), file=sys.stderr)
         return 2
