@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from survey.auth import Account, PermissionDenied, require
+from survey.auth import Account, PermissionDenied, allowed, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted, build_record, read_response, wave_open_for_entry
@@ -36,8 +36,7 @@ class PaperError(SubmitError):
     """A keying refused; `code` names the reason for the page's catalog text."""
 
     def __init__(self, code: str, problem: str):
-        super().__init__([problem])
-        self.code = code
+        super().__init__([problem], code=code)
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def key_paper(store: Store, actor: Account, wave: str, paper_id: str, *, unit: s
         rid, created = store.add_paper_entry(entry, firm=firm, double_entry=False, status="stored",
                                              response=record, actor=actor.username)
         return Keyed(pid, 1, "stored", rid, created)
-    if actor.role != "admin" and form["firm"] != actor.firm:
+    if not allowed(actor, "paper.key", form):
         raise PaperError("other_firm", f"paper questionnaire {pid} belongs to another firm")
     if form["status"] != "awaiting_second":
         raise PaperError("already_keyed", f"paper questionnaire {pid} has been keyed already ({form['status']})")
@@ -207,7 +206,7 @@ def form_status(store: Store, actor: Account, wave: str, paper_id: str) -> tuple
     if row is None:
         return "new", None
     first = row["entries"][0]["keyer"] if row["entries"] else None
-    if actor.role != "admin" and row["firm"] != actor.firm:
+    if not allowed(actor, "paper.key", row):
         return "other_firm", None
     if row["status"] != "awaiting_second":
         return "done", first

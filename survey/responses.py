@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from survey.auth import Account, PermissionDenied, require
+from survey.auth import Account, PermissionDenied, allowed, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
 from survey.questionnaire import DEMOGRAPHIC_IDS, Questionnaire
@@ -85,7 +85,7 @@ def build_record(qn: Questionnaire, wave: dict[str, Any], *, unit: str, mode: st
 def wave_open_for_entry(store: Store, actor: Account, wave: str) -> dict[str, Any]:
     """The wave an interview or a keyed form goes into, if the actor may enter into it and it is open."""
     require(actor, "responses.enter")
-    if actor.role == "pollster" and wave not in actor.waves:
+    if not allowed(actor, "waves.enter", {"wave": wave}):
         raise PermissionDenied(f"{actor.username} is not assigned to wave {wave}")
     w = get_wave(store, wave)
     if w["status"] != "open":

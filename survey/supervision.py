@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from survey.auth import Account, PermissionDenied, require
+from survey.auth import Account, PermissionDenied, require, scope
 from survey.config import MODES
 from survey.store import Store, StoreError
 from survey.waves import get_wave
@@ -21,13 +21,7 @@ from survey.waves import get_wave
 def firm_scope(actor: Account, firm: str | None = None) -> str | None:
     """The firm whose data `actor` supervises: own firm (supervisor), any or all (admin, firm=None)."""
     require(actor, "fieldwork.supervise")
-    if actor.role == "admin":
-        return firm
-    if not actor.firm:
-        raise PermissionDenied(f"{actor.username} belongs to no firm")
-    if firm is not None and firm != actor.firm:
-        raise PermissionDenied(f"{actor.username} supervises firm {actor.firm}, not {firm}")
-    return actor.firm
+    return scope(actor, "fieldwork.supervise", firm).firm
 
 
 @dataclass(frozen=True)
