@@ -65,5 +65,5 @@ else:
             st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path))
     sections.setdefault(next(iter(sections), session.t("nav.section_work")), []).extend(public)
     sidebar(account)
-    nav = st.navigation(sections)
+    nav = st.navigation(sections, expanded=True)  # the admin has more pages than the folded menu shows
 nav.run()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ def _bounds(text: str | None) -> tuple[float, float] | None:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
         raise InputError([f"--bounds: expected LOW,HIGH such as 0.3,3, got `{text}`"]) from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi < 0:
+        raise InputError([f"--bounds: LOW and HIGH must be finite non-negative numbers, got `{text}`"])
     return lo, hi
 
 
@@ -45,8 +48,21 @@ def _load(args: argparse.Namespace):
     return responses, population
 
 
-def _variables(args: argparse.Namespace) -> list[str]:
-    return [v.strip() for v in args.variables.split(",") if v.strip()]
+def _variables(args: argparse.Namespace, config=None) -> list[str]:
+    """--variables, else the config's weighting.variables, else sex and age_group."""
+    if args.variables is not None:
+        return [v.strip() for v in args.variables.split(",") if v.strip()]
+    if config is not None:
+        return list(config.weighting.variables)
+    return ["sex", "age_group"]
+
+
+def _cluster(args: argparse.Namespace, config=None) -> str | None:
+    """--cluster, else the config's design.cluster (when the config has one)."""
+    if getattr(args, "cluster", None):
+        return args.cluster
+    design = getattr(config, "design", None)
+    return getattr(design, "cluster", None) if design is not None else None
 
 
 def cmd_weight(args: argparse.Namespace) -> int:
@@ -54,6 +70,8 @@ def cmd_weight(args: argparse.Namespace) -> int:
     responses, population = _load(args)
     if "response_id" not in responses.columns:
         raise InputError(["responses: column `response_id` is missing"])
+    if args.cluster and args.cluster not in responses.columns:
+        raise InputError([f"--cluster: responses have no column `{args.cluster}`"])
     weights, diag = rake(responses, population, _variables(args), bounds=_bounds(args.bounds),
                          drop_missing=args.drop_missing)
     out = responses[["response_id"]].assign(weight=weights)
@@ -62,24 +80,34 @@ def cmd_weight(args: argparse.Namespace) -> int:
         out = out.dropna(subset=["weight"])
         if dropped:
             _say(f"dropped {dropped} response(s) without a raking variable")
+    design_note = ""
+    if args.cluster:  # the weights do not depend on the clusters; say how many PSUs the design will have
+        values = responses[args.cluster].astype("string").str.strip()
+        empty = values.isna() | (values == "")
+        psus = responses.loc[~empty, ["unit", args.cluster]].drop_duplicates().shape[0] + int(empty.sum())
+        design_note = f"; {psus:,} PSUs ({args.cluster} within unit, empty = own PSU)"
     out.to_csv(args.out, index=False, float_format="%.10f")
     _say(f"weights for {len(out):,} responses in {len(diag)} units written to {args.out}; "
-         f"Kish deff {diag['deff_w'].min():.2f}-{diag['deff_w'].max():.2f}, max sweeps {diag['sweeps'].max()}")
+         f"Kish deff {diag['deff_w'].min():.2f}-{diag['deff_w'].max():.2f}, max sweeps {diag['sweeps'].max()}"
+         f"{design_note}")
     return 0
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     from analysis.estimation import COLUMNS, estimate_table
     responses, population = _load(args)
-    items, item_weights, variables = None, None, _variables(args)
+    items, item_weights, config, not_applicable = None, None, None, None
     if args.config:
         from analysis.scoring import load_config  # pydantic + yaml: only when a config is given
         config = load_config(args.config)
         items, item_weights = list(config.items), config.item_weights
+        not_applicable = getattr(config, "not_applicable", None)
         modes = config.mode_list()
         if modes is not None:
             responses = responses[responses["mode"].isin(modes)]
-    table = estimate_table(responses, population, items, item_weights, by=args.by, ci=args.ci, variables=variables)
+    table = estimate_table(responses, population, items, item_weights, by=args.by, ci=args.ci,
+                           variables=_variables(args, config), cluster=_cluster(args, config),
+                           bounds=_bounds(args.bounds), not_applicable=not_applicable)
     cols = ["unit", *([args.by] if args.by else []), *[c for c in COLUMNS if c != "unit"]]
     table[cols].to_csv(args.out, index=False, float_format="%.10g")
     _say(f"{len(table)} estimates ({table['unit'].nunique()} domains) written to {args.out}")
@@ -119,13 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
         if responses_required:
             p.add_argument("responses", help="responses file (CSV UTF-8/GBK or .xlsx)")
         p.add_argument("--population", required=True, help="population margins CSV unit,variable,category,population")
-        p.add_argument("--variables", default="sex,age_group", help="raking margins, comma-separated")
+        p.add_argument("--variables", help="raking margins, comma-separated (default: the config's "
+                       "weighting.variables, else sex,age_group)")
         p.add_argument("--out", required=True)
 
     p = sub.add_parser("weight", help="rake within each unit; writes response_id,weight")
     common(p)
     p.add_argument("--bounds", help="LOW,HIGH bounds of weight / unit mean weight, e.g. 0.3,3")
     p.add_argument("--drop-missing", action="store_true", help="drop responses lacking a raking variable")
+    p.add_argument("--cluster", help="PSU column within units, e.g. interviewer (reported; weights unchanged)")
     p.set_defaults(func=cmd_weight)
 
     p = sub.add_parser("estimate", help="rates and indexes with CIs per unit, 全市 and subgroups")
@@ -133,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="scoring config (items, item weights, modes)")
     p.add_argument("--by", help="subgroup column, e.g. mode or sex")
     p.add_argument("--ci", choices=("logit", "kg"), default="logit")
+    p.add_argument("--cluster", help="PSU column within units (R: ids = ~COL, strata = ~unit, nest = TRUE); "
+                   "an empty value is its own PSU")
+    p.add_argument("--bounds", help="LOW,HIGH bounds of weight / unit mean weight, e.g. 0.3,3")
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("score", help="points per unit, Excel report, reproducibility record")

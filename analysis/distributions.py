@@ -143,4 +143,7 @@ def normal_sf(z: float) -> float:
 
 
 def t_sf(t: float, df: float) -> float:
-    return 1.0 - t_cdf(t, df)
+    """Upper tail P(T > t), computed as a tail (not 1 − cdf), so p-values of 1e-300 stay nonzero."""
+    x = df / (df + t * t)
+    tail = 0.5 * betainc(df / 2.0, 0.5, x)
+    return tail if t > 0 else 1.0 - tail

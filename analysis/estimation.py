@@ -1,19 +1,24 @@
-"""Design-based estimates of satisfaction (METHODS §2), matching R's `survey` package.
+"""Design-based estimates of satisfaction (METHODS §2, §2a), matching R's `survey` package.
 
-One design object (rows, raked weights, strata = units, the raking margin cells) and
-small estimators on it, as in R: `domain_estimates` for rates and indexes by domain,
+One design object (rows, raked weights, strata = units, PSUs = respondents or the
+values of a cluster column within units, the raking margin cells) and small
+estimators on it, as in R: `domain_estimates` for rates and indexes by domain,
 `contrast` for a difference of two domains of one sample, `contrast_waves` for two
 independent waves, and `estimate_table` that produces the table of DESIGN.md.
 
-Everything is vectorised over items and domains: the linearised values of all domains
-that do not overlap (e.g. the six units) share one column, because both the
-calibration cells and the strata lie within a unit, so one pass of calibration and one
-per-stratum variance serve them all.
+Everything is vectorised over items and domains. Domains that lie in different units
+(e.g. the six units, or the six unit × phone domains) share one linearisation column:
+the calibration cells and the strata lie within a unit, so each domain's values stay in
+its own stratum. Two domains of the same unit (unit × phone, unit × web) never share a
+column — the variance of their sum is not the variance of either (R's `svyby`).
+
+Results do not depend on row order: every sum over rows runs in response-id order
+within its group, so shuffled rows give bit-identical figures.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,15 +34,56 @@ COLUMNS = ("unit", "item", "n", "n_valid", "rate", "rate_se", "rate_se_fixed_wei
            "rate_low_kg", "rate_high_kg", "index", "index_se", "deff", "n_eff")
 
 
+class _Groups:
+    """Column sums by group for a whole matrix at once (sorted rows + reduceat).
+
+    Rows are summed in the order of `rank` within each group (response-id order), so
+    the sums are the same floating-point numbers for the same rows in any order.
+    """
+
+    def __init__(self, codes: np.ndarray, n_groups: int | None = None, by_rank: np.ndarray | None = None):
+        self.codes = codes
+        self.n_groups = int(codes.max()) + 1 if n_groups is None else n_groups
+        if by_rank is None:
+            self.order = np.argsort(codes, kind="stable")
+        else:  # by_rank: row positions sorted by rank; keep that order within each group
+            self.order = by_rank[np.argsort(codes[by_rank], kind="stable")]
+        self.counts = np.bincount(codes, minlength=self.n_groups).astype(float)
+        self.present = np.flatnonzero(self.counts)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(int)[self.present]
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n_groups, x.shape[1]))
+        if len(self.present):
+            out[self.present] = np.add.reduceat(x[self.order], self.starts, axis=0)
+        return out
+
+
+def _row_order(data: pd.DataFrame) -> np.ndarray:
+    """Row positions in response-id order (the order every sum runs in)."""
+    if "response_id" not in data.columns:
+        return np.arange(len(data))
+    ids = data["response_id"].astype(str).to_numpy()
+    return np.argsort(ids, kind="stable")
+
+
 @dataclass
 class Design:
-    """Responses with raked weights; strata are units, PSUs are respondents."""
+    """Responses with raked weights; strata are units, PSUs are respondents or clusters.
+
+    `psu` gives each row's PSU code (PSUs nested in units, numbered in sorted order of
+    unit and cluster value); None means every respondent is its own PSU.
+    """
     data: pd.DataFrame
     weights: np.ndarray
     strata: np.ndarray              # unit code per row
     units: list[str]
     margin_cells: list[np.ndarray]  # per raking margin: cell (unit × category) code per row
     diagnostics: pd.DataFrame
+    psu: np.ndarray | None = None
+    cluster: str | None = None
+    variables: tuple[str, ...] = ()
+    by_rank: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     @property
     def n(self) -> int:
@@ -63,60 +109,90 @@ class Design:
         return (u - shift[self._joint.codes]) * self.weights[:, None]
 
     def stratum_variances(self, x: np.ndarray) -> np.ndarray:
-        """V_h per stratum (rows) and column: n_h/(n_h − 1) · Σ (x − mean_h)²."""
-        s1 = self._strata_groups.sums(x)
-        s2 = self._strata_groups.sums(x * x)
-        n_h = self._strata_counts[:, None]
+        """V_h per stratum (rows) and column: m_h/(m_h − 1) · Σ_j (z_hj − mean_h z)².
+
+        z_hj is the PSU total of x (the row itself without clusters); m_h the PSUs of h.
+        """
+        if self._psu_groups is not None:
+            z = self._psu_groups.sums(x)
+            groups, m_h = self._psu_strata, self._psu_strata.counts[:, None]
+        else:
+            z, groups, m_h = x, self._strata_groups, self._strata_groups.counts[:, None]
+        s1 = groups.sums(z)
+        s2 = groups.sums(z * z)
         with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.where(n_h > 1, n_h / (n_h - 1) * (s2 - s1 * s1 / n_h), 0.0)
+            v = np.where(m_h > 1, m_h / (m_h - 1) * (s2 - s1 * s1 / m_h), 0.0)
         return np.maximum(v, 0.0)
 
+    def psu_counts(self, present: np.ndarray) -> np.ndarray:
+        """Per stratum and column: PSUs with at least one row where `present` (N × K) is nonzero."""
+        if self._psu_groups is None:
+            return self._strata_groups.sums(present)
+        return self._psu_strata.sums((self._psu_groups.sums(present) > 0).astype(float))
+
+    @property
+    def psus_per_stratum(self) -> np.ndarray:
+        return (self._psu_strata.counts if self._psu_groups is not None else self._strata_groups.counts).copy()
+
     def __post_init__(self) -> None:
-        self._strata_groups = _Groups(self.strata, len(self.units))
-        self._strata_counts = self._strata_groups.counts
+        if self.by_rank is None:
+            self.by_rank = _row_order(self.data)
+        self._strata_groups = _Groups(self.strata, len(self.units), self.by_rank)
+        self._psu_groups = None
+        if self.psu is not None:
+            self._psu_groups = _Groups(self.psu, int(self.psu.max()) + 1, self.by_rank)
+            psu_stratum = np.zeros(self._psu_groups.n_groups, dtype=int)
+            psu_stratum[self.psu] = self.strata
+            self._psu_strata = _Groups(psu_stratum, len(self.units))
         stacked = np.column_stack(self.margin_cells)
         joint_keys, joint_codes = np.unique(stacked, axis=0, return_inverse=True)
-        self._joint = _Groups(joint_codes.ravel())
+        self._joint = _Groups(joint_codes.ravel(), None, self.by_rank)
         self._joint_to_margin = []
         for m, cells in enumerate(self.margin_cells):
             to_margin = joint_keys[:, m]
             self._joint_to_margin.append((to_margin, np.bincount(cells, minlength=to_margin.max() + 1).astype(float)))
 
 
-class _Groups:
-    """Column sums and means by group for a whole matrix at once (sorted rows + reduceat)."""
+def cluster_psus(data: pd.DataFrame, strata: np.ndarray, cluster: str) -> np.ndarray:
+    """PSU code per row: the cluster value within its unit (nest = TRUE); empty = own PSU.
 
-    def __init__(self, codes: np.ndarray, n_groups: int | None = None):
-        self.codes = codes
-        self.n_groups = int(codes.max()) + 1 if n_groups is None else n_groups
-        self.order = np.argsort(codes, kind="stable")
-        self.counts = np.bincount(codes, minlength=self.n_groups).astype(float)
-        self.present = np.flatnonzero(self.counts)
-        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(int)[self.present]
-
-    def sums(self, x: np.ndarray) -> np.ndarray:
-        out = np.zeros((self.n_groups, x.shape[1]))
-        out[self.present] = np.add.reduceat(x[self.order], self.starts, axis=0)
-        return out
-
-    def means(self, x: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.sums(x) / self.counts[:, None]
+    Codes follow the sorted (unit, value) order and, for rows without a value, the
+    response-id order, so they do not depend on row order.
+    """
+    if cluster not in data.columns:
+        raise InputError([f"--cluster: responses have no column `{cluster}`"])
+    values = data[cluster].astype("string").str.strip()
+    empty = (values.isna() | (values == "")).to_numpy()
+    codes, _ = pd.factorize(values.where(~empty, None), sort=True)
+    n_values = int(codes.max()) + 1 if (codes >= 0).any() else 0
+    own = np.empty(len(data), dtype=np.int64)
+    own[_row_order(data)] = np.arange(len(data))
+    key = np.where(empty, n_values + own, codes).astype(np.int64)
+    combined = strata.astype(np.int64) * (n_values + len(data) + 1) + key
+    return np.unique(combined, return_inverse=True)[1].ravel()
 
 
 def make_design(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[str] = ("sex", "age_group"),
                 unit: str = "unit", base_weight: pd.Series | None = None,
-                bounds: tuple[float, float] | None = None) -> Design:
-    """Rake and build the design (all rows of the weighting sample are kept)."""
+                bounds: tuple[float, float] | None = None, cluster: str | None = None) -> Design:
+    """Rake and build the design (all rows of the weighting sample are kept).
+
+    `cluster` names the column whose values are the PSUs within each unit (R's
+    `svydesign(ids = ~cluster, strata = ~unit, nest = TRUE)`); the raking is the same.
+    """
     data = responses.reset_index(drop=True)
+    if cluster is not None and cluster not in data.columns:
+        raise InputError([f"--cluster: responses have no column `{cluster}`"])
     weights, diagnostics = rake(data, population, variables, unit, base_weight, bounds)
     units = list(diagnostics["unit"])
     strata = pd.Categorical(data[unit], categories=units).codes.astype(int)
     margin_cells = []
     for var in variables:
-        code, levels = pd.factorize(data[var])
-        margin_cells.append(np.unique(strata.astype(np.int64) * len(levels) + code, return_inverse=True)[1])
-    return Design(data, weights.to_numpy(dtype=float), strata, units, margin_cells, diagnostics)
+        code, levels = pd.factorize(data[var], sort=True)
+        margin_cells.append(np.unique(strata.astype(np.int64) * len(levels) + code, return_inverse=True)[1].ravel())
+    psu = cluster_psus(data, strata, cluster) if cluster else None
+    return Design(data, weights.to_numpy(dtype=float), strata, units, margin_cells, diagnostics, psu, cluster,
+                  tuple(variables))
 
 
 # --------------------------------------------------------------------------------------
@@ -141,10 +217,18 @@ def _indicators(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------------------
 @dataclass
 class Stack:
-    """Disjoint domains sharing columns: `dom` gives each row's domain (−1: none)."""
+    """Domains sharing linearisation columns: `dom` gives each row's domain (−1: none).
+
+    Domains of one stack lie in different units (or there is one domain), so their
+    calibrated values never meet in a stratum.
+    """
     labels: list[tuple[str, object]]   # (unit label, group value or None)
     dom: np.ndarray
     strata_of: list[np.ndarray]         # strata each domain spans
+
+
+def _city_strata(design: Design) -> np.ndarray:
+    return np.argsort(np.array(design.units, dtype=object), kind="stable")  # fixed summation order
 
 
 def unit_stack(design: Design) -> Stack:
@@ -153,42 +237,50 @@ def unit_stack(design: Design) -> Stack:
 
 
 def city_stack(design: Design) -> Stack:
-    return Stack([(CITY, None)], np.zeros(design.n, dtype=int), [np.arange(len(design.units))])
+    return Stack([(CITY, None)], np.zeros(design.n, dtype=int), [_city_strata(design)])
 
 
-def group_stacks(design: Design, by: str) -> list[Stack]:
-    """Unit × group and 全市 × group domains of a subgroup column."""
+def group_levels(design: Design, by: str) -> tuple[list[str], np.ndarray]:
+    """Sorted levels of a subgroup column and each row's level code (−1: missing)."""
     if by not in design.data.columns:
         raise InputError([f"--by: responses have no column `{by}`"])
     values = design.data[by].astype("string")
-    levels = [v for v in pd.unique(values.dropna())]
-    codes = pd.Categorical(values, categories=levels).codes.astype(int)
+    levels = sorted(str(v) for v in pd.unique(values.dropna()))
+    return levels, pd.Categorical(values, categories=levels).codes.astype(int)
+
+
+def group_stacks(design: Design, by: str) -> list[Stack]:
+    """Unit × group and 全市 × group domains: one pair of stacks per group level.
+
+    unit × g domains of different units share a column; unit × g and unit × g' never do.
+    """
+    levels, codes = group_levels(design, by)
     units = design.units
-    per_unit = np.where(codes >= 0, design.strata * len(levels) + codes, -1)
-    labels = [(u, g) for u in units for g in levels]
-    strata_of = [np.array([h]) for h in range(len(units)) for _ in levels]
-    city = Stack([(CITY, g) for g in levels], codes, [np.arange(len(units))] * len(levels))
-    return [Stack(labels, per_unit, strata_of), city]
+    stacks = []
+    for gi, g in enumerate(levels):
+        inside = codes == gi
+        stacks.append(Stack([(u, g) for u in units], np.where(inside, design.strata, -1),
+                            [np.array([h]) for h in range(len(units))]))
+        stacks.append(Stack([(CITY, g)], np.where(inside, 0, -1), [_city_strata(design)]))
+    return stacks
 
 
 # --------------------------------------------------------------------------------------
 # Estimators
 # --------------------------------------------------------------------------------------
-def _ratio_linearization(w: np.ndarray, dom: np.ndarray, n_dom: int, valid: np.ndarray, value: np.ndarray
+def _ratio_linearization(design: Design, dom: np.ndarray, n_dom: int, valid: np.ndarray, value: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per item: ratio per domain, linearised values x (N × K), and Σ w·v per domain."""
     inside = dom >= 0
     d = np.where(inside, dom, 0)
+    groups = _Groups(np.where(inside, dom, n_dom), n_dom + 1, design.by_rank)
+    wv = (design.weights * inside)[:, None] * valid
     k = valid.shape[1]
-    den = np.zeros((n_dom, k))
-    num = np.zeros((n_dom, k))
-    for j in range(k):
-        wv = w * valid[:, j] * inside
-        den[:, j] = np.bincount(d, weights=wv, minlength=n_dom)
-        num[:, j] = np.bincount(d, weights=wv * value[:, j], minlength=n_dom)
+    sums = groups.sums(np.hstack([wv, wv * value]))[:n_dom]
+    den, num = sums[:, :k], sums[:, k:]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = num / den
-    x = (w * inside)[:, None] * valid * (value - ratio[d]) / den[d]
+        x = wv * (value - ratio[d]) / den[d]
     x = np.where(np.isfinite(x), x, 0.0)
     return ratio, x, den
 
@@ -209,77 +301,114 @@ def logit_ci(rate: np.ndarray, se: np.ndarray, df: np.ndarray) -> tuple[np.ndarr
     return np.where(edge, rate, low), np.where(edge, rate, high)
 
 
-def kg_ci(rate: np.ndarray, var: np.ndarray, df: np.ndarray, n_sample: int) -> tuple[np.ndarray, np.ndarray]:
-    """Korn–Graubard CI (R's svyciprop method="beta")."""
+def kg_ci(rate: np.ndarray, var: np.ndarray, df: np.ndarray, n_sample: int,
+          n_valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Korn–Graubard CI (R's svyciprop method="beta").
+
+    At a rate of 0 or 1 the variance is 0 and R's effective sample size r(1 − r)/V is
+    0/0 (R prints NaN); there the effective sample size is the domain's valid rows
+    (Korn & Graubard's rule), so the interval is the df-adjusted Clopper–Pearson one,
+    e.g. [0, Beta⁻¹(0.975; 1, m)] for a rate of 0.
+    """
     rate, var, df = np.broadcast_arrays(np.asarray(rate, float), np.asarray(var, float), np.asarray(df, float))
+    edge = (rate == 0) | (rate == 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        m = rate * (1 - rate) / var * (_t(np.asarray(n_sample - 1.0)) / _t(df)) ** 2
+        n_eff = rate * (1 - rate) / var
+        if n_valid is not None:
+            n_eff = np.where(edge, np.broadcast_to(np.asarray(n_valid, float), rate.shape), n_eff)
+        m = n_eff * (_t(np.asarray(n_sample - 1.0)) / _t(df)) ** 2
         low = np.where(rate > 0, beta_quantiles(0.025, m * rate, m * (1 - rate) + 1), 0.0)
         high = np.where(rate < 1, beta_quantiles(0.975, m * rate + 1, m * (1 - rate)), 1.0)
-    return low, high
+    nan = np.isnan(rate)
+    return np.where(nan, np.nan, low), np.where(nan, np.nan, high)
+
+
+def composite_weights(items: Sequence[str], item_weights: Mapping[str, float] | None,
+                      units: Sequence[str], not_applicable: Mapping[str, Sequence[str]] | None = None
+                      ) -> np.ndarray:
+    """Item weights c_k per unit (rows), renormalised over the unit's applicable items."""
+    c = np.array([(item_weights or {}).get(i, 1.0) for i in items], dtype=float)
+    out = np.tile(c, (len(units), 1))
+    for r, u in enumerate(units):
+        for item in (not_applicable or {}).get(u, ()):
+            if item in items:
+                out[r, list(items).index(item)] = 0.0
+    totals = out.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(totals > 0, out / totals, np.nan)
 
 
 def domain_estimates(design: Design, stacks: Sequence[Stack], items: Sequence[str],
-                     item_weights: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Rate and index of every item, and the composite rate, for every domain of the stacks."""
+                     item_weights: Mapping[str, float] | None = None,
+                     not_applicable: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """Rate and index of every item, and the composite rate, for every domain of the stacks.
+
+    The composite is Σ c_k · rate_k over the unit's applicable items; an applicable item
+    without a valid answer in the domain leaves it undefined (NaN, as R).
+    """
     items = list(items)
+    k = len(items)
     codes = item_codes(design.data, items)
     valid, satisfied, score = _indicators(codes)
-    c = np.array([(item_weights or {}).get(i, 1.0) for i in items], dtype=float)
-    c = c / c.sum()
     w = design.weights
     rows = []
     for stack in stacks:
         n_dom = len(stack.labels)
-        rate, x_rate, den = _ratio_linearization(w, stack.dom, n_dom, valid, satisfied)
-        index, x_index, _ = _ratio_linearization(w, stack.dom, n_dom, valid, score)
-        x_comp = x_rate @ c
-        x_comp_index = x_index @ c
-        raw = np.column_stack([x_rate, x_index, x_comp, x_comp_index])
-        v_cal = design.stratum_variances(design.calibrate(raw))
-        v_fix = design.stratum_variances(raw)
         inside = stack.dom >= 0
         d = np.where(inside, stack.dom, 0)
-        n_rows = np.bincount(d, weights=inside.astype(float), minlength=n_dom)
-        n_valid = np.stack([np.bincount(d, weights=valid[:, j] * inside, minlength=n_dom)
-                            for j in range(len(items))], axis=1)
-        # s² for deff: Σ w v (y − r)² / Σ w v · n/(n − 1) per domain and item
-        resid2 = np.stack([np.bincount(d, weights=w * valid[:, j] * inside *
-                                       (satisfied[:, j] - rate[d, j]) ** 2, minlength=n_dom)
-                           for j in range(len(items))], axis=1)
-        k = len(items)
+        c = composite_weights(items, item_weights, [lab for lab, _ in stack.labels],
+                              {u: v for u, v in (not_applicable or {}).items() if u != CITY})
+        rate, x_rate, den = _ratio_linearization(design, stack.dom, n_dom, valid, satisfied)
+        index, x_index, _ = _ratio_linearization(design, stack.dom, n_dom, valid, score)
+        c_row = np.nan_to_num(c)[d]
+        raw = np.column_stack([x_rate, x_index, (x_rate * c_row).sum(axis=1), (x_index * c_row).sum(axis=1)])
+        v_cal = design.stratum_variances(design.calibrate(raw))
+        v_fix = design.stratum_variances(raw)
+        groups = _Groups(np.where(inside, stack.dom, n_dom), n_dom + 1, design.by_rank)
+        present = valid * inside[:, None]
+        wv = w[:, None] * present
+        sums = groups.sums(np.hstack([present, inside[:, None].astype(float), wv * (satisfied - rate[d]) ** 2]))
+        n_valid, n_rows, resid2 = sums[:n_dom, :k], sums[:n_dom, k], sums[:n_dom, k + 1:]
+        psus = design.psu_counts(np.column_stack([present, inside]))   # strata × (K + 1)
         for di, (label, group) in enumerate(stack.labels):
             hs = stack.strata_of[di]
             var = v_cal[hs].sum(axis=0)
             var_fix = v_fix[hs].sum(axis=0)
-            n_units = len(hs)
+            df = psus[hs].sum(axis=0) - (psus[hs] > 0).sum(axis=0)
             for j, item in enumerate(items):
                 rows.append(_row(label, group, item, n_rows[di], n_valid[di, j], rate[di, j], var[j],
-                                 var_fix[j], index[di, j], var[k + j], resid2[di, j], den[di, j], n_units))
-            comp_rate = float(np.nansum(c * rate[di]))
-            comp_index = float(np.nansum(c * index[di]))
-            rows.append(_row(label, group, "composite", n_rows[di], np.nan, comp_rate, var[2 * k], var_fix[2 * k],
-                             comp_index, var[2 * k + 1], np.nan, np.nan, n_units))
+                                 var_fix[j], index[di, j], var[k + j], resid2[di, j], den[di, j], df[j]))
+            weights_d = c[di]
+            used = weights_d > 0
+            undefined = bool(np.isnan(weights_d).any() or np.isnan(rate[di][used]).any())
+            comp_rate = np.nan if undefined else float(np.sum(weights_d[used] * rate[di][used]))
+            comp_index = np.nan if undefined else float(np.sum(weights_d[used] * index[di][used]))
+            rows.append(_row(label, group, "composite", n_rows[di], np.nan, comp_rate,
+                             np.nan if undefined else var[2 * k], np.nan if undefined else var_fix[2 * k],
+                             comp_index, np.nan if undefined else var[2 * k + 1], np.nan, np.nan, df[k]))
     frame = pd.DataFrame(rows)
     return _add_intervals(frame, design.n)
 
 
 def _row(unit: str, group: object, item: str, n: float, n_valid: float, rate: float, var: float, var_fix: float,
-         index: float, index_var: float, resid2: float, den: float, n_units: int) -> dict:
+         index: float, index_var: float, resid2: float, den: float, df: float) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = resid2 / den * n_valid / (n_valid - 1) if n_valid > 1 else np.nan
         deff = var / (s2 / n_valid) if n_valid > 1 and s2 > 0 else np.nan
+    if n_valid == 0:  # no valid answer: no estimate, and no SE either
+        var = var_fix = index_var = np.nan
     return {"unit": unit, "group": group, "item": item, "n": int(n),
             "n_valid": n_valid if np.isnan(n_valid) else int(n_valid), "rate": rate,
             "rate_se": np.sqrt(var), "rate_se_fixed_weights": np.sqrt(var_fix), "index": index,
             "index_se": np.sqrt(index_var), "deff": deff, "n_eff": n_valid / deff if deff and deff > 0 else np.nan,
-            "_df": (n if np.isnan(n_valid) else n_valid) - n_units}
+            "_df": float(df)}
 
 
 def _add_intervals(frame: pd.DataFrame, n_sample: int) -> pd.DataFrame:
     rate, se, df = frame["rate"].to_numpy(float), frame["rate_se"].to_numpy(float), frame["_df"].to_numpy(float)
     frame["rate_low"], frame["rate_high"] = logit_ci(rate, se, df)
-    frame["rate_low_kg"], frame["rate_high_kg"] = kg_ci(rate, se ** 2, df, n_sample)
+    n_valid = frame["n_valid"].to_numpy(float)
+    frame["rate_low_kg"], frame["rate_high_kg"] = kg_ci(rate, se ** 2, df, n_sample, n_valid)
     t = _t(df)
     frame["index_low"] = frame["index"] - t * frame["index_se"]
     frame["index_high"] = frame["index"] + t * frame["index_se"]
@@ -289,16 +418,27 @@ def _add_intervals(frame: pd.DataFrame, n_sample: int) -> pd.DataFrame:
 
 def estimate_table(responses: pd.DataFrame, population: pd.DataFrame, items: Sequence[str] | None = None,
                    item_weights: Mapping[str, float] | None = None, by: str | None = None, ci: str = "logit",
-                   variables: Sequence[str] = ("sex", "age_group"), design: Design | None = None) -> pd.DataFrame:
+                   variables: Sequence[str] = ("sex", "age_group"), design: Design | None = None,
+                   cluster: str | None = None, bounds: tuple[float, float] | None = None,
+                   not_applicable: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
     """The estimates table of DESIGN.md: each unit, then 全市; each item, then `composite`.
 
     With `by`, domains are unit × group and 全市 × group, with the group in a column
     named after `by`. `ci="kg"` puts the Korn–Graubard bounds in rate_low/rate_high.
+    `cluster` (ignored when a design is given) makes that column the PSU within units.
     """
     items = list(items or [i for i in ITEMS if i in responses.columns])
-    design = design or make_design(responses, population, variables)
-    stacks = group_stacks(design, by) if by else [unit_stack(design), city_stack(design)]
-    table = domain_estimates(design, stacks, items, item_weights)
+    design = design or make_design(responses, population, variables, bounds=bounds, cluster=cluster)
+    if by:
+        stacks = group_stacks(design, by)
+        levels = group_levels(design, by)[0]
+        order = {lab: i for i, lab in enumerate([(u, g) for u in [*design.units, CITY] for g in levels])}
+    else:
+        stacks = [unit_stack(design), city_stack(design)]
+    table = domain_estimates(design, stacks, items, item_weights, not_applicable)
+    if by:
+        key = [order[(u, g)] for u, g in zip(table["unit"], table["group"])]
+        table = table.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key").reset_index(drop=True)
     if ci == "kg":
         table["rate_low"], table["rate_high"] = table["rate_low_kg"], table["rate_high_kg"]
     if by:
@@ -323,27 +463,34 @@ class Contrast:
     low: float
     high: float
     p_value: float
+    df: float = float("nan")
 
 
 def contrast(design: Design, item: str, domain_a: np.ndarray, domain_b: np.ndarray) -> Contrast:
-    """Rate of domain A minus rate of domain B in one sample; the covariance is in the variance."""
+    """Rate of domain A minus rate of domain B in one sample (R's svycontrast of two ratios).
+
+    Each domain has its own linearisation column; the variance is that of their
+    difference, so the covariance of overlapping or same-unit domains is in it.
+    df = PSUs − strata among the valid rows of A and B.
+    """
     codes = item_codes(design.data, [item])
     valid, satisfied, _ = _indicators(codes)
-    w = design.weights
+    masks = [np.asarray(m, bool) for m in (domain_a, domain_b)]
     xs, rates = [], []
-    for mask in (domain_a, domain_b):
-        dom = np.where(np.asarray(mask, bool), 0, -1)
-        rate, x, _ = _ratio_linearization(w, dom, 1, valid, satisfied)
+    for mask in masks:
+        rate, x, _ = _ratio_linearization(design, np.where(mask, 0, -1), 1, valid, satisfied)
         xs.append(x[:, 0])
         rates.append(float(rate[0, 0]))
     x = (xs[0] - xs[1])[:, None]
     var = float(design.stratum_variances(design.calibrate(x)).sum())
-    se = np.sqrt(var)
+    se = float(np.sqrt(var))
     diff = rates[0] - rates[1]
-    df = max(design.n - len(design.units), 1)
-    t = float(_t(np.asarray(float(df))))
+    present = (valid[:, 0] * (masks[0] | masks[1]))[:, None]
+    psus = design.psu_counts(present)
+    df = float(max(psus.sum() - (psus > 0).sum(), 1))
+    t = float(_t(np.asarray(df)))
     p = float(2 * t_sf(abs(diff / se), df)) if se > 0 else float("nan")
-    return Contrast(rates[0], rates[1], diff, se, diff - t * se, diff + t * se, p)
+    return Contrast(rates[0], rates[1], diff, se, diff - t * se, diff + t * se, p, df)
 
 
 def contrast_waves(rate_1: float, se_1: float, rate_2: float, se_2: float) -> Contrast:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
@@ -44,6 +45,8 @@ def read_population(source: str | Path | IO[bytes], name: str | None = None) -> 
             problems.append(f"{where}: population is missing")
         elif pd.isna(val):
             problems.append(f"{where}: population `{raw}` is not a number")
+        elif not np.isfinite(val):
+            problems.append(f"{where}: population `{raw}` is not a finite number")
         elif val < 0:
             problems.append(f"{where}: population {raw} is negative")
     if problems:

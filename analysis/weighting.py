@@ -18,7 +18,7 @@ from analysis.errors import InputError
 TOLERANCE = 1e-6      # a margin cell further than this × unit total from its target fails
 TIGHT = 1e-11         # sweeps go on to here (cheap on cells), so results agree with R to ~1e-9
 MAX_SWEEPS = 100
-MAX_BOUND_ROUNDS = 200
+MAX_BOUND_ROUNDS = 60   # then logit calibration, then a linear program decides
 TOTAL_AGREEMENT = 1e-3  # margins of one unit may differ by 0.1 %
 
 
@@ -50,11 +50,18 @@ class _Coded:
     codes: dict[str, np.ndarray]          # −1: missing or blank
 
 
-def _code(responses: pd.DataFrame, variables: Sequence[str], unit: str) -> _Coded:
-    unit_code, units = pd.factorize(responses[unit])
+def _code(responses: pd.DataFrame, variables: Sequence[str], unit: str,
+          unit_order: Sequence[str] = ()) -> _Coded:
+    """Integer codes that do not depend on row order: units in the population file's order
+    (others after them, sorted), categories sorted."""
+    unit_values = responses[unit].astype("string")
+    seen = set(unit_values.dropna())
+    units = [u for u in dict.fromkeys(str(u) for u in unit_order) if u in seen]
+    units += sorted(seen - set(units))
+    unit_code = pd.Categorical(unit_values, categories=units).codes.astype(np.int64)
     cats, codes = {}, {}
     for var in variables:
-        code, uniques = pd.factorize(responses[var])
+        code, uniques = pd.factorize(responses[var], sort=True)
         labels = [str(u) for u in uniques]
         blank = [i for i, lab in enumerate(labels) if not lab.strip()]
         if blank:
@@ -86,7 +93,7 @@ def check_inputs(responses: pd.DataFrame, population: pd.DataFrame, variables: S
         return problems
     if len(responses) == 0:
         return ["responses: there are no responses to weight"]
-    coded = coded or _code(responses, variables, unit)
+    coded = coded or _code(responses, variables, unit, population["unit"])
     if (coded.unit_code < 0).any():
         ids = _ids(responses, coded.unit_code < 0)
         problems.append(f"responses: {len(ids)} response(s) without `{unit}`: {', '.join(ids[:10])}")
@@ -179,7 +186,7 @@ class _Cells:
 
 
 def _build_cells(coded: _Coded, keep: np.ndarray, population: pd.DataFrame, variables: Sequence[str],
-                 base: np.ndarray) -> _Cells:
+                 base: np.ndarray, order: np.ndarray) -> _Cells:
     """Group kept rows into cells by a mixed-radix key of their codes (no string work per row)."""
     units = coded.units
     unit_code = coded.unit_code[keep]
@@ -190,7 +197,7 @@ def _build_cells(coded: _Coded, keep: np.ndarray, population: pd.DataFrame, vari
     key = key * len(base_levels) + base_code
     present, row_cell = np.unique(key, return_inverse=True)
     n_cells = len(present)
-    cell_base = np.bincount(row_cell, weights=base, minlength=n_cells)
+    cell_base = np.bincount(row_cell[order], weights=base[order], minlength=n_cells)  # response-id order
     cell_count = np.bincount(row_cell, minlength=n_cells)
     # decode each cell's codes back from the key
     rest = present // len(base_levels)
@@ -242,7 +249,9 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
     a raking variable get weight NaN and are counted in the diagnostics' `dropped` column.
     """
     variables = list(variables)
-    coded = _code(responses, variables, unit) if set(variables) | {unit} <= set(responses.columns) else None
+    unit_order = population["unit"] if "unit" in population.columns else ()
+    coded = _code(responses, variables, unit, unit_order) if set(variables) | {unit} <= set(responses.columns) \
+        else None
     problems = check_inputs(responses, population, variables, unit, drop_missing, coded)
     if base_weight is not None:
         bw = np.asarray(base_weight, dtype=float)
@@ -258,17 +267,22 @@ def rake(responses: pd.DataFrame, population: pd.DataFrame, variables: Sequence[
         for var in variables:
             keep &= coded.codes[var] >= 0
     base = np.ones(int(keep.sum())) if base_weight is None else np.asarray(base_weight, dtype=float)[keep]
-    cells = _build_cells(coded, keep, population, variables, base)
+    ids = responses["response_id"].astype(str).to_numpy()[keep] if "response_id" in responses.columns \
+        else np.arange(int(keep.sum()))
+    order = np.argsort(ids, kind="stable")  # sums in response-id order: the same bits in any row order
+    cells = _build_cells(coded, keep, population, variables, base, order)
     cell_w, sweeps, rel = _ipf(cells.cell_base, cells.margin_index, cells.margin_targets, cells.cell_unit,
                                cells.unit_total)
     _fail_if_not_converged(rel, cells, variables)
     if bounds is not None:
-        cell_w, sweeps, rel = _bounded(cells, cell_w, bounds, variables)
+        cell_w, extra, rel = _bounded(cells, cell_w, bounds, variables, rel)
+        sweeps += extra
     factor = np.divide(cell_w, cells.cell_base)
     row_w = base * factor[cells.row_cell]
     weights = pd.Series(np.nan, index=responses.index, name="weight")
     weights[keep] = row_w
-    diag = _diagnostics(row_w, cells.cell_unit[cells.row_cell], cells.units, sweeps, rel, cells.unit_total)
+    diag = _diagnostics(row_w[order], cells.cell_unit[cells.row_cell][order], cells.units, sweeps, rel,
+                        cells.unit_total)
     diag["dropped"] = np.bincount(coded.unit_code[~keep], minlength=len(cells.units))[:len(cells.units)]
     return weights, diag
 
@@ -281,31 +295,142 @@ def _fail_if_not_converged(rel: np.ndarray, cells: _Cells, variables: Sequence[s
                           "contradict the sample, collapse sparse categories" for u in bad])
 
 
-def _bounded(cells: _Cells, cell_w: np.ndarray, bounds: tuple[float, float], variables: Sequence[str]
-             ) -> tuple[np.ndarray, int, np.ndarray]:
-    """Alternate capping (ratio to unit mean within bounds) and re-raking until both hold."""
+def _bounded(cells: _Cells, cell_w: np.ndarray, bounds: tuple[float, float], variables: Sequence[str],
+             raked_rel: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Weights within bounds (ratio to the unit mean) that meet every margin, unit by unit.
+
+    A unit whose raked weights already lie within the bounds keeps them. Otherwise its
+    weights are those of the bounded logit calibration from the unit mean — R's
+    `calibrate(calfun = "logit", bounds = c(lo, hi))`, to which they are compared. If
+    that does not converge, capping and re-raking alternate; if that does not settle
+    either, a linear program decides: weights within the bounds that meet the margins
+    are used when they exist, and only when none exist does the unit fail, naming the
+    bound that binds. No fixed round cap turns a feasible problem into a refusal.
+    """
     lo, hi = bounds
-    n_unit = np.bincount(cells.cell_unit, weights=cells.cell_count)
-    sweeps, rel = 0, np.zeros(len(cells.units))
-    for _ in range(MAX_BOUND_ROUNDS):
-        row_w = cell_w / cells.cell_count
-        mean = np.bincount(cells.cell_unit, weights=cell_w) / n_unit
-        ratio = row_w / mean[cells.cell_unit]
-        if np.all(ratio >= lo * (1 - 1e-9)) and np.all(ratio <= hi * (1 + 1e-9)) and np.all(rel <= TOLERANCE):
-            return cell_w, sweeps, rel
-        capped = np.clip(ratio, lo, hi) * mean[cells.cell_unit] * cells.cell_count
-        cell_w, s, rel = _ipf(capped, cells.margin_index, cells.margin_targets, cells.cell_unit, cells.unit_total)
-        sweeps += s
-    row_w = cell_w / cells.cell_count
-    mean = np.bincount(cells.cell_unit, weights=cell_w) / n_unit
-    ratio = row_w / mean[cells.cell_unit]
+    n_units = len(cells.units)
+    n_unit = np.bincount(cells.cell_unit, weights=cells.cell_count, minlength=n_units)
+    rel = raked_rel.copy()
+
+    def within(w: np.ndarray, rel: np.ndarray) -> np.ndarray:
+        mean = np.bincount(cells.cell_unit, weights=w, minlength=n_units) / n_unit
+        r = (w / cells.cell_count) / mean[cells.cell_unit]
+        bad = (r < lo * (1 - 1e-9)) | (r > hi * (1 + 1e-9))
+        return (np.bincount(cells.cell_unit, weights=bad, minlength=n_units) == 0) & (rel <= TOLERANCE)
+
+    cell_w = cell_w.copy()
+    todo = list(np.flatnonzero(~within(cell_w, rel)))
+    systems = {}
+    for i in list(todo):
+        mine = np.flatnonzero(cells.cell_unit == i)
+        systems[i] = (mine, *_unit_system(cells, i, mine))
+        x, targets, total = systems[i][1:]
+        d = cells.cell_count[mine] * total / n_unit[i]
+        g = _logit_calibration(x, targets, d, lo, hi, total)
+        if g is not None:
+            cell_w[mine] = g * d
+            todo.remove(i)
+    sweeps = 0
+    if todo:  # capping and re-raking, for the units the logit calibration did not settle
+        w = cell_w.copy()
+        for _ in range(MAX_BOUND_ROUNDS):
+            mean = np.bincount(cells.cell_unit, weights=w, minlength=n_units) / n_unit
+            r = (w / cells.cell_count) / mean[cells.cell_unit]
+            w, s, rel_all = _ipf(np.clip(r, lo, hi) * mean[cells.cell_unit] * cells.cell_count, cells.margin_index,
+                                 cells.margin_targets, cells.cell_unit, cells.unit_total)
+            sweeps += s
+            if within(w, rel_all)[todo].all():
+                break
+        ok = within(w, rel_all)
+        for i in list(todo):
+            if ok[i]:
+                cell_w[systems[i][0]] = w[systems[i][0]]
+                todo.remove(i)
     problems = []
-    for i, u in enumerate(cells.units):
-        r = ratio[cells.cell_unit == i]
-        if r.max() > hi * (1 + 1e-9):
-            problems.append(f"unit {u}: the upper bound {hi:g} binds: margins need a weight {r.max():.2f} × the mean "
-                            f"(raise the upper bound or collapse categories of {', '.join(variables)})")
-        if r.min() < lo * (1 - 1e-9):
-            problems.append(f"unit {u}: the lower bound {lo:g} binds: margins need a weight {r.min():.2f} × the mean "
-                            f"(lower the lower bound or collapse categories of {', '.join(variables)})")
-    raise InputError(problems or ["bounds and margins cannot both hold"])
+    for i in todo:
+        mine, x, targets, total = systems[i]
+        d = cells.cell_count[mine] * total / n_unit[i]
+        g, problem = _feasible_by_lp(x, targets, d, lo, hi, total, cells.units[i], variables)
+        if g is None:
+            problems.extend(problem)
+        else:
+            cell_w[mine] = g * d
+    if problems:
+        raise InputError(problems)
+    for i, (mine, x, targets, total) in systems.items():
+        rel[i] = np.max(np.abs(x.T @ cell_w[mine] - targets)) / total
+    return cell_w, sweeps, rel
+
+
+def _unit_system(cells: _Cells, unit: int, mine: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Indicator matrix (unit's cells × unit's margin cells) and the margin targets."""
+    cols, targets = [], []
+    for idx, target in zip(cells.margin_index, cells.margin_targets):
+        of_unit = np.unique(idx[mine])
+        for m in of_unit:
+            cols.append((idx[mine] == m).astype(float))
+            targets.append(target[m])
+    return np.column_stack(cols), np.array(targets), float(cells.unit_total[unit])
+
+
+def _logit_calibration(x: np.ndarray, targets: np.ndarray, d: np.ndarray, lo: float, hi: float, total: float,
+                       max_iter: int = 500) -> np.ndarray | None:
+    """g-weights of the bounded logit calibration (Deville & Särndal 1992; R calfun="logit").
+
+    g = F(x'λ) with F(0) = 1 and lo < F < hi; Newton steps on λ (least squares, as the
+    margin indicators are collinear) with step halving. None when it does not converge.
+    """
+    a = (hi - lo) / ((1 - lo) * (hi - 1))
+
+    def g_and_slope(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        e = np.exp(np.clip(a * (x @ lam), -300, 300))
+        den = (hi - 1) + (1 - lo) * e
+        g = (lo * (hi - 1) + hi * (1 - lo) * e) / den
+        return g, a * e * (1 - lo) * (hi - 1) * (hi - lo) / den ** 2
+
+    lam = np.zeros(x.shape[1])
+    g, slope = g_and_slope(lam)
+    gap = targets - x.T @ (d * g)
+    for _ in range(max_iter):
+        if np.max(np.abs(gap)) <= TIGHT * total * 10:
+            return np.clip(g, lo, hi)
+        jac = x.T @ (x * (d * slope)[:, None])
+        step = np.linalg.lstsq(jac, gap, rcond=None)[0]
+        size = 1.0
+        while size > 1e-12:
+            g_new, slope_new = g_and_slope(lam + size * step)
+            gap_new = targets - x.T @ (d * g_new)
+            if np.linalg.norm(gap_new) < np.linalg.norm(gap):
+                break
+            size /= 2
+        else:
+            return None
+        lam, g, slope, gap = lam + size * step, g_new, slope_new, gap_new
+    return None
+
+
+def _feasible_by_lp(x: np.ndarray, targets: np.ndarray, d: np.ndarray, lo: float, hi: float, total: float,
+                    unit: str, variables: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
+    """Weights within [lo, hi] meeting the margins, by linear programming, or why none exist."""
+    from scipy.optimize import linprog  # only on this rare path: scipy costs a second to import
+
+    a_eq, b_eq = (x * d[:, None]).T / total, targets / total
+
+    def solve(bounds: tuple[float | None, float | None]):
+        return linprog(np.zeros(len(d)), A_eq=a_eq, b_eq=b_eq, bounds=[bounds] * len(d), method="highs")
+
+    both = solve((lo, hi))
+    if both.status == 0:
+        g = np.clip(both.x, lo, hi)
+        if np.max(np.abs(a_eq @ g - b_eq)) <= TOLERANCE:
+            return g, []
+    where = ", ".join(variables)
+    problems = []
+    if solve((0.0, hi)).status != 0:
+        problems.append(f"unit {unit}: the upper bound {hi:g} binds: no weights within {hi:g} × the mean meet the "
+                        f"margins (raise the upper bound or collapse categories of {where})")
+    if solve((lo, None)).status != 0:
+        problems.append(f"unit {unit}: the lower bound {lo:g} binds: no weights above {lo:g} × the mean meet the "
+                        f"margins (lower the lower bound or collapse categories of {where})")
+    return None, problems or [f"unit {unit}: the bounds {lo:g} and {hi:g} bind together: no weights within both "
+                              f"meet the margins (widen the bounds or collapse categories of {where})"]

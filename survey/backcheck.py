@@ -58,6 +58,11 @@ def backcheck_seed(wave: Mapping[str, Any]) -> str:
     return str(wave.get("settings", {}).get("backcheck_seed") or wave["id"])
 
 
+def backcheck_share(wave: Mapping[str, Any]) -> float:
+    """The wave's back-check rate (`backcheck_rate` setting, validated by survey.wave_setup), else 10 %."""
+    return float(wave.get("settings", {}).get("backcheck_rate") or SHARE)
+
+
 def _score(seed: str, response_id: str) -> str:
     return hashlib.sha256(f"{seed}:{response_id}".encode("utf-8")).hexdigest()
 
@@ -74,7 +79,7 @@ def draw(completes: Iterable[tuple[str, str]], seed: str, share: float = SHARE) 
 
 
 def backcheck_list(store: Store, actor: Account, wave: str, flagged: Iterable[str] = (), *,
-                   firm: str | None = None, share: float = SHARE) -> list[BackcheckItem]:
+                   firm: str | None = None, share: float | None = None) -> list[BackcheckItem]:
     """The wave's back-check list for the actor's firm with the latest outcome of each item.
 
     `flagged` are response ids flagged by quality control (survey.quality); those outside
@@ -83,7 +88,8 @@ def backcheck_list(store: Store, actor: Account, wave: str, flagged: Iterable[st
     scope = firm_scope(actor, firm)
     w = get_wave(store, wave)
     rows = store.backcheck_candidates(wave, scope)
-    drawn = draw(((r["response_id"], r["interviewer"]) for r in rows), backcheck_seed(w), share)
+    drawn = draw(((r["response_id"], r["interviewer"]) for r in rows), backcheck_seed(w),
+                 backcheck_share(w) if share is None else share)
     flags = set(flagged)
     latest = store.latest_backchecks(wave, scope)
     out = []

@@ -161,6 +161,23 @@ def assign_cases(store: Store, actor: Account, wave: str, pollster: str, *, unit
     return store.assign_cases(wave, [c["case_id"] for c in cases], pollster, target.firm, actor.username)
 
 
+def assign_evenly(store: Store, actor: Account, wave: str, pollsters: list[str], *,
+                  unit: str | None = None) -> dict[str, int]:
+    """Share the unassigned cases (of one unit, or all) among pollsters in turn, in case-id order.
+
+    One transaction: a refused pollster leaves every case as it was. Returns cases per pollster.
+    """
+    if not pollsters:
+        raise StoreError("give at least one pollster")
+    if len(set(pollsters)) != len(pollsters):
+        raise StoreError("a pollster is listed twice")
+    wave_or_error(store, wave)
+    free = sorted(c["case_id"] for c in store.cases(wave, unit=unit) if c["pollster"] is None)
+    shares = {p: free[i::len(pollsters)] for i, p in enumerate(pollsters)}
+    with store.tx():
+        return {p: assign_cases(store, actor, wave, p, case_ids=ids) if ids else 0 for p, ids in shares.items()}
+
+
 def _find_case(store: Store, case_id: str, wave: str | None) -> dict[str, Any]:
     waves = [wave] if wave is not None else store.case_waves(case_id)
     if len(waves) > 1:

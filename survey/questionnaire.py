@@ -12,6 +12,7 @@ from common.errors import Invalid
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -233,6 +234,75 @@ def load(path: str | Path) -> Questionnaire:
     qn = parse(raw, path.name)
     if qn.id != path.stem:
         raise QuestionnaireError([f"{path.name}: id: `{qn.id}` must equal the file name `{path.stem}`"])
+    return qn
+
+
+def _node_line(root: Any, loc: list[Any]) -> int:
+    """The 1-based line of the deepest YAML node on the path `loc` (mapping keys / list indexes)."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else 1)
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _question_lines(root: Any) -> dict[str, int]:
+    """Line of each question's `id` in the file, to place problems that name a question."""
+    out: dict[str, int] = {}
+    questions = None
+    if isinstance(root, yaml.MappingNode):
+        questions = next((v for k, v in root.value if k.value == "questions"), None)
+    if isinstance(questions, yaml.SequenceNode):
+        for item in questions.value:
+            if isinstance(item, yaml.MappingNode):
+                for k, v in item.value:
+                    if k.value == "id" and isinstance(v, yaml.ScalarNode):
+                        out.setdefault(v.value, k.start_mark.line + 1)
+    return out
+
+
+def parse_text(text: str, name: str) -> Questionnaire:
+    """Validate questionnaire YAML text; every problem starts with `name:line N:` (the file's line).
+
+    The admin console's upload: the same checks as `load`, placed on the lines of the file
+    so a problem can be found in an editor.
+    """
+    try:
+        root = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise QuestionnaireError([f"{name}:{line}: (file): not valid YAML: {problem}"]) from None
+    if not isinstance(raw, dict):
+        raise QuestionnaireError([f"{name}:1: (file): expected a mapping at the top level"])
+    try:
+        qn = Questionnaire.model_validate(raw)
+    except ValidationError as err:
+        problems = _pydantic_problems(name, raw, err)
+        lines = [_node_line(root, list(e["loc"])) for e in err.errors()]
+        raise QuestionnaireError([p.replace(f"{name}:", f"{name}:{n}:", 1) for p, n in zip(problems, lines)]) from None
+    problems = _semantic_problems(name, qn)
+    if problems:
+        qlines = _question_lines(root)
+        placed = []
+        for p in problems:
+            found = re.search(r"`([^`]+)`", p)
+            n = qlines.get(found.group(1), 1) if found else 1
+            placed.append(p.replace(f"{name}:", f"{name}:{n}:", 1))
+        raise QuestionnaireError(placed)
     return qn
 
 

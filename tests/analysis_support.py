@@ -1,7 +1,10 @@
 """Shared helpers for the analysis tests: reference files and synthetic data."""
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,38 @@ def reference_dir() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+PROJECT_REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+@functools.cache
+def r_available() -> bool:
+    """Rscript with the survey package (and MASS, which bounded calibration needs)."""
+    if not shutil.which("Rscript"):
+        return False
+    done = subprocess.run(["Rscript", "-e", "library(survey); library(MASS)"], capture_output=True)
+    return done.returncode == 0
+
+
+def require_r() -> None:
+    """Skip a live-R test where R is missing — except under CI=true, where it fails."""
+    import pytest
+    if r_available():
+        return
+    message = "Rscript with the survey and MASS packages is not installed"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true: {message}; live comparisons with R must run")
+    pytest.skip(message)
+
+
+def require_shared_reference() -> Path:
+    """../shared/reference (not part of a clone): skipped when absent."""
+    import pytest
+    ref = reference_dir()
+    if not (ref / "r_estimates.csv").exists():
+        pytest.skip("../shared/reference not found (the project's own vectors are in tests/reference/)")
+    return ref
 
 
 def synthetic(seed: int, sizes: dict[str, int], education: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:

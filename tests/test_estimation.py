@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -12,17 +11,11 @@ import pytest
 
 from analysis.estimation import contrast, contrast_waves, estimate_table, make_design
 from analysis.io import read_population, read_responses
-from tests.analysis_support import ITEMS, reference_dir, synthetic
+from tests.analysis_support import ITEMS, reference_dir, require_r, synthetic
 from tests.conftest import ROOT
 
 REF = reference_dir()
 needs_ref = pytest.mark.skipif(not (REF / "r_estimates.csv").exists(), reason="shared/reference not found")
-
-
-def r_available() -> bool:
-    if not shutil.which("Rscript"):
-        return False
-    return subprocess.run(["Rscript", "-e", "library(survey)"], capture_output=True).returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +103,9 @@ write.csv(data.frame(diff = coef(ct)[[1]], se = SE(ct)[[1]]), "r_contrast.csv", 
 
 
 @pytest.mark.r
-@pytest.mark.skipif(not r_available(), reason="Rscript with the survey package is not installed")
 def test_fresh_random_data_against_live_r(tmp_path):
     """New seed and shape (education as third margin, unequal units): R and the project agree."""
+    require_r()
     responses, population = synthetic(20251123, {"U1": 260, "U2": 140, "U3": 410, "U4": 95})
     items = ["air", "noise", "rural", "overall"]
     responses.to_csv(tmp_path / "resp.csv", index=False)

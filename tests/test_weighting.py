@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 from analysis.errors import InputError
 from analysis.io import read_population, read_responses
 from analysis.weighting import rake
-from tests.analysis_support import reference_dir, synthetic
+from tests.analysis_support import reference_dir, require_shared_reference, synthetic
 
 REF = reference_dir()
-pytestmark = pytest.mark.skipif(not (REF / "r_weights.csv").exists(), reason="shared/reference not found")
 
 
 @pytest.fixture(scope="module")
 def reference():
+    require_shared_reference()
     return read_responses(REF / "responses_2000.csv"), read_population(REF / "population.csv")
 
 

@@ -1,0 +1,83 @@
+"""Admin: a wave's settings — quotas and the quota action, double entry, QC thresholds, web limits, back-checks.
+
+All parts are saved together by survey.wave_setup.save_settings, which refuses any bad value
+with a message naming its field and then stores nothing.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from survey import wave_setup
+from survey.auth import PermissionDenied
+from survey.store import StoreError
+from ui import session
+from ui.session import t
+
+account = session.require_account()
+store = session.store()
+st.title(t("setup.settings.title"))
+
+wave_ids = [w["id"] for w in wave_setup.waves(store)]
+wave_id = st.selectbox(t("common.wave"), wave_ids, key="settings_wave", index=len(wave_ids) - 1)
+wave = wave_setup.wave(store, wave_id)
+current = wave_setup.current_settings(store, wave_id)
+QUOTA_COLS = ("unit", "sex", "age_group", "target")
+SEXES = ("男", "女")
+AGE_GROUPS = ("18-29", "30-39", "40-49", "50-59", "60+")
+
+
+def text_field(container, name: str, value: object) -> str:
+    return container.text_input(wave_setup.field_label(name, session.lang()), value=f"{value:g}"
+                                if isinstance(value, float) else str(value), key=f"settings_{wave_id}_{name}")
+
+
+with st.form(f"settings_{wave_id}"):
+    st.subheader(t("setup.settings.quotas"))
+    cells = pd.DataFrame(current.quotas, columns=list(QUOTA_COLS))
+    cells[["sex", "age_group"]] = cells[["sex", "age_group"]].astype(object).fillna("")  # blank = any, never "None"
+    edited = st.data_editor(
+        cells, num_rows="dynamic", hide_index=True, width="stretch", key=f"settings_{wave_id}_quotas",
+        column_config={
+            "unit": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.unit", session.lang()),
+                                                     options=list(wave["units"])),
+            "sex": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.sex", session.lang()),
+                                                    options=list(SEXES)),
+            "age_group": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.age_group", session.lang()),
+                                                          options=list(AGE_GROUPS)),
+            "target": st.column_config.NumberColumn(wave_setup.field_label("quotas.target", session.lang()),
+                                                    step=1)})
+    action = st.radio(wave_setup.field_label("quota_action", session.lang()), ("warn", "stop"), horizontal=True,
+                      index=("warn", "stop").index(current.quota_action), key=f"settings_{wave_id}_action",
+                      format_func=lambda a: t(f"setup.quota_action.{a}"))
+
+    st.subheader(t("setup.settings.entry"))
+    double_entry = st.checkbox(wave_setup.field_label("double_entry", session.lang()), value=current.double_entry,
+                               key=f"settings_{wave_id}_double")
+    left, right = st.columns(2)
+    rate = text_field(left, "backcheck_rate", current.backcheck_rate)
+    seed = text_field(right, "backcheck_seed", current.backcheck_seed)
+    st.caption(t("setup.settings.seed_help", wave=wave_id))
+
+    st.subheader(t("setup.settings.qc"))
+    cols = st.columns(3)
+    qc = {name: text_field(cols[i % 3], f"qc.{name}", value) for i, (name, value) in enumerate(current.qc.items())}
+
+    st.subheader(t("setup.settings.web"))
+    cols = st.columns(3)
+    web = {name: text_field(cols[i % 3], f"web.{name}", value) for i, (name, value) in enumerate(current.web.items())}
+
+    if st.form_submit_button(t("setup.settings.submit"), type="primary"):
+        rows = [{k: v for k, v in r.items() if k in QUOTA_COLS} for r in edited.to_dict("records")]
+        form = wave_setup.WaveSettingsForm(quotas=rows, quota_action=action, qc=qc, web=web,
+                                           double_entry=double_entry, backcheck_rate=rate, backcheck_seed=seed)
+        try:
+            wave_setup.save_settings(store, account, wave_id, form, session.lang())
+        except wave_setup.SetupError as err:
+            st.error(t("setup.settings.refused"))
+            for line in err.problems:
+                st.error(line)
+        except (StoreError, PermissionDenied) as err:
+            st.error(t("common.error", detail=err))
+        else:
+            st.success(t("setup.settings.saved", wave=wave_id))
