@@ -42,7 +42,7 @@ def _load(args: argparse.Namespace):
     from analysis.io import read_population, read_responses
     t0 = time.perf_counter()
     responses = read_responses(args.responses)
-    population = read_population(args.population)
+    population = read_population(args.population) if args.population else None
     if len(responses) >= BIG:
         _say(f"read {len(responses):,} responses in {time.perf_counter() - t0:.1f} s")
     return responses, population
@@ -67,6 +67,8 @@ def _cluster(args: argparse.Namespace, config=None) -> str | None:
 
 def cmd_weight(args: argparse.Namespace) -> int:
     from analysis.weighting import rake
+    if not args.population:
+        raise InputError(["--population: weighting needs population margins (without them every weight is 1)"])
     responses, population = _load(args)
     if "response_id" not in responses.columns:
         raise InputError(["responses: column `response_id` is missing"])
@@ -94,6 +96,8 @@ def cmd_weight(args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
+    if args.appraisal:
+        return cmd_estimate_appraisal(args)
     from analysis.estimation import COLUMNS, estimate_table
     responses, population = _load(args)
     items, item_weights, config, not_applicable = None, None, None, None
@@ -105,38 +109,114 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         modes = config.mode_list()
         if modes is not None:
             responses = responses[responses["mode"].isin(modes)]
+    design = None
+    if population is None:  # no census figures: weights 1, strata = units, and the record says so
+        if args.cluster or args.bounds:
+            raise InputError(["--cluster/--bounds: need --population (without margins the estimate is unweighted, "
+                              "one respondent per PSU)"])
+        from analysis.appraisal import equal_weight_design
+        design = equal_weight_design(responses, strata="unit")
+        _say("weighting: unweighted (no --population given): every weight is 1; strata = units")
     table = estimate_table(responses, population, items, item_weights, by=args.by, ci=args.ci,
                            variables=_variables(args, config), cluster=_cluster(args, config),
-                           bounds=_bounds(args.bounds), not_applicable=not_applicable)
+                           bounds=_bounds(args.bounds), not_applicable=not_applicable, design=design)
     cols = ["unit", *([args.by] if args.by else []), *[c for c in COLUMNS if c != "unit"]]
     table[cols].to_csv(args.out, index=False, float_format="%.10g")
     _say(f"{len(table)} estimates ({table['unit'].nunique()} domains) written to {args.out}")
     return 0
 
 
+def cmd_estimate_appraisal(args: argparse.Namespace) -> int:
+    """`estimate FILE --appraisal UNITS.csv`: one row per rated unit (analysis.appraisal)."""
+    from analysis.appraisal import COLUMNS, estimate_appraisal, read_appraisal_responses, read_units
+    from analysis.io import read_population
+    if args.by or args.config or args.cluster or args.bounds:
+        raise InputError(["--appraisal: --by, --config, --cluster and --bounds do not apply (the rated units are "
+                          "the domains; give the scoring config to `score`)"])
+    if args.ci == "kg":
+        raise InputError(["--appraisal: only the logit CI (--ci logit) is available"])
+    units = read_units(args.appraisal)
+    responses = read_appraisal_responses(args.responses)
+    population = read_population(args.population) if args.population else None
+    table, design = estimate_appraisal(responses, units, population, _variables(args))
+    _write_atomic(args.out, table[list(COLUMNS)].to_csv(index=False, float_format="%.10g"))
+    _say(design.statement)
+    _say(f"{len(table)} rated units estimated from {design.design.n:,} responses written to {args.out}")
+    return 0
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """Write next to the target, then rename: a failing command leaves no half file."""
+    import os
+    import tempfile
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def cmd_score(args: argparse.Namespace) -> int:
+    if args.appraisal:
+        return cmd_score_appraisal(args)
+    if not args.out:
+        raise InputError(["--out: give the report file (.xlsx)"])
     from analysis.score_run import compute_score_run
     from analysis.scoring import load_config
     from analysis.io import read_population, read_responses
     config = load_config(args.config)
+    if not args.population:
+        raise InputError(["--population: required for a district wave's score (an appraisal wave, "
+                          "--appraisal, may be unweighted; `estimate` works without it)"])
     population = read_population(args.population)
+    if not args.responses:
+        raise InputError(["give a responses file (a wave of the store: python -m survey score --wave W)"])
     responses = read_responses(args.responses)
-    run = compute_score_run(responses, population, config, source=str(args.responses))
+    run = compute_score_run(responses, population, config, source=str(args.responses), cluster=args.cluster)
     report_score_run(run, args.out, args.json)
     return 0
 
 
-def report_score_run(run, out: str | Path, as_json: bool) -> None:
+def report_score_run(run, out, as_json: bool) -> None:
     """Write a run's report and print its record: shared with `python -m survey score --wave`."""
     from analysis.score_run import write_run_report
     write_run_report(run, out)
     rec = run.record
     _say(f"config {rec['config_name']} sha256 {rec['config_hash'][:16]}; data {rec['data_count']} responses "
          f"sha256 {rec['data_hash'][:16]}; exclusions {len(rec['exclusions'])}; code {rec['code_version']}; "
-         f"result sha256 {rec['result_hash'][:16]}")
+         f"result sha256 {rec['result_hash']}")
     _say(f"report written to {out}")
     if as_json:
         print(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
+
+
+def cmd_score_appraisal(args: argparse.Namespace) -> int:
+    """`score FILE --appraisal UNITS.csv --config CFG`: points and ranks per rated unit, within its type."""
+    from analysis.appraisal import read_appraisal_responses, read_units
+    from analysis.appraisal_scoring import load_appraisal_config, score_appraisal
+    from analysis.io import read_population
+    if not args.responses:
+        raise InputError(["give a responses file"])
+    config = load_appraisal_config(args.config)
+    units = read_units(args.appraisal)
+    responses = read_appraisal_responses(args.responses)
+    population = read_population(args.population) if args.population else None
+    run = score_appraisal(responses, units, population, config, source=str(args.responses))
+    rec = run.record
+    _say(rec["weighting_statement"])
+    _say(f"config {rec['config_name']} sha256 {rec['config_hash'][:16]}; data {rec['data_count']} responses "
+         f"sha256 {rec['data_hash'][:16]}; code {rec['code_version']}; result sha256 {rec['result_hash'][:16]}")
+    if args.out:
+        from analysis.appraisal_report import write_appraisal_report
+        write_appraisal_report(run, args.out)
+        _say(f"report written to {args.out}")
+    if args.json:
+        print(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser, responses_required: bool = True) -> None:
         if responses_required:
             p.add_argument("responses", help="responses file (CSV UTF-8/GBK or .xlsx)")
-        p.add_argument("--population", required=True, help="population margins CSV unit,variable,category,population")
+        p.add_argument("--population", help="population margins CSV unit,variable,category,population "
+                       "(without it: weights 1, stated as `unweighted`)")
         p.add_argument("--variables", help="raking margins, comma-separated (default: the config's "
                        "weighting.variables, else sex,age_group)")
         p.add_argument("--out", required=True)
@@ -166,14 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", help="PSU column within units (R: ids = ~COL, strata = ~unit, nest = TRUE); "
                    "an empty value is its own PSU")
     p.add_argument("--bounds", help="LOW,HIGH bounds of weight / unit mean weight, e.g. 0.3,3")
+    p.add_argument("--appraisal", metavar="UNITS.csv",
+                   help="appraisal wave: rated units id,name,type; one row per rated unit")
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("score", help="points per unit, Excel report, reproducibility record")
-    p.add_argument("responses", help="responses file (a wave of the store: python -m survey score --wave W)")
-    p.add_argument("--population", required=True)
+    p.add_argument("responses", nargs="?", help="responses file (a stored wave: python -m survey score --wave W)")
+    p.add_argument("--population", help="population margins (without them every weight is 1, stated as "
+                   "`unweighted`)")
     p.add_argument("--config", required=True)
-    p.add_argument("--out", required=True, help="report .xlsx")
+    p.add_argument("--out", help="report .xlsx (required for district waves)")
+    p.add_argument("--appraisal", metavar="UNITS.csv", help="appraisal wave: rated units id,name,type")
     p.add_argument("--json", action="store_true", help="print the score table as JSON on stdout")
+    p.add_argument("--cluster", help="column whose values are the PSUs within units (e.g. interviewer); "
+                                     "overrides the config's design.cluster")
     p.set_defaults(func=cmd_score)
     return parser
 

@@ -41,7 +41,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, row: int = 1, col: int = 1,
         for j, value in enumerate(values):
             if isinstance(value, (list, tuple)):
                 value = "；".join(map(str, value))
-            elif isinstance(value, float) and pd.isna(value):
+            elif value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
                 value = None
             elif hasattr(value, "item"):
                 value = value.item()
@@ -71,6 +71,15 @@ def _bar_with_ci(ws: Worksheet, title: str, cats: Reference, values: Reference, 
     ws.add_chart(chart, anchor)
 
 
+STATUS_LABELS = {"above": "明显高于标准线", "below": "明显低于标准线", "unclear": "与标准线无显著差异"}
+
+
+def _rank_interval(low: object, high: object) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{int(low)}–{int(high)}"
+
+
 def _ref(ref: Reference) -> str:
     return f"'{ref.worksheet.title}'!${get_column_letter(ref.min_col)}${ref.min_row}:" \
            f"${get_column_letter(ref.max_col)}${ref.max_row}"
@@ -86,10 +95,18 @@ def summary_sheet(ws: Worksheet, scores: pd.DataFrame, meta: dict[str, Any]) -> 
         "排名": scores["rank"], "区": scores["unit"], "得分": scores["points"], "满意率": scores["rate"],
         "95%置信下限": scores["rate_low"], "95%置信上限": scores["rate_high"], "有效样本": scores["n_valid"],
         "提示": scores["warnings"],
-        "误差下": scores["rate"] - scores["rate_low"], "误差上": scores["rate_high"] - scores["rate"]})
-    first, last = write_table(ws, table, row=4, formats={"满意率": PERCENT, "95%置信下限": PERCENT,
-                                                        "95%置信上限": PERCENT, "误差下": PERCENT,
-                                                        "误差上": PERCENT, "得分": "0.00"})
+        "误差下": scores["rate"] - scores["rate_low"], "误差上": scores["rate_high"] - scores["rate"],
+        "排名区间（95%）": [_rank_interval(a, b) for a, b in zip(scores.get("rank_low", []), scores.get("rank_high", []))]
+        if "rank_low" in scores else None})
+    formats = {"满意率": PERCENT, "95%置信下限": PERCENT, "95%置信上限": PERCENT, "误差下": PERCENT,
+               "误差上": PERCENT, "得分": "0.00", "低于标准线的概率": PERCENT}
+    if "p_below" in scores:
+        line = meta.get("threshold")
+        table["低于标准线的概率"] = scores["p_below"]
+        table["与标准线比较"] = [STATUS_LABELS.get(s, "") if isinstance(s, str) else "" for s in scores["threshold_status"]]
+        ws["A3"] = f"标准线：{line:.0%}（“明显高于”= 95%置信下限不低于标准线，“明显低于”= 上限低于标准线）" \
+            if isinstance(line, float) else ""
+    first, last = write_table(ws, table, row=4, formats=formats)
     ws.column_dimensions["H"].width = 40
     _bar_with_ci(ws, "各区综合满意率（95%置信区间）", Reference(ws, min_col=2, min_row=first, max_row=last),
                  Reference(ws, min_col=4, min_row=first - 1, max_row=last),

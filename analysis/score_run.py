@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 import analysis
+from analysis.errors import InputError
 from analysis.scoring import CITY, ScoringConfig, score_table
 
 SNAPSHOT_COLUMNS = ("response_id", "unit", "mode", "sex", "age_group", "education")
@@ -54,10 +55,27 @@ def data_hash(responses: pd.DataFrame, items: list[str]) -> str:
 
 
 def _json_safe(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
     if isinstance(value, (np.floating, float)):
         return None if np.isnan(value) else float(value)
     if isinstance(value, np.integer):
         return int(value)
+    return value
+
+
+RANK_KEYS = ("rank", "rank_low", "rank_high")
+HASH_DIGITS = 12  # significant digits of floats in the result hash: last-bit differences between machines vanish
+
+
+def _canonical(value: Any) -> Any:
+    """Floats at 12 significant digits (as text), so the hash is the same on any machine and row order."""
+    if isinstance(value, float):
+        return format(value, f".{HASH_DIGITS}g")
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
     return value
 
 
@@ -71,9 +89,19 @@ class ScoreRun:
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def to_json(self) -> list[dict[str, Any]]:
-        """The JSON list of DESIGN.md: unit, rate, rate_low, rate_high, n_valid, points, rank, warnings."""
-        keys = ("unit", "rate", "rate_low", "rate_high", "n_valid", "points", "rank", "warnings")
-        return [{k: _json_safe(row[k]) for k in keys} for row in self.scores.to_dict("records")]
+        """The JSON list of DESIGN.md: unit, rate, rate_low, rate_high, n_valid, points, rank, warnings,
+        rank_low, rank_high, and p_below when the config has a threshold; null where a unit has no score."""
+        keys = ["unit", "rate", "rate_low", "rate_high", "n_valid", "points", "rank", "warnings", "rank_low",
+                "rank_high"]
+        if self.config.threshold is not None:
+            keys.append("p_below")
+        out = []
+        for row in self.scores.to_dict("records"):
+            item = {k: _json_safe(row.get(k)) for k in keys}
+            for k in RANK_KEYS:
+                item[k] = None if item[k] is None else int(item[k])
+            out.append(item)
+        return out
 
     @property
     def result_hash(self) -> str:
@@ -81,8 +109,18 @@ class ScoreRun:
 
     def extra_comparisons(self) -> list[tuple[str, pd.DataFrame]]:
         """Comparison tables computed with the run (captions in Chinese for the report)."""
-        captions = {"modes": "各访问方式综合满意率", "waves": "与上一轮次比较"}
-        return [(captions[k], self.extra[k]) for k in ("waves", "modes") if k in self.extra]
+        captions = {"modes": "各访问方式综合满意率", "waves": "与上一轮次比较",
+                    "pairwise": "各区两两比较（Holm 校正 p 值）", "cluster_effect": "聚类对标准误的影响（比值 = 放大倍数）"}
+        headers = {"unit_a": "区（甲）", "unit_b": "区（乙）", "diff": "差值（甲 − 乙）", "se": "标准误", "p": "p 值",
+                   "p_holm": "Holm 校正 p 值", "unit": "区", "se_clustered": "标准误（聚类设计）",
+                   "se_respondents": "标准误（受访者为单元）", "widening": "放大倍数"}
+        out = []
+        for k in ("waves", "modes", "pairwise", "cluster_effect"):
+            if k in self.extra:
+                frame = self.extra[k]
+                out.append((captions[k], frame.rename(columns=headers) if k in ("pairwise", "cluster_effect")
+                            else frame))
+        return out
 
 
 def population_hash(population: pd.DataFrame) -> str:
@@ -92,7 +130,8 @@ def population_hash(population: pd.DataFrame) -> str:
 
 
 def result_hash(config_hash: str, snapshot_hash: str, pop_hash: str, scores: list[dict[str, Any]]) -> str:
-    blob = json.dumps({"config": config_hash, "data": snapshot_hash, "population": pop_hash, "scores": scores},
+    blob = json.dumps({"config": config_hash, "data": snapshot_hash, "population": pop_hash,
+                       "scores": _canonical(scores)},
                       sort_keys=True, ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -109,35 +148,122 @@ def composite_n_valid(responses: pd.DataFrame, items: list[str]) -> pd.Series:
     return any_valid.groupby(responses["unit"]).sum().astype(int)
 
 
-def unit_basis(estimates: pd.DataFrame, config: ScoringConfig, n_valid: pd.Series) -> pd.DataFrame:
-    """One row per assessed unit (not 全市): basis with its CI, from the composite rows."""
+def unit_basis(estimates: pd.DataFrame, config: ScoringConfig, n_valid: pd.Series,
+               saturated: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
+    """One row per assessed unit (not 全市): basis with its SE, df and CI, from the composite rows.
+
+    An applicable item without a valid answer in a unit makes its composite undefined
+    (METHODS §2a), whatever the estimate table holds; `missing_items` names them. A unit is
+    `not_estimable` when its raking is saturated (`saturated`) or its composite SE is 0
+    while the rate lies strictly between 0 and 1 (docs/methods.md).
+    """
     comp = estimates[(estimates["item"] == "composite") & (estimates["unit"] != CITY)]
-    basis_col = "rate" if config.basis == "rate" else "index"
-    low_col, high_col = ("rate_low", "rate_high") if config.basis == "rate" else ("index_low", "index_high")
+    index_basis = config.basis == "index"
+    basis_col, se_col = ("index", "index_se") if index_basis else ("rate", "rate_se")
+    low_col, high_col = ("index_low", "index_high") if index_basis else ("rate_low", "rate_high")
+    na = config.not_applicable_for()
+    items = estimates[estimates["item"].isin(list(config.items))]
+    empty = items[items["n_valid"].fillna(0) == 0]
+    missing = {u: [i for i in config.items if i in set(g["item"]) and i not in na.get(u, [])]
+               for u, g in empty.groupby("unit")}
+    missing_items = [missing.get(u, []) for u in comp["unit"]]
+    undefined = np.array([bool(m) for m in missing_items])
+    basis = np.where(undefined, np.nan, comp[basis_col].to_numpy(float))
+    se = np.where(undefined, np.nan, comp[se_col].to_numpy(float))
+    rate = comp["rate"].to_numpy(float)
+    zero_se = (se <= 1e-12) & (rate > 0) & (rate < 1)
+    not_estimable = (zero_se | np.isin(comp["unit"].to_numpy(), list(saturated))) & ~undefined
     return pd.DataFrame({
-        "unit": comp["unit"].to_numpy(), "basis": comp[basis_col].to_numpy(),
-        "low": comp[low_col].to_numpy(), "high": comp[high_col].to_numpy(),
-        "rate": comp["rate"].to_numpy(), "rate_low": comp["rate_low"].to_numpy(),
-        "rate_high": comp["rate_high"].to_numpy(),
+        "unit": comp["unit"].to_numpy(), "basis": basis, "se": se, "df": comp["df"].to_numpy(float),
+        "low": np.where(undefined, np.nan, comp[low_col].to_numpy(float)),
+        "high": np.where(undefined, np.nan, comp[high_col].to_numpy(float)),
+        "rate": np.where(undefined, np.nan, rate),
+        "rate_low": np.where(undefined, np.nan, comp["rate_low"].to_numpy(float)),
+        "rate_high": np.where(undefined, np.nan, comp["rate_high"].to_numpy(float)),
         "n_valid": [int(n_valid.get(u, 0)) for u in comp["unit"]],
+        "missing_items": missing_items, "not_estimable": not_estimable,
     })
+
+
+def saturated_units(design: Any) -> set[str]:
+    """Units whose raking is saturated: no more respondents than independent calibration constraints.
+
+    Then the calibrated residuals are all zero and the SE is 0 by construction, not
+    because the unit is measured exactly. The constraints are the unit's margin-cell
+    indicators; their rank is computed only for units small enough to be in doubt.
+    """
+    out = set()
+    for h, unit in enumerate(design.units):
+        rows = np.flatnonzero(design.strata == h)
+        cells = [np.unique(c[rows], return_inverse=True)[1] for c in design.margin_cells]
+        if len(rows) > sum(int(c.max()) + 1 for c in cells):
+            continue
+        indicators = np.hstack([np.eye(int(c.max()) + 1)[c] for c in cells])
+        if len(rows) <= np.linalg.matrix_rank(indicators):
+            out.add(unit)
+    return out
+
+
+def extreme_weights(weights: pd.Series, units: pd.Series, multiple: float) -> pd.DataFrame:
+    """Per unit: the largest weight ÷ unit mean weight and how many weights exceed `multiple` × mean."""
+    frame = pd.DataFrame({"unit": units.to_numpy(), "w": weights.to_numpy(float)})
+    ratio = frame["w"] / frame.groupby("unit")["w"].transform("mean")
+    frame["ratio"] = ratio
+    frame["above"] = ratio > multiple
+    out = frame.groupby("unit", sort=False).agg(max_weight_ratio=("ratio", "max"), weights_above=("above", "sum"))
+    return out.reset_index()
+
+
+def _extreme_warning(count: int, largest: float, multiple: float) -> str:
+    return f"有 {count} 个权重超过本区平均权重的 {multiple:g} 倍（最大 {largest:.1f} 倍）"
+
+
+def _supports(function: Any, name: str) -> bool:
+    """Whether the estimation API takes `name` (design clusters and not-applicable items)."""
+    import inspect
+    return name in inspect.signature(function).parameters
+
+
+def sort_by_response_id(responses: pd.DataFrame) -> pd.DataFrame:
+    """Rows in response-id order, so sums (and the result hash) never depend on the file's order."""
+    if "response_id" not in responses.columns:
+        return responses.reset_index(drop=True)
+    order = np.argsort(responses["response_id"].astype(str).to_numpy(), kind="stable")
+    return responses.iloc[order].reset_index(drop=True)
 
 
 def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config: ScoringConfig, *,
                       wave: str | None = None, exclusions: list[dict[str, Any]] | None = None,
-                      source: str = "") -> ScoreRun:
-    """Weight, estimate and score one snapshot; the record says how to get it again."""
+                      source: str = "", cluster: str | None = None) -> ScoreRun:
+    """Weight, estimate and score one snapshot; the record says how to get it again.
+
+    `cluster` (or the config's `design.cluster`) makes that column the PSU within units.
+    """
     from analysis.estimation import estimate_table, make_design
+    from analysis.ranking import pairwise_differences
 
     items = list(config.items)
-    data = filter_modes(responses, config).reset_index(drop=True)
+    data = sort_by_response_id(filter_modes(responses, config))
     variables = tuple(config.weighting.variables)
-    design = make_design(data, population, variables)
+    cluster = cluster or config.design.cluster
+    if cluster and not _supports(make_design, "cluster"):
+        raise InputError(["design.cluster: this version of the estimation cannot use clusters yet"])
+    design = make_design(data, population, variables, **({"cluster": cluster} if cluster else {}))
     weights = pd.Series(design.weights, index=data.index)
+    na = config.not_applicable_for()
+    if na and not _supports(estimate_table, "not_applicable"):
+        raise InputError(["not_applicable: this version of the estimation cannot renormalise item weights yet"])
     estimates = estimate_table(data, population, items=items, item_weights=config.item_weights,
-                               ci=config.ci, variables=variables, design=design)
-    units = unit_basis(estimates, config, composite_n_valid(data, items))
+                               ci=config.ci, variables=variables, design=design,
+                               **({"not_applicable": na} if na else {}))
+    units = unit_basis(estimates, config, composite_n_valid(data, items), saturated_units(design))
     scores = score_table(units, config)
+    multiple = config.warnings.max_weight_ratio
+    extreme = extreme_weights(weights, data["unit"], multiple)
+    diagnostics = design.diagnostics.merge(extreme, on="unit", how="left")
+    flagged = {r.unit: _extreme_warning(int(r.weights_above), r.max_weight_ratio, multiple)
+               for r in extreme.itertuples() if r.weights_above > 0}
+    scores["warnings"] = [w + [flagged[u]] if u in flagged else w for u, w in zip(scores["unit"], scores["warnings"])]
     snapshot = data_hash(data, items)
     record: dict[str, Any] = {
         "wave": wave, "source": source, "config_name": config.name, "config_hash": config.hash(),
@@ -146,12 +272,45 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         "modes": config.modes, "exclusions": exclusions or [], "code_version": code_version(),
         "population_hash": population_hash(population),
         "population": population.to_dict("records"),
+        "design": {"strata": "unit", "psu": cluster or "respondent"},
+        "not_applicable": {u: {"items": v, "item_weights": _renormalised(config, v)} for u, v in na.items()},
+        "threshold": config.threshold,
     }
-    run = ScoreRun(config, scores, estimates, design.diagnostics, record, {"weights": weights.to_frame("weight"),
-                                                                            "data": data})
+    run = ScoreRun(config, scores, estimates, diagnostics, record, {"weights": weights.to_frame("weight"),
+                                                                    "data": data})
     record["result_hash"] = result_hash(record["config_hash"], snapshot, record["population_hash"], run.to_json())
+    ordered = scores.sort_values("unit", kind="stable")
+    pairs = pairwise_differences(list(ordered["unit"]), ordered["basis"].where(ordered["points"].notna()),
+                                 ordered["se"], basis=config.basis)
+    run.extra["pairwise"] = pairs
     run.extra["modes"] = mode_comparison(run, data, population, design if config.mode_list() is None else None)
+    if cluster:
+        run.extra["cluster_effect"] = cluster_effect(estimates, data, population, config, na)
     return run
+
+
+def _renormalised(config: ScoringConfig, not_applicable: list[str]) -> dict[str, float]:
+    """The unit's item weights over its applicable items (summing to one), as stated in the record."""
+    kept = {k: v for k, v in config.items.items() if k not in not_applicable}
+    total = sum(kept.values())
+    return {k: v / total for k, v in kept.items()}
+
+
+def cluster_effect(estimates: pd.DataFrame, data: pd.DataFrame, population: pd.DataFrame, config: ScoringConfig,
+                   not_applicable: dict[str, list[str]]) -> pd.DataFrame:
+    """Per unit: composite SE with the clustered design against respondents as PSUs, and the ratio.
+
+    The ratio is how much the interviewer (or building) clustering widens the CI.
+    """
+    from analysis.estimation import estimate_table
+    plain = estimate_table(data, population, items=list(config.items), item_weights=config.item_weights,
+                           ci=config.ci, variables=tuple(config.weighting.variables),
+                           **({"not_applicable": not_applicable} if not_applicable else {}))
+    se_col = "index_se" if config.basis == "index" else "rate_se"
+    a = estimates[estimates["item"] == "composite"].set_index("unit")[se_col]
+    b = plain[plain["item"] == "composite"].set_index("unit")[se_col]
+    return pd.DataFrame({"unit": a.index, "se_clustered": a.to_numpy(), "se_respondents": b.reindex(a.index).to_numpy(),
+                         "widening": (a / b.reindex(a.index)).to_numpy()})
 
 
 METHOD_TEXT = """方法说明
@@ -161,7 +320,11 @@ METHOD_TEXT = """方法说明
 4. 置信区间：95%，logit 变换（可选 Korn-Graubard）；自由度 = 有效样本数 − 区数。
 5. 综合满意率：各分项满意率按配置权重加权平均，标准误用 delta 方法。
 6. 计分：按计分配置（比例法、分档法或相对法）计算得分，四舍五入（half up）到配置的小数位；排名相同得分时按未舍入的综合满意率排序。
-7. 提示：有效样本少于配置下限或误差幅度超过配置上限的区，其得分须附提示。"""
+7. 提示：有效样本少于配置下限或误差幅度超过配置上限的区，其得分须附提示；权重超过本区平均权重配置倍数（默认 5 倍）的区亦附提示。
+8. 标准线：配置 threshold（默认 80%）。“低于标准线的概率”= t 分布（自由度同置信区间）下真实综合满意率低于标准线的概率，在 logit 尺度计算；置信下限不低于标准线为“明显高于”，置信上限低于标准线为“明显低于”，否则“无显著差异”。
+9. 排名区间：按各区综合满意率及其标准误在 logit 尺度独立抽取 20000 次（固定随机种子 20250101），每次排序，取排名的 2.5% 与 97.5% 分位数。两两比较：各区独立分层，差值标准误为两区标准误的平方和开方，p 值经 Holm 校正。
+10. 无法计分：适用项目在某区没有有效回答时，该区综合满意率无定义，不计分、不排名并注明项目；不适用项目（配置 not_applicable）从该区综合中剔除，其余项目权重重新归一。加权饱和（样本数不多于加权约束数）或综合满意率标准误为 0 而满意率介于 0 与 1 之间的区为“无法估计”，不计分、不排名。
+11. 抽样设计：按区分层；配置 design.cluster（或 --cluster）指定的列（如访问员）为区内初级抽样单元，该列为空的问卷自成一个单元。"""
 
 
 def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame,
@@ -197,7 +360,7 @@ def write_run_report(run: ScoreRun, out: str | Path | IO[bytes],
                      comparisons: list[tuple[str, pd.DataFrame]] | None = None) -> None:
     from analysis.report import write_report
     meta = {"wave": run.record.get("wave") or run.record.get("source", ""), "config_name": run.config.name,
-            "full_points": run.config.full_points}
+            "full_points": run.config.full_points, "threshold": run.config.threshold}
     record = {k: v for k, v in run.record.items() if k not in ("config", "population")}
     write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
                         comparisons=comparisons or list(run.extra_comparisons()), method_text=METHOD_TEXT,

@@ -32,31 +32,41 @@ class ConfigError(Invalid):
     pass
 
 
+STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)  # `.inf` / `.nan` in YAML are refused naming the field
+
+
 class Band(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     min: float = Field(ge=0, le=1, description="threshold of the basis as a fraction")
     share: float = Field(ge=0, le=1, description="share of full points")
 
 
 class Rounding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     decimals: int = Field(2, ge=0, le=6)
     mode: Literal["half_up", "half_even"] = "half_up"
 
 
 class Warnings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     min_n_valid: int = Field(100, ge=1)
     max_margin_points: float = Field(5.0, gt=0)
+    max_weight_ratio: float = Field(5.0, gt=1, description="flag weights above this multiple of the unit mean")
 
 
 class Weighting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     variables: list[str] = Field(default_factory=lambda: ["sex", "age_group"], min_length=1)
 
 
+class SurveyDesign(BaseModel):
+    """The sampling design: `cluster` names the column whose values are the PSUs within units."""
+    model_config = STRICT
+    cluster: str | None = Field(None, min_length=1)
+
+
 class ScoringConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     name: str
     description: str = ""
     items: dict[str, float]
@@ -70,14 +80,26 @@ class ScoringConfig(BaseModel):
     warnings: Warnings = Field(default_factory=Warnings)
     ci: Literal["logit", "kg"] = "logit"
     weighting: Weighting = Field(default_factory=Weighting)
+    threshold: float | None = Field(None, gt=0, lt=1, description="the line (e.g. 0.80) as a fraction of the basis")
+    not_applicable: dict[str, list[str]] = Field(default_factory=dict, description="unit: items that do not apply")
+    design: SurveyDesign = Field(default_factory=SurveyDesign)
 
     @field_validator("items", mode="before")
     @classmethod
     def _items_as_weights(cls, value: Any) -> Any:
-        if isinstance(value, list):  # [air, water, ...] or [[air, 1], [water, 2], ...] (canonical form)
-            return {item[0]: item[1] for item in value} if value and isinstance(value[0], list) \
-                else {item: 1.0 for item in value}
-        return value
+        """[air, water, ...], [[air, 1], [water, 2], ...] (canonical form) or {air: 1, ...}."""
+        if not isinstance(value, list):
+            return value
+        out: dict[Any, Any] = {}
+        for n, entry in enumerate(value, start=1):
+            if isinstance(entry, str):
+                out[entry] = 1.0
+            elif isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):
+                out[entry[0]] = entry[1]
+            else:
+                raise ValueError(f"entry {n} ({json.dumps(entry, ensure_ascii=False, default=str)}) is neither an "
+                                 f"item name nor an [item, weight] pair")
+        return out
 
     @field_validator("items")
     @classmethod
@@ -87,8 +109,17 @@ class ScoringConfig(BaseModel):
         unknown = [k for k in value if k not in ITEMS]
         if unknown:
             raise ValueError(f"unknown item(s) {', '.join(unknown)}; known: {', '.join(ITEMS)}")
-        if any(w <= 0 for w in value.values()):
-            raise ValueError("item weights must be positive")
+        if any(not math.isfinite(w) or w <= 0 for w in value.values()):
+            raise ValueError("item weights must be positive finite numbers")
+        return value
+
+    @field_validator("not_applicable")
+    @classmethod
+    def _known_not_applicable(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for unit, items in value.items():
+            unknown = [k for k in items if k not in ITEMS]
+            if unknown:
+                raise ValueError(f"{unit}: unknown item(s) {', '.join(unknown)}")
         return value
 
     @field_validator("modes")
@@ -108,6 +139,9 @@ class ScoringConfig(BaseModel):
             mins = [b.min for b in self.bands]
             if mins != sorted(mins, reverse=True):
                 raise ValueError("bands: list bands from the highest threshold down")
+        for unit, items in self.not_applicable.items():
+            if set(self.items) <= set(items):
+                raise ValueError(f"not_applicable: {unit}: every scored item is marked as not applicable")
         return self
 
     @property
@@ -115,6 +149,17 @@ class ScoringConfig(BaseModel):
         """Item weights normalised to sum to one."""
         total = sum(self.items.values())
         return {k: v / total for k, v in self.items.items()}
+
+    def not_applicable_for(self) -> dict[str, list[str]]:
+        """Per unit, the scored items that do not apply there (items outside the config are ignored)."""
+        out = {u: [i for i in self.items if i in items] for u, items in self.not_applicable.items()}
+        return {u: items for u, items in out.items() if items}
+
+    def threshold_on_basis(self) -> float | None:
+        """The threshold on the basis's scale (an index is on 0-100)."""
+        if self.threshold is None:
+            return None
+        return self.threshold * 100 if self.basis == "index" else self.threshold
 
     def mode_list(self) -> list[str] | None:
         return None if self.modes == "all" else list(self.modes)
@@ -135,6 +180,9 @@ class ScoringConfig(BaseModel):
 def parse_config(raw: Any, name: str = "config") -> ScoringConfig:
     if not isinstance(raw, dict):
         raise ConfigError([f"{name}: (file): expected a mapping at the top level"])
+    if raw.get("kind") == "appraisal":
+        raise ConfigError([f"{name}: kind: an appraisal config (`kind: appraisal`) scores rated units, not districts "
+                           "(use it with --appraisal or on an appraisal wave)"])
     try:
         return ScoringConfig.model_validate(raw)
     except ValidationError as err:
@@ -201,11 +249,20 @@ def raw_points(basis: pd.Series, config: ScoringConfig) -> pd.Series:
 
 
 def rank_units(points: pd.Series, basis: pd.Series) -> pd.Series:
-    """Rank by points (high first), ties broken by the unrounded basis; exact ties share a rank."""
+    """Rank by points (high first), ties broken by the unrounded basis; exact ties share a rank.
+
+    Units without points (NaN) get no rank (<NA>).
+    """
     order = pd.DataFrame({"p": points, "b": basis})
-    keys = list(zip(-order["p"], -order["b"]))
-    ranks = pd.Series(keys, index=order.index).rank(method="min")
-    return ranks.astype(int)
+    scored = order["p"].notna()
+    keys = list(zip(-order.loc[scored, "p"], -order.loc[scored, "b"]))
+    ranks = pd.Series(pd.NA, index=order.index, dtype="Int64")
+    if keys:
+        ranks[scored] = pd.Series(keys, index=order.index[scored]).rank(method="min").astype(int)
+    return ranks
+
+
+MARGIN_TOLERANCE = 1e-9  # a margin of exactly 5.0 points computed as 5.000000000000001 is not above 5
 
 
 def unit_warnings(n_valid: int, margin: float, config: ScoringConfig) -> list[str]:
@@ -214,20 +271,66 @@ def unit_warnings(n_valid: int, margin: float, config: ScoringConfig) -> list[st
     if n_valid < config.warnings.min_n_valid:
         out.append(f"有效样本 {n_valid} 少于 {config.warnings.min_n_valid}")
     margin_points = margin * (1 if config.basis == "index" else 100)
-    if not np.isnan(margin_points) and margin_points > config.warnings.max_margin_points:
+    if not np.isnan(margin_points) and margin_points > config.warnings.max_margin_points + MARGIN_TOLERANCE:
         out.append(f"误差幅度 ±{margin_points:.1f} 个百分点，超过 {config.warnings.max_margin_points:g}")
     return out
 
 
-def score_table(units: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
-    """Points, ranks and warnings from one row per unit.
+ITEM_NAMES = {"air": "空气质量", "water": "河流湖库与饮用水水环境", "sea": "近岸海域与海滩环境",
+              "noise": "声环境（噪声）", "waste": "生活垃圾分类与处理", "greenery": "城市绿化与公园",
+              "rural": "农村人居环境", "enforcement": "环境违法查处与投诉处理",
+              "publicity": "生态环境宣传与信息公开", "overall": "总体满意程度"}
+STATUS_TEXT = {"above": "明显高于", "below": "明显低于", "unclear": "与标准线无显著差异"}
 
-    `units` has columns unit, basis, low, high, n_valid (basis on the config's scale).
+
+def _missing_item_warning(items: list[str]) -> str:
+    names = "、".join(f"{ITEM_NAMES.get(i, i)}（{i}）" for i in items)
+    return f"适用项目 {names} 没有有效回答，综合满意率无法计算：不计分、不排名"
+
+
+NOT_ESTIMABLE_WARNING = ("综合满意率的标准误为 0（加权已饱和：样本数不多于加权约束数），无法估计抽样误差：不计分、不排名")
+
+
+def score_table(units: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
+    """Points, ranks, threshold and rank intervals, and warnings from one row per unit.
+
+    `units` has columns unit, basis, low, high, n_valid (basis on the config's scale) and,
+    optionally, se and df of the basis, `missing_items` (applicable items without a valid
+    answer: the composite is undefined) and `not_estimable` (METHODS §2b). A unit whose
+    basis is undefined or not estimable gets no points and no rank, and a warning; the
+    relative method's lowest and highest units are taken among the scored units.
     """
+    from analysis.ranking import p_below, rank_intervals, threshold_status
     out = units.copy().reset_index(drop=True)
-    out["points_raw"] = raw_points(out["basis"], config)
+    missing = out["missing_items"] if "missing_items" in out else pd.Series([[]] * len(out))
+    not_estimable = out["not_estimable"].astype(bool) if "not_estimable" in out else pd.Series(False, index=out.index)
+    scored = out["basis"].notna() & ~not_estimable
+    out["points_raw"] = np.nan
+    if scored.any():
+        out.loc[scored, "points_raw"] = raw_points(out.loc[scored, "basis"], config)
     out["points"] = out["points_raw"].map(lambda v: round_points(v, config.rounding))
     out["rank"] = rank_units(out["points"], out["basis"])
+    se = out["se"].where(scored) if "se" in out else pd.Series(np.nan, index=out.index)
+    if "se" in out:
+        out["rank_low"], out["rank_high"] = rank_intervals(out["basis"].where(scored).to_numpy(float),
+                                                           se.to_numpy(float), basis=config.basis)
+    else:
+        out["rank_low"] = out["rank_high"] = np.nan
+    line = config.threshold_on_basis()
+    if line is not None:
+        df = out["df"] if "df" in out else pd.Series(np.nan, index=out.index)
+        out["p_below"] = p_below(out["basis"].where(scored).to_numpy(float), se.to_numpy(float),
+                                 df.to_numpy(float), line, basis=config.basis)
+        out["threshold_status"] = threshold_status(out["low"].where(scored), out["high"].where(scored), line)
     margin = (out["high"] - out["low"]) / 2
-    out["warnings"] = [unit_warnings(int(n), m, config) for n, m in zip(out["n_valid"], margin)]
-    return out.sort_values(["rank", "unit"]).reset_index(drop=True)
+    warnings = []
+    for n, m, miss, ne in zip(out["n_valid"], margin, missing, not_estimable):
+        w = unit_warnings(int(n), m, config)
+        if miss:
+            w.append(_missing_item_warning(list(miss)))
+        elif ne:
+            w.append(NOT_ESTIMABLE_WARNING)
+        warnings.append(w)
+    out["warnings"] = warnings
+    key = out["rank"].astype("Float64").fillna(np.inf)
+    return out.assign(_k=key).sort_values(["_k", "unit"]).drop(columns="_k").reset_index(drop=True)

@@ -42,6 +42,10 @@ if source == "wave":
                                         help=t("quality.exclude_flagged_help"))
 else:
     upload = col_data.file_uploader(t("analysis.upload_responses"), type=["csv", "xlsx"])
+if wave_id and questionnaire_for_wave(store, wave_id).kind == "appraisal":  # 部门评议: units rated by residents
+    from ui import appraisal_view
+    appraisal_view.render(store, account, wave_id, exclude_flagged)
+    st.stop()
 
 UPLOAD = "__upload__"
 pop_files = sorted(p.name for p in POPULATION_DIR.glob("*.csv"))
@@ -50,7 +54,8 @@ pop_choice = col_pop.selectbox(t("analysis.population"), [*pop_files, UPLOAD],
 pop_upload = col_pop.file_uploader(t("analysis.population_upload"), type=["csv"]) if pop_choice == UPLOAD else None
 if pop_choice in APPROXIMATE_POPULATION:
     col_pop.caption(t("analysis.population_approx", name=pop_choice))
-cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml"))
+cfg_files = sorted(p.name for p in SCORING_DIR.glob("*.yaml")
+                   if "kind: appraisal" not in p.read_text(encoding="utf-8"))  # appraisal configs: ui.appraisal_view
 cfg_choice = col_cfg.selectbox(t("analysis.config"), [*cfg_files, UPLOAD],
                                index=cfg_files.index("default.yaml") if "default.yaml" in cfg_files else 0,
                                format_func=lambda n: t("analysis.upload_option") if n == UPLOAD else n)
@@ -115,19 +120,33 @@ with tab_score:
     st.caption(t("analysis.score_caption", name=config.name, full=f"{config.full_points:g}", method=config.method,
                  basis=config.basis))
     scores = run.scores
-    table = pd.DataFrame({
+    columns = {
         t("analysis.col_rank"): scores["rank"], t("analysis.col_unit"): scores["unit"],
         t("analysis.col_points"): scores["points"], t("analysis.col_rate"): scores["rate"] * 100,
         t("analysis.col_margin"): (scores["rate_high"] - scores["rate_low"]) / 2 * 100,
-        t("analysis.col_n_valid"): scores["n_valid"],
-        t("analysis.col_warnings"): scores["warnings"].map(lambda w: "；".join(w))})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        t("analysis.col_rank_interval"): [(str(int(a)) if a == b else t("analysis.rank_interval", low=int(a), high=int(b)))
+                                          if pd.notna(a) and pd.notna(b) else ""
+                                          for a, b in zip(scores["rank_low"], scores["rank_high"])],
+        t("analysis.col_n_valid"): scores["n_valid"]}
+    if config.threshold is not None:
+        columns[t("analysis.col_p_below")] = scores["p_below"] * 100
+        columns[t("analysis.col_status")] = [t(f"analysis.status_{s}") if isinstance(s, str) else ""
+                                             for s in scores["threshold_status"]]
+    columns[t("analysis.col_warnings")] = scores["warnings"].map(lambda w: "；".join(w))
+    st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config={
         t("analysis.col_points"): st.column_config.NumberColumn(format="%.2f"),
         t("analysis.col_rate"): st.column_config.NumberColumn(format="%.1f%%"),
-        t("analysis.col_margin"): st.column_config.NumberColumn(format="±%.1f")})
+        t("analysis.col_margin"): st.column_config.NumberColumn(format="±%.1f"),
+        t("analysis.col_p_below"): st.column_config.NumberColumn(format="%.1f%%")})
+    if config.threshold is not None:
+        st.caption(t("analysis.threshold_caption", line=f"{config.threshold:.0%}"))
+    st.caption(t("analysis.rank_caption"))
     st.markdown(f"**{t('analysis.chart_rates')}**")
-    st.altair_chart(charts.rates_with_ci(scores, "unit", "rate", "rate_low", "rate_high", t("analysis.col_rate")),
-                    width="stretch")
+    line = config.threshold if config.basis == "rate" else None
+    st.altair_chart(charts.rates_with_ci(scores, "unit", "rate", "rate_low", "rate_high", t("analysis.col_rate"),
+                                         threshold=line,
+                                         threshold_label=t("analysis.threshold_line", line=f"{line:.0%}")
+                                         if line is not None else ""), width="stretch")
     st.caption(t("analysis.exclusions_some", n=len(rec["exclusions"])) if rec["exclusions"]
                else t("analysis.exclusions_none"))
     report = io.BytesIO()
@@ -166,7 +185,24 @@ with tab_compare:
     modes = run.extra.get("modes")
     st.caption(t("analysis.modes_caption"))
     if modes is not None and not modes.empty:
-        st.dataframe(modes, hide_index=True, width="stretch")
+        st.dataframe(modes.rename(columns={"unit": t("analysis.col_unit"), "mode": t("analysis.col_mode"),
+                                           "n": t("analysis.col_n"), "rate": t("analysis.col_rate"),
+                                           "rate_low": t("analysis.col_low"), "rate_high": t("analysis.col_high")}),
+                     hide_index=True, width="stretch")
+    pairs = run.extra.get("pairwise")
+    if pairs is not None and not pairs.empty:
+        st.caption(t("analysis.pairwise_caption"))
+        st.dataframe(pairs.rename(columns={"unit_a": t("analysis.col_unit_a"), "unit_b": t("analysis.col_unit_b"),
+                                           "diff": t("analysis.col_diff_ab"), "se": t("analysis.col_se"),
+                                           "p": t("analysis.col_p"), "p_holm": t("analysis.col_p_holm")}),
+                     hide_index=True, width="stretch")
+    effect = run.extra.get("cluster_effect")
+    if effect is not None and not effect.empty:
+        st.caption(t("analysis.cluster_caption", column=run.record["design"]["psu"]))
+        st.dataframe(effect.rename(columns={"unit": t("analysis.col_unit"), "se_clustered": t("analysis.col_se_cluster"),
+                                            "se_respondents": t("analysis.col_se_plain"),
+                                            "widening": t("analysis.col_widening")}),
+                     hide_index=True, width="stretch")
     if wave_id:
         earlier = [w for w in waves if w < wave_id and store.count_responses(w) > 0]
         runs = {wave_id: run}

@@ -88,6 +88,9 @@ if all(answers.get(q) is not None for q in screened) and not qn.is_eligible(answ
     st.stop()
 st.subheader(t("interview.items"))
 forms.ask_section(qn, "item", MODE, FORM, answers)
+if qn.kind == "appraisal":
+    st.subheader(t("interview.units"))
+    forms.ask_units(qn, MODE, FORM, answers)
 st.subheader(t("interview.followups"))
 forms.ask_section(qn, "followup", MODE, FORM, answers)
 st.subheader(t("interview.demographics"))

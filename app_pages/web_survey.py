@@ -58,7 +58,7 @@ if isinstance(opened, Refused):
 draft = opened
 qn = questionnaire_for_wave(store, draft.wave)
 wave = store.wave(draft.wave) or {}
-screens = webform.screens(qn)
+screens = webform.screens(qn, order=webform.unit_order(qn, draft.draft_id) if qn.kind == "appraisal" else None)
 answers: dict = st.session_state["web_answers"]
 
 done = st.session_state.get("web_done")
@@ -139,6 +139,8 @@ if screen.kind == "intro":
 st.subheader(t(f"web.{screen.kind}_title"))
 if screen.kind == "items":
     st.caption(t("web.items_hint"))
+elif screen.kind == "units":
+    st.caption(t("web.units_hint"))
 elif screen.kind == "demographics":
     st.caption(t("web.demographics_hint"))
 for q in screen.questions:

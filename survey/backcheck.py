@@ -22,6 +22,7 @@ from typing import Any
 
 from survey.auth import Account, PermissionDenied
 from survey.store import Store, StoreError
+from survey.storage.waves import WaveSettings
 from survey.supervision import firm_scope
 from survey.waves import get_wave
 
@@ -55,7 +56,7 @@ def sample_size(completes: int, share: float = SHARE) -> int:
 
 
 def backcheck_seed(wave: Mapping[str, Any]) -> str:
-    return str(wave.get("settings", {}).get("backcheck_seed") or wave["id"])
+    return WaveSettings.parse(wave.get("settings")).backcheck.seed or wave["id"]
 
 
 def backcheck_share(wave: Mapping[str, Any]) -> float:

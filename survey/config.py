@@ -21,5 +21,15 @@ MODES: tuple[str, ...] = ("phone", "door", "paper", "web")
 
 
 def db_path() -> Path:
-    """The store file: `SURVEY_DB`, else data/survey.db."""
-    return Path(os.environ.get("SURVEY_DB", str(DATA_DIR / "survey.db")))
+    """The store file: `SURVEY_DB`, else data/survey.db.
+
+    `SURVEY_DB` may also be a URL (`sqlite:///…`, `postgresql://…`); `db_target()` keeps
+    it whole, while this path names where side files such as the contact key sit.
+    """
+    from survey.storage.engine import resolve
+    return resolve(db_target()).path
+
+
+def db_target() -> str:
+    """`SURVEY_DB` as given (a path or a URL), else data/survey.db."""
+    return os.environ.get("SURVEY_DB") or str(DATA_DIR / "survey.db")

@@ -258,5 +258,22 @@ def export_wave(store: Store, actor: Account, wave: str, fmt: str, out: str | Pa
     if fmt not in FORMATS:
         raise ExportError([f"--format: `{fmt}` is not one of {', '.join(FORMATS)}"])
     table = build_export(store, actor, wave, **options)
-    return table, write_export(table, fmt, out)
+    written = write_export(table, fmt, out)
+    qn = questionnaire_for_wave(store, wave)
+    if qn.kind == "appraisal":
+        written.append(write_rated_units(qn, out))
+    return table, written
+
+
+def units_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".units.csv")
+
+
+def write_rated_units(qn: Questionnaire, out: str | Path) -> Path:
+    """An appraisal wave's rated units `id,name,type`: the UNITS.csv of `python -m analysis … --appraisal`."""
+    path = units_path(out)
+    pd.DataFrame([u.model_dump() for u in qn.rated_units], columns=["id", "name", "type"]).to_csv(
+        path, index=False, encoding="utf-8-sig")
+    return path
 

@@ -261,13 +261,15 @@ def _case_state(attempts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime | None = None,
-              mode: str | None = None) -> dict[str, Any] | None:
+              mode: str | None = None, pool: bool = False) -> dict[str, Any] | None:
     """The pollster's next case: due callbacks first (earliest appointment), then cases never
     tried, then open cases tried fewer than MAX_ATTEMPTS times (fewest tries, longest ago first).
     A callback not yet due holds its case back. None when nothing is left to do.
 
     Returns the case (contact masked) with `reason` (callback / new / retry), `tries`, `callback_at`.
     `mode` keeps to the cases of one mode (the phone screen calls phone cases only).
+    With `pool`, a pollster with nothing left of their own claims the next unassigned case
+    of the wave (a call centre's shared queue): the store hands each case to one pollster.
     """
     require(actor, "fieldwork.enter")
     moment = _moment(at)
@@ -291,6 +293,11 @@ def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime 
     for queue in (due, fresh, retry):
         if queue:
             return min(queue, key=lambda q: q[:-1])[-1]
+    if pool:
+        claimed = store.claim_case(wave, actor.username, actor.firm, actor.username, mode=mode)
+        if claimed is not None:
+            [case] = store.cases(wave, case_ids=[claimed])
+            return {**_public_case(case), "tries": 0, "callback_at": None, "reason": "new"}
     return None
 
 

@@ -24,6 +24,7 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted, build_record, read_response, wave_open_for_entry
 from survey.store import Store, StoreError
+from survey.storage.waves import WaveSettings
 from survey.supervision import firm_scope
 from survey.waves import get_wave
 
@@ -83,14 +84,14 @@ def submit_key(wave: str, paper_id: str) -> str:
 def normalise_paper_id(raw: str, wave: Mapping[str, Any]) -> str:
     """The paper ID as stored (trimmed, upper-case), refused when it does not match the wave's format."""
     paper_id = (raw or "").strip().upper()
-    pattern = str(wave.get("settings", {}).get("paper_id_pattern") or DEFAULT_PAPER_ID_PATTERN)
+    pattern = WaveSettings.parse(wave.get("settings")).paper.id_pattern or DEFAULT_PAPER_ID_PATTERN
     if not re.fullmatch(pattern, paper_id):
         raise PaperError("paper_id", f"paper_id: `{raw}` does not match the paper ID format {pattern}")
     return paper_id
 
 
 def double_entry_required(wave: Mapping[str, Any]) -> bool:
-    return bool(wave.get("settings", {}).get("double_entry", False))
+    return WaveSettings.parse(wave.get("settings")).paper.double_entry
 
 
 def _blank(value: Any) -> Any:

@@ -13,6 +13,10 @@ Rules, with per-wave thresholds (`QCSettings`, stored under `qc` in the wave's s
   demographics in the same unit, submitted within `duplicate_window_minutes` (30) of the
   previous such response (at the window: flagged; beyond: not). In both cases the earliest
   response of a group stays unflagged and each later one is flagged, naming the earlier one.
+- aware_all (appraisal waves): aware of (了解/接触过) every one of at least 3 rated units: few
+  residents know every department, provincial unit and SOE, so such a respondent is worth a look.
+  In appraisal waves the straight-liner rule reads the ratings of the rated units instead of
+  the district items, with `straightliner_min_ratings` (5) valid ratings needed.
 - interviewer_outlier: in each unit, each pollster with at least `outlier_min_interviews`
   (30) interviews is compared with the other pollsters of that unit (who must have as
   many): a chi-square test of the distribution of all satisfaction answers (bins 1-2, 3,
@@ -48,7 +52,8 @@ from survey.questionnaire import DEMOGRAPHIC_IDS
 from survey.store import Store, StoreError
 from survey.waves import get_wave
 
-FLAGS = ("speeder", "straightliner", "duplicate", "interviewer_outlier")
+FLAGS = ("speeder", "straightliner", "duplicate", "interviewer_outlier", "aware_all")
+AWARE_ALL_MIN_UNITS = 3
 OUTLIER_BINS = {1: "1-2", 2: "1-2", 3: "3", 4: "4", 5: "5", 9: "9"}
 BINS = ("1-2", "3", "4", "5", "9")
 
@@ -59,6 +64,7 @@ class QCSettings(BaseModel):
     speeder_ratio: float = Field(0.3, gt=0, lt=1, description="share of the mode's median duration")
     speeder_floor_s: float = Field(60.0, ge=0, description="absolute minimum duration in seconds")
     straightliner_min_items: int = Field(8, ge=2, description="valid item answers needed to judge")
+    straightliner_min_ratings: int = Field(5, ge=2, description="appraisal waves: valid ratings needed to judge")
     duplicate_window_minutes: float = Field(30.0, ge=0, description="web duplicates: time between submissions")
     outlier_alpha: float = Field(0.01, gt=0, lt=1, description="Holm-adjusted p below which a pollster is flagged")
     outlier_min_interviews: int = Field(30, ge=5, description="interviews a pollster (and the rest) needs")
@@ -127,15 +133,24 @@ def _codes(frame: pd.DataFrame, items: list[str]) -> np.ndarray:
     return frame[items].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
 
 
-def straightliners(frame: pd.DataFrame, items: list[str], settings: QCSettings) -> list[dict[str, Any]]:
+def straightliners(frame: pd.DataFrame, items: list[str], settings: QCSettings,
+                   min_items: int | None = None) -> list[dict[str, Any]]:
     codes = _codes(frame, items)
     valid = np.isin(codes, [1, 2, 3, 4, 5])
     n_valid = valid.sum(axis=1)
     low = np.where(valid, codes, np.inf).min(axis=1)
     high = np.where(valid, codes, -np.inf).max(axis=1)
-    hit = (n_valid >= settings.straightliner_min_items) & (low == high)
+    hit = (n_valid >= (min_items or settings.straightliner_min_items)) & (low == high)
     return [_flag(rid, "straightliner", _detail("straightliner", n=int(n), code=int(c)))
             for rid, n, c in zip(frame["response_id"][hit], n_valid[hit], low[hit])]
+
+
+def aware_of_all(frame: pd.DataFrame, aware_columns: list[str]) -> list[dict[str, Any]]:
+    """Appraisal waves: respondents who say they know every rated unit (of at least 3)."""
+    if len(aware_columns) < AWARE_ALL_MIN_UNITS:
+        return []
+    hit = (_codes(frame, aware_columns) == 1).all(axis=1)
+    return [_flag(rid, "aware_all", _detail("aware_all", n=len(aware_columns))) for rid in frame["response_id"][hit]]
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
@@ -235,14 +250,20 @@ def interviewer_outliers(frame: pd.DataFrame, items: list[str], settings: QCSett
 
 def compute_flags(frame: pd.DataFrame, items: list[str], settings: QCSettings | None = None,
                   contact_hashes: dict[str, str] | None = None,
-                  item_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Every flag of the four rules for a flat responses frame: response_id, flag, detail.
+                  item_labels: dict[str, str] | None = None,
+                  aware_columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every flag of the rules for a flat responses frame: response_id, flag, detail.
 
     `frame` needs response_id, unit, mode, interviewer, submitted_at, duration_s, the
     demographics and the item columns. One flag per response and rule (details joined).
+    An appraisal wave passes its ratings as `items` and its `<id>_aware` columns as
+    `aware_columns` (the straight-liner rule then uses `straightliner_min_ratings`).
     """
     settings = settings or QCSettings()
-    found = (speeders(frame, settings) + straightliners(frame, items, settings)
+    appraisal = aware_columns is not None
+    found = (speeders(frame, settings)
+             + straightliners(frame, items, settings, settings.straightliner_min_ratings if appraisal else None)
+             + aware_of_all(frame, aware_columns or [])
              + duplicates(frame, items, settings, contact_hashes)
              + interviewer_outliers(frame, items, settings, item_labels))
     merged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -260,8 +281,9 @@ def compute_flags(frame: pd.DataFrame, items: list[str], settings: QCSettings | 
 def qc_frame(store: Store, wave: str) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
     """Every response of the wave (excluded ones too: QC describes the data as collected)."""
     qn = questionnaire_for_wave(store, wave)
-    items = qn.item_ids
-    columns, rows = store.response_table(wave, [*DEMOGRAPHIC_IDS, *items, "change"], include_excluded=True)
+    items = qn.rating_ids if qn.kind == "appraisal" else qn.item_ids
+    aware = [q.id for q in qn.by_role("awareness")]
+    columns, rows = store.response_table(wave, [*DEMOGRAPHIC_IDS, *items, *aware, "change"], include_excluded=True)
     labels = {i: qn.label(qn.question(i)) for i in items}
     return pd.DataFrame.from_records(rows, columns=columns), items, labels
 
@@ -272,7 +294,9 @@ def run_qc(store: Store, actor: Account, wave: str) -> QCRun:
     settings = settings_for(store, wave)
     frame, items, labels = qc_frame(store, wave)
     contacts = dict(store.qc_contact_hashes(wave))
-    flags = compute_flags(frame, items, settings, contacts, labels)
+    aware = [c for c in frame.columns if c.endswith("_aware")] \
+        if questionnaire_for_wave(store, wave).kind == "appraisal" else None
+    flags = compute_flags(frame, items, settings, contacts, labels, aware)
     run_id = store.replace_qc_flags(wave, flags, settings.model_dump(), actor.username)
     return QCRun(run_id, flags)
 

@@ -28,6 +28,10 @@ ITEM_IDS = ("air", "water", "sea", "noise", "waste", "greenery", "rural",
             "enforcement", "publicity", "overall")
 DEMOGRAPHIC_IDS = ("sex", "age_group", "education")
 REQUIRED_IDS = (*ITEM_IDS, "change", *DEMOGRAPHIC_IDS)
+KINDS = ("district", "appraisal")
+UNIT_TYPES = ("department", "provincial", "soe")  # analysis.appraisal.UNIT_TYPES
+AWARE_SCALE = [{"code": 1, "label": "了解/接触过", "label_en": "Know it / had contact"},
+               {"code": 2, "label": "不了解", "label_en": "Do not know it"}]
 
 Code = int | str
 
@@ -59,7 +63,7 @@ class ShowIf(BaseModel):
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
-    role: Literal["screening", "item", "followup", "demographic"]
+    role: Literal["screening", "item", "followup", "demographic", "awareness", "rating", "dimension"]
     type: Literal["single", "text"] = "single"
     text: str
     text_en: str | None = None
@@ -72,10 +76,29 @@ class Question(BaseModel):
     show_if: ShowIf | None = None
 
 
+class RatedUnitSpec(BaseModel):
+    """A unit an appraisal wave rates (部门评议): its id names the response columns."""
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    name: str = Field(min_length=1, max_length=100)
+    type: Literal["department", "provincial", "soe"]
+
+
+class Dimension(BaseModel):
+    """An optional per-unit dimension item of an appraisal (e.g. 履职成效, 信息公开)."""
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,19}$")
+    label: str = Field(min_length=1, max_length=40)
+
+
 class Questionnaire(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     version: int
+    kind: Literal["district", "appraisal"] = "district"
+    example: bool = False
+    rated_units: list[RatedUnitSpec] = Field(default_factory=list)
+    unit_dimensions: list[Dimension] = Field(default_factory=list, max_length=2)
     title: str
     title_en: str | None = None
     intro: str
@@ -102,6 +125,15 @@ class Questionnaire(BaseModel):
     @property
     def item_ids(self) -> list[str]:
         return [q.id for q in self.by_role("item")]
+
+    @property
+    def rating_ids(self) -> list[str]:
+        """Satisfaction columns of the rated units (appraisal waves), in questionnaire order."""
+        return [q.id for q in self.by_role("rating")]
+
+    def appraisal_columns(self) -> list[str]:
+        """`<id>_aware`, `<id>` (and dimension columns) per rated unit: the responses-file layout."""
+        return [q.id for q in self.questions if q.role in ("awareness", "rating", "dimension")]
 
     def label(self, q: Question, lang: str = "zh") -> str:
         if lang == "en" and (q.label_en or q.text_en):
@@ -202,16 +234,65 @@ def _semantic_problems(name: str, qn: Questionnaire) -> list[str]:
             for c in q.show_if.in_:
                 if allowed and c not in allowed:
                     problems.append(f"{name}: question `{q.id}`: show_if: code {c} is not an option of `{target.id}`")
-    for rid in REQUIRED_IDS:
+    required = DEMOGRAPHIC_IDS if qn.kind == "appraisal" else REQUIRED_IDS
+    if qn.kind == "appraisal" and not qn.rated_units:
+        problems.append(f"{name}: rated_units: an appraisal questionnaire lists at least one rated unit")
+    if qn.kind == "district" and qn.rated_units:
+        problems.append(f"{name}: rated_units: only a questionnaire of kind `appraisal` rates units "
+                        "(one wave is one kind)")
+    unit_ids = [u.id for u in qn.rated_units]
+    for uid in sorted({u for u in unit_ids if unit_ids.count(u) > 1}):
+        problems.append(f"{name}: rated_units: id `{uid}` is listed twice")
+    for uid in unit_ids:
+        if uid in ITEM_IDS or uid in DEMOGRAPHIC_IDS or uid.endswith("_aware"):
+            problems.append(f"{name}: rated_units: id `{uid}` clashes with a column name of the responses file")
+    for rid in required:
         if rid not in seen:
             problems.append(f"{name}: questions: required question `{rid}` is missing")
     return problems
+
+
+def expand_rated_units(raw: dict[str, Any]) -> dict[str, Any]:
+    """Add each rated unit's block to an appraisal questionnaire: awareness, then satisfaction
+    (and the dimension items) shown only to those aware of it, before the demographics.
+
+    The file lists only `rated_units`; the questions are generated, so every unit is asked the
+    same way in every mode, and the column names are `<id>_aware`, `<id>`, `<id>_<dimension>`.
+    """
+    if raw.get("kind") != "appraisal" or not isinstance(raw.get("rated_units"), list):
+        return raw
+    raw = dict(raw)
+    scales = dict(raw.get("scales") or {})
+    scales.setdefault("aware", AWARE_SCALE)
+    raw["scales"] = scales
+    questions = list(raw.get("questions") or [])
+    present = {q.get("id") for q in questions if isinstance(q, dict)}
+    dims = [d for d in raw.get("unit_dimensions") or [] if isinstance(d, dict)]
+    block: list[dict[str, Any]] = []
+    for unit in raw["rated_units"]:
+        if not isinstance(unit, dict) or not unit.get("id") or f"{unit['id']}_aware" in present:
+            continue
+        uid, uname = str(unit["id"]), str(unit.get("name", unit["id"]))
+        block.append({"id": f"{uid}_aware", "role": "awareness", "scale": "aware", "label": f"{uname}（了解）",
+                      "text": f"您是否了解或接触过{uname}？", "text_en": f"Do you know or have you had contact with {uname}?"})
+        block.append({"id": uid, "role": "rating", "scale": "satisfaction", "label": uname,
+                      "text": f"您对{uname}的工作是否满意？", "text_en": f"How satisfied are you with the work of {uname}?",
+                      "show_if": {"question": f"{uid}_aware", "in": [1]}})
+        for d in dims:
+            block.append({"id": f"{uid}_{d.get('id')}", "role": "dimension", "scale": "satisfaction",
+                          "label": f"{uname}：{d.get('label')}", "text": f"您对{uname}的{d.get('label')}是否满意？",
+                          "required": False, "show_if": {"question": f"{uid}_aware", "in": [1]}})
+    at = next((i for i, q in enumerate(questions) if isinstance(q, dict) and q.get("role") == "demographic"),
+              len(questions))
+    raw["questions"] = questions[:at] + block + questions[at:]
+    return raw
 
 
 def parse(raw: Any, name: str) -> Questionnaire:
     """Validate a parsed YAML document; raise QuestionnaireError listing every problem."""
     if not isinstance(raw, dict):
         raise QuestionnaireError([f"{name}: (file): expected a mapping at the top level"])
+    raw = expand_rated_units(raw)
     try:
         qn = Questionnaire.model_validate(raw)
     except ValidationError as err:

@@ -176,10 +176,11 @@ def responses_frame(store: Store, actor: Account, wave: str, include_excluded: b
     qn = questionnaire_for_wave(store, wave)
     items = qn.item_ids
     followups = [q.id for q in qn.by_role("followup")]
-    columns, rows = store.response_table(wave, [*DEMOGRAPHIC_IDS, *items, *followups],
+    rated = qn.appraisal_columns()  # appraisal waves: `<id>_aware`, `<id>` (and dimensions) per rated unit
+    columns, rows = store.response_table(wave, [*DEMOGRAPHIC_IDS, *items, *followups, *rated],
                                          include_excluded=include_excluded, **_scope(actor))
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    for item in items:
+    for item in (*items, *rated):
         frame[item] = pd.to_numeric(frame[item], errors="coerce").astype("Int64")
     if not include_excluded:
         frame = frame.drop(columns="excluded_reason")

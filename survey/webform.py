@@ -31,6 +31,7 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Question, Questionnaire
 from survey.responses import Submitted, build_record
 from survey.store import Store, StoreError
+from survey.storage.waves import WaveSettings
 from survey.waves import get_wave
 
 # Tokens are typed by people from paper now and then: no 0/O, 1/I/L look-alikes.
@@ -42,6 +43,7 @@ SURVEY_PATH = "/survey"
 DEVICE_COOKIE = "survey_device"
 DEVICE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 ITEMS_PER_SCREEN = 2
+UNITS_PER_SCREEN = 3  # appraisal waves: rated units per phone screen
 RESIDENT = "resident"
 CONSENT_KEY = "_consent"  # kept in the draft's answers; build_record keeps only questionnaire ids
 
@@ -62,9 +64,8 @@ class WebSettings:
 
     @classmethod
     def of(cls, wave: dict[str, Any]) -> WebSettings:
-        raw = (wave.get("settings") or {}).get("web") or {}
-        known = {k: raw[k] for k in ("starts_per_ip_hour", "flag_ip_per_hour", "min_seconds") if k in raw}
-        return cls(**known)
+        web = WaveSettings.parse(wave.get("settings")).web
+        return cls(web.starts_per_ip_hour, web.flag_ip_per_hour, web.min_seconds)
 
 
 def _moment(value: str | None, end_of_day: bool) -> dt.datetime | None:
@@ -379,14 +380,38 @@ class Screen:
     questions: tuple[Question, ...] = ()
 
 
-def screens(qn: Questionnaire, per_screen: int = ITEMS_PER_SCREEN) -> list[Screen]:
-    """The phone-sized screens: intro, screening, items a few at a time, follow-ups,
-    demographics, then the optional comment (a follow-up text without a condition)."""
+def unit_order(qn: Questionnaire, draft_id: str) -> list[str]:
+    """The rated units in a random order of this respondent (fixed by the draft: a resumed
+    survey keeps it; stored in the response's paradata so order effects can be checked)."""
+    import numpy as np
+    ids = [u.id for u in qn.rated_units]
+    seed = int.from_bytes(hashlib.sha256(f"unit-order:{draft_id}".encode()).digest()[:8], "big")
+    return [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))]
+
+
+def _unit_screens(qn: Questionnaire, order: list[str] | None, per_screen: int) -> list[Screen]:
+    """Appraisal waves: each rated unit's block (aware, rating, dimensions), a few units per screen."""
+    order = order or [u.id for u in qn.rated_units]
+    blocks = {u.id: tuple(q for q in qn.questions if q.role in ("awareness", "rating", "dimension")
+                          and (q.id == u.id or (q.show_if and q.show_if.question == f"{u.id}_aware")
+                               or q.id == f"{u.id}_aware"))
+              for u in qn.rated_units}
+    return [Screen("units", sum((blocks[uid] for uid in order[i:i + per_screen]), ()))
+            for i in range(0, len(order), per_screen)]
+
+
+def screens(qn: Questionnaire, per_screen: int = ITEMS_PER_SCREEN, order: list[str] | None = None,
+            units_per_screen: int = UNITS_PER_SCREEN) -> list[Screen]:
+    """The phone-sized screens: intro, screening, items a few at a time (in an appraisal wave:
+    the rated units a few at a time, in `order`), follow-ups, demographics, then the optional
+    comment (a follow-up text without a condition)."""
     items = qn.by_role("item")
     followups = [q for q in qn.by_role("followup") if not (q.type == "text" and q.show_if is None)]
     comments = [q for q in qn.by_role("followup") if q.type == "text" and q.show_if is None]
     out = [Screen("intro"), Screen("screening", tuple(qn.by_role("screening")))]
     out += [Screen("items", tuple(items[i:i + per_screen])) for i in range(0, len(items), per_screen)]
+    if qn.kind == "appraisal":
+        out += _unit_screens(qn, order, units_per_screen)
     if followups:
         out.append(Screen("followup", tuple(followups)))
     out.append(Screen("demographics", tuple(qn.by_role("demographic"))))
@@ -454,6 +479,8 @@ def submit(store: Store, draft_id: str, answers: dict[str, Any], visitor: Visito
                 "resumes": draft["resumes"], "device_cookie": "returned" if visitor.cookie_returned else "new",
                 "consent": bool(answers.get(CONSENT_KEY)), "flags": flags}
     qn = questionnaire_for_wave(store, draft["wave"])
+    if qn.kind == "appraisal":
+        paradata["unit_order"] = unit_order(qn, draft_id)
     record = build_record(qn, wave, unit=draft["unit"], mode="web", answers=answers,
                           submit_key=f"web:{draft_id}", source="web", started_at=draft["started_at"],
                           submitted_at=submitted_at, duration_s=duration, created_by=RESIDENT,

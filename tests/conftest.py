@@ -11,13 +11,51 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "test-pass-123"
 
 
+# SURVEY_TEST_DB=postgresql://… runs every store test on PostgreSQL: each test gets a schema of its own
+TEST_DB = os.environ.get("SURVEY_TEST_DB", "")
+ON_PG = TEST_DB.startswith("postgres")
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in TEST_DB else "?"
+    return f"{TEST_DB}{sep}options=-csearch_path%3D{schema}"
+
+
+def _pg_admin(sql: str) -> None:
+    import sqlalchemy as sa
+    eng = sa.create_engine(TEST_DB.replace("postgresql://", "postgresql+psycopg://", 1),
+                           poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.exec_driver_sql(sql)
+    eng.dispose()
+
+
 @pytest.fixture
-def db_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh store path, also exported as SURVEY_DB for CLI and app tests."""
-    path = tmp_path / "survey.db"
-    monkeypatch.setenv("SURVEY_DB", str(path))
+def db_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path | str]:
+    """A fresh store, also exported as SURVEY_DB for CLI and app tests.
+
+    A file path on SQLite; with SURVEY_TEST_DB a `postgresql://` URL whose search path
+    is a schema made for this test and dropped after it.
+    """
     monkeypatch.setenv("SURVEY_ADMIN_PASSWORD", PASSWORD)
-    return path
+    if not ON_PG:
+        path = tmp_path / "survey.db"
+        monkeypatch.setenv("SURVEY_DB", str(path))
+        yield path
+        return
+    import uuid
+
+    from survey.storage.engine import close_all, resolve
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f"CREATE SCHEMA {schema}")
+    url = _pg_schema_url(schema)
+    monkeypatch.setenv("SURVEY_DB", url)
+    monkeypatch.setenv("SURVEY_KEY_DIR", str(tmp_path))  # the contact key of this store: <db>.key in tmp_path
+    try:
+        yield url
+    finally:
+        close_all(resolve(url).url)
+        _pg_admin(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

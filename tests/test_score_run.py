@@ -29,7 +29,7 @@ def test_cli_score_gives_ten_times_the_r_composite_rounded_half_up(tmp_path):
     assert done.returncode == 0, done.stderr
     scores = json.loads(done.stdout)
     assert [set(s) for s in scores] == [{"unit", "rate", "rate_low", "rate_high", "n_valid", "points", "rank",
-                                         "warnings"}] * 6
+                                         "warnings", "rank_low", "rank_high", "p_below"}] * 6
     ref = pd.read_csv(REF / "r_estimates.csv")
     composite = ref[(ref["item"] == "composite") & (ref["unit"] != "全市")].set_index("unit")["rate"]
     for s in scores:

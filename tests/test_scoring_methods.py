@@ -79,7 +79,8 @@ def test_config_errors_name_the_field():
 
 
 def test_shipped_configs_load_and_differ():
-    hashes = {load_config(p).hash() for p in SCORING_DIR.glob("*.yaml")}
+    district = [p for p in SCORING_DIR.glob("*.yaml") if "kind: appraisal" not in p.read_text(encoding="utf-8")]
+    hashes = {load_config(p).hash() for p in district}
     assert len(hashes) == 3
     default = load_config(SCORING_DIR / "default.yaml")
     assert default.method == "proportional" and default.full_points == 10 and len(default.items) == 10

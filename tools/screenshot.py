@@ -38,6 +38,8 @@ def main() -> None:
                     help="walk the resident survey this many screens on before the shot")
     ap.add_argument("--nav", help="sidebar link to click after login (a reload would log out)")
     ap.add_argument("--full", action="store_true", help="whole page, not just the viewport")
+    ap.add_argument("--wait-text", help="wait (up to 3 min) until this text is on the page: a slow computation")
+    ap.add_argument("--tab", help="click the tab with this name before the shot")
     args = ap.parse_args()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -67,6 +69,10 @@ def main() -> None:
             page.wait_for_timeout(2500)
         if args.nav:
             page.get_by_role("link", name=args.nav).click()
+        if args.wait_text:
+            page.get_by_text(args.wait_text).first.wait_for(timeout=180_000)
+        if args.tab:
+            page.get_by_role("tab", name=args.tab).click()
         page.wait_for_timeout(4000)
         page.screenshot(path=args.out, full_page=args.full)
         browser.close()

@@ -5,14 +5,24 @@ import altair as alt
 import pandas as pd
 
 
-def rates_with_ci(frame: pd.DataFrame, unit: str, rate: str, low: str, high: str, title: str) -> alt.LayerChart:
-    base = alt.Chart(frame).encode(y=alt.Y(f"{unit}:N", sort="-x", title=None))
+def rates_with_ci(frame: pd.DataFrame, unit: str, rate: str, low: str, high: str, title: str,
+                  threshold: float | None = None, threshold_label: str = "") -> alt.LayerChart:
+    """Bars with CI whiskers; with `threshold`, a dashed vertical line (the 80 % line) and its label."""
+    frame = frame[[unit, rate, low, high]].dropna(subset=[rate])
+    base = alt.Chart(frame).encode(y=alt.Y(f"{unit}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)))
     bars = base.mark_bar(color="#66a36b").encode(
         x=alt.X(f"{rate}:Q", axis=alt.Axis(format="%"), title=title, scale=alt.Scale(domain=[0, 1])),
         tooltip=[unit, alt.Tooltip(rate, format=".1%"), alt.Tooltip(low, format=".1%"),
                  alt.Tooltip(high, format=".1%")])
     whiskers = base.mark_rule(color="#1b3d1e", strokeWidth=2).encode(x=f"{low}:Q", x2=f"{high}:Q")
-    return (bars + whiskers).properties(height=max(160, 34 * len(frame)))
+    layers = bars + whiskers
+    if threshold is not None:
+        line = pd.DataFrame({"x": [threshold], "label": [threshold_label]})
+        rule = alt.Chart(line).mark_rule(color="#c0392b", strokeDash=[6, 4], strokeWidth=2).encode(x="x:Q")
+        text = alt.Chart(line).mark_text(color="#c0392b", align="left", dx=4, dy=-6, baseline="bottom").encode(
+            x="x:Q", y=alt.value(0), text="label:N")
+        layers = layers + rule + text
+    return layers.properties(height=max(160, 34 * len(frame)))
 
 
 def heatmap(frame: pd.DataFrame, row: str, col: str, value: str) -> alt.LayerChart:

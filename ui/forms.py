@@ -55,6 +55,21 @@ def ask_section(qn: Questionnaire, role: str, mode: str, form: str, answers: dic
             answers.pop(q.id, None)
 
 
+UNIT_ROLES = ("awareness", "rating", "dimension")
+
+
+def ask_units(qn: Questionnaire, mode: str, form: str, answers: dict[str, Any], numbered: bool = False) -> None:
+    """Appraisal waves: each rated unit's block in questionnaire order (awareness, then the
+    satisfaction and dimension items, shown only when aware), as on the web list."""
+    for q in qn.questions:
+        if q.role not in UNIT_ROLES:
+            continue
+        if qn.is_shown(q, answers):
+            answers[q.id] = ask(qn, q, mode, form, numbered=numbered and numeric_codes(qn, q))
+        else:
+            answers.pop(q.id, None)
+
+
 def clear(form: str) -> None:
     """Forget a form's answers (start the next interview empty)."""
     prefix = f"{KEY_PREFIX}{form}_"

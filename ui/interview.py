@@ -233,6 +233,9 @@ def run(store: Store, account: Account, setup: Setup, *,
     if setup.mode == "phone":
         st.caption(t("interview.dk_hint"))
     forms.ask_section(qn, "item", setup.mode, form, answers, numbered=True)
+    if qn.kind == "appraisal":
+        st.subheader(t("interview.units"))
+        forms.ask_units(qn, setup.mode, form, answers, numbered=True)
     st.subheader(t("interview.followups"))
     forms.ask_section(qn, "followup", setup.mode, form, answers, numbered=True)
     st.subheader(t("interview.demographics"))

@@ -19,8 +19,8 @@ def _initialised(path: str) -> Store:
 
 def store() -> Store:
     """The store of `SURVEY_DB`, initialised once per server process."""
-    from survey.config import db_path
-    return _initialised(str(db_path()))
+    from survey.config import db_target
+    return _initialised(db_target())
 
 
 def lang() -> str:

@@ -13,6 +13,8 @@ import importlib
 import pkgutil
 import sqlite3
 import sys
+
+import sqlalchemy as sa
 from collections.abc import Sequence
 
 from survey.auth import AuthError, PermissionDenied
@@ -70,9 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, PermissionDenied, AuthError, ContactError, OutputError, FileNotFoundError) as err:
         print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)
         return 2
-    except sqlite3.DatabaseError as err:  # SURVEY_DB is a junk file, a folder, /proc ...
-        from survey.config import db_path
-        print(f"SURVEY_DB={db_path()}: cannot be opened as a survey store ({err})", file=sys.stderr)
+    except (sqlite3.DatabaseError, sa.exc.DBAPIError) as err:  # SURVEY_DB is a junk file, a folder, /proc, no server
+        from survey.config import db_target
+        cause = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+        shown = sa.engine.make_url(db_target()).render_as_string() if "://" in db_target() else db_target()
+        print(f"SURVEY_DB={shown}: cannot be opened as a survey store ({cause})", file=sys.stderr)
         return 2
     except UnicodeDecodeError as err:
         print(f"a file is not UTF-8 text (save it as UTF-8): {err.reason} at byte {err.start}", file=sys.stderr)

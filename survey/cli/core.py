@@ -65,7 +65,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="store realistic synthetic responses and demo accounts")
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--wave", default=DEFAULT_WAVE)
+    p.add_argument("--wave", help=f"wave to fill (default {DEFAULT_WAVE}; with --kind appraisal 2025-评议, "
+                   "created with the sample appraisal questionnaire if missing)")
+    p.add_argument("--kind", choices=("district", "appraisal"), default="district",
+                   help="district wave (default) or appraisal wave: residents rate departments, provincial units, SOEs")
     p.add_argument("--password", default="demo-2025", help="password of the demo accounts")
     p.set_defaults(func=cmd_demo)
 
@@ -84,6 +87,30 @@ def store_and_wave(wave: str) -> tuple[Store, dict[str, Any]]:
     _init_and_report()
     store = get_store()
     return store, get_wave(store, wave)
+
+
+def _demo_appraisal(args: argparse.Namespace) -> int:
+    """An appraisal wave (created with the sample questionnaire if missing), filled with demo responses."""
+    from survey.bootstrap import questionnaire_for_wave
+    from survey.cli import CliError
+    from survey.demo_appraisal import APPRAISAL_QUESTIONNAIRE, DEMO_APPRAISAL_WAVE, store_demo_appraisal
+    _init_and_report()
+    store = get_store()
+    wave = args.wave or DEMO_APPRAISAL_WAVE
+    if store.wave(wave) is None:
+        store.add_wave(wave, APPRAISAL_QUESTIONNAIRE, list(XIAMEN_UNITS), "system")
+        print(f"wave {wave} created with questionnaire {APPRAISAL_QUESTIONNAIRE} (an example list of rated units)",
+              file=sys.stderr)
+    qn = questionnaire_for_wave(store, wave)
+    if qn.kind != "appraisal":
+        raise CliError(f"--wave: wave {wave} is a district wave (questionnaire {qn.id}); one wave is one kind")
+    if ensure_demo_accounts(store, wave, args.password):
+        print(f"demo accounts created (password {args.password}; for trying only): "
+              f"pollsters P01-P24, supervisor, analyst", file=sys.stderr)
+    new = store_demo_appraisal(store, wave, args.n, args.seed, qn, SYSTEM)
+    print(f"stored {new} new demo appraisal response(s) in wave {wave} ({store.count_responses(wave)} in the wave; "
+          f"{len(qn.rated_units)} rated units)")
+    return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -178,7 +205,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from survey.cli import CliError
     if args.n < 1:
         raise CliError(f"--n: must be a positive number, got {args.n}")
+    if args.kind == "appraisal":
+        return _demo_appraisal(args)
+    args.wave = args.wave or DEFAULT_WAVE
     store, _ = store_and_wave(args.wave)
+    from survey.bootstrap import questionnaire_for_wave
+    if questionnaire_for_wave(store, args.wave).kind != "district":
+        raise CliError(f"--wave: wave {args.wave} is an appraisal wave; use --kind appraisal")
     created = ensure_demo_accounts(store, args.wave, args.password)
     if created:
         print(f"demo accounts created (password {args.password}; for trying only): "
