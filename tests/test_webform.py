@@ -278,5 +278,5 @@ def test_wave_dates_are_validated_and_set(store, accounts):
     done = run("wave-dates", "2025", "--closes", "2026-01-15")
     assert done.returncode == 0, done.stderr
     from survey.store import Store
-    wave = Store(store.path).wave("2025")
+    wave = Store(store.target).wave("2025")
     assert wave["opens_at"] is None and wave["closes_at"] == "2026-01-15"
