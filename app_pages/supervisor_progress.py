@@ -6,8 +6,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from survey.auth import PermissionDenied
-from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary, per_pollster,
+from survey.auth import PermissionDenied, scope
+from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary,
+                              per_pollster,
                               record_backcheck)
 from survey.bootstrap import questionnaire_for_wave
 from survey.aapor import rates_table
@@ -30,7 +31,7 @@ waves = [w["id"] for w in store.waves()]
 col_wave, col_firm = st.columns(2)
 wave_id = session.wave_picker(col_wave, waves, "sup_wave")
 firm: str | None = None
-if account.role == "admin":
+if scope(account, "fieldwork.supervise").everything:  # admin: any firm
     firms = sorted({a["firm"] for a in store.accounts() if a["firm"]})
     firm = col_firm.selectbox(t("supervision.firm"), [None, *firms], key="sup_firm",
                               format_func=lambda f: f or t("supervision.all_firms"))

@@ -24,6 +24,7 @@ from survey.auth import Account, PermissionDenied
 from survey.store import Store, StoreError
 from survey.storage.waves import WaveSettings
 from survey.supervision import firm_scope
+from survey.waves import get_wave
 
 SHARE = 0.10
 PROBLEMS: tuple[str, ...] = ("denied", "answers_differ", "wrong_respondent")  # outcomes that put an interview in doubt
@@ -86,9 +87,7 @@ def backcheck_list(store: Store, actor: Account, wave: str, flagged: Iterable[st
     the actor's firm or without a pollster are ignored.
     """
     scope = firm_scope(actor, firm)
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     rows = store.backcheck_candidates(wave, scope)
     drawn = draw(((r["response_id"], r["interviewer"]) for r in rows), backcheck_seed(w),
                  backcheck_share(w) if share is None else share)

@@ -32,6 +32,7 @@ from survey.questionnaire import Question, Questionnaire
 from survey.responses import Submitted, build_record
 from survey.store import Store, StoreError
 from survey.storage.waves import WaveSettings
+from survey.waves import get_wave
 
 # Tokens are typed by people from paper now and then: no 0/O, 1/I/L look-alikes.
 TOKEN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -121,8 +122,7 @@ def set_wave_dates(store: Store, actor: Account, wave: str, opens_at: str | None
     A date-only close means the end of that day, so '2025-10-31' still takes answers at 23:59.
     """
     require(actor, "waves.manage")
-    if store.wave(wave) is None:
-        raise StoreError(f"no wave `{wave}`")
+    get_wave(store, wave)
     problems = []
     for name, value in (("opens", opens_at), ("closes", closes_at)):
         if value:
@@ -151,9 +151,7 @@ def survey_url(base_url: str = "", *, token: str | None = None, link: str | None
 
 
 def _check_wave_unit(store: Store, wave: str, unit: str) -> dict[str, Any]:
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     if unit not in w["units"]:
         raise StoreError(f"unit `{unit}` is not a unit of wave {wave} ({', '.join(w['units'])})")
     return w

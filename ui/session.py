@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from survey import i18n
-from survey.auth import Account, load_account
+from survey.auth import Account, allowed, load_account
 from survey.bootstrap import init_store
 from survey.store import Store
 
@@ -53,7 +53,7 @@ def require_account() -> Account:
 
 def entry_waves(acc: Account) -> list[str]:
     """The waves an account may enter interviews into (a pollster: assigned ones); stops the page if none."""
-    waves = list(acc.waves) if acc.role == "pollster" else [w["id"] for w in store().waves()]
+    waves = [w["id"] for w in store().waves() if allowed(acc, "waves.enter", {"wave": w["id"]})]
     if not waves:
         st.warning(t("common.no_wave"))
         st.stop()
