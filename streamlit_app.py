@@ -62,7 +62,8 @@ else:
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(account.role):
         sections.setdefault(session.t(spec.section), []).append(
-            st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path))
+            st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                    default=account.role in spec.home_for))
     sections.setdefault(next(iter(sections), session.t("nav.section_work")), []).extend(public)
     sidebar(account)
     nav = st.navigation(sections, expanded=True)  # the admin has more pages than the folded menu shows

@@ -165,7 +165,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         return cmd_score_appraisal(args)
     if not args.out:
         raise InputError(["--out: give the report file (.xlsx)"])
-    from analysis.score_run import compute_score_run, write_run_report
+    from analysis.score_run import compute_score_run
     from analysis.scoring import load_config
     from analysis.io import read_population, read_responses
     config = load_config(args.config)
@@ -173,24 +173,25 @@ def cmd_score(args: argparse.Namespace) -> int:
         raise InputError(["--population: required for a district wave's score (an appraisal wave, "
                           "--appraisal, may be unweighted; `estimate` works without it)"])
     population = read_population(args.population)
-    exclusions: list[dict] = []
-    if args.wave:
-        responses, exclusions, source = _wave_frame(args)
-    else:
-        if not args.responses:
-            raise InputError(["give a responses file or --wave W"])
-        responses, source = read_responses(args.responses), str(args.responses)
-    run = compute_score_run(responses, population, config, wave=args.wave, exclusions=exclusions, source=source,
-                            cluster=args.cluster)
-    write_run_report(run, args.out)
+    if not args.responses:
+        raise InputError(["give a responses file (a wave of the store: python -m survey score --wave W)"])
+    responses = read_responses(args.responses)
+    run = compute_score_run(responses, population, config, source=str(args.responses), cluster=args.cluster)
+    report_score_run(run, args.out, args.json)
+    return 0
+
+
+def report_score_run(run, out, as_json: bool) -> None:
+    """Write a run's report and print its record: shared with `python -m survey score --wave`."""
+    from analysis.score_run import write_run_report
+    write_run_report(run, out)
     rec = run.record
     _say(f"config {rec['config_name']} sha256 {rec['config_hash'][:16]}; data {rec['data_count']} responses "
          f"sha256 {rec['data_hash'][:16]}; exclusions {len(rec['exclusions'])}; code {rec['code_version']}; "
          f"result sha256 {rec['result_hash']}")
-    _say(f"report written to {args.out}")
-    if args.json:
+    _say(f"report written to {out}")
+    if as_json:
         print(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
-    return 0
 
 
 def cmd_score_appraisal(args: argparse.Namespace) -> int:
@@ -198,9 +199,6 @@ def cmd_score_appraisal(args: argparse.Namespace) -> int:
     from analysis.appraisal import read_appraisal_responses, read_units
     from analysis.appraisal_scoring import load_appraisal_config, score_appraisal
     from analysis.io import read_population
-    if args.wave:
-        raise InputError(["--appraisal: give the responses file (export the wave first); --wave is for district "
-                          "waves"])
     if not args.responses:
         raise InputError(["give a responses file"])
     config = load_appraisal_config(args.config)
@@ -219,19 +217,6 @@ def cmd_score_appraisal(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
     return 0
-
-
-def _wave_frame(args: argparse.Namespace):
-    """A wave's responses from the store (the survey package), exclusions applied and listed."""
-    from survey.auth import SYSTEM
-    from survey.bootstrap import init_store
-    from survey.responses import exclusions_applied, responses_frame
-    store = init_store().store
-    if store.wave(args.wave) is None:
-        raise InputError([f"--wave: no wave `{args.wave}` in the store"])
-    flagged = bool(getattr(args, "exclude_flagged", False))
-    frame = responses_frame(store, SYSTEM, args.wave, exclude_flagged=flagged)
-    return frame, exclusions_applied(store, args.wave, exclude_flagged=flagged), f"store wave {args.wave}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,8 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("score", help="points per unit, Excel report, reproducibility record")
-    p.add_argument("responses", nargs="?", help="responses file (or --wave)")
-    p.add_argument("--wave", help="take the wave's responses from the store ($SURVEY_DB)")
+    p.add_argument("responses", nargs="?", help="responses file (a stored wave: python -m survey score --wave W)")
     p.add_argument("--population", help="population margins (without them every weight is 1, stated as "
                    "`unweighted`)")
     p.add_argument("--config", required=True)
@@ -277,8 +261,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the score table as JSON on stdout")
     p.add_argument("--cluster", help="column whose values are the PSUs within units (e.g. interviewer); "
                                      "overrides the config's design.cluster")
-    p.add_argument("--exclude-flagged", action="store_true",
-                   help="with --wave: also leave out responses with current QC flags (listed among the exclusions)")
     p.set_defaults(func=cmd_score)
     return parser
 

@@ -1,10 +1,11 @@
-"""The one exception analysis raises for bad input: every problem, one line each."""
+"""The exception analysis raises for bad input: every problem, one line each.
+
+`InputError` is `common.errors.Invalid` under the name analysis callers already use.
+"""
 from __future__ import annotations
 
+from common.errors import Forbidden, Invalid, NotFound, Problem, Rejected
 
-class InputError(ValueError):
-    """Input refused before computing; `problems` name unit, variable and category."""
+InputError = Invalid
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+__all__ = ["Forbidden", "InputError", "Invalid", "NotFound", "Problem", "Rejected"]

@@ -1,7 +1,6 @@
 """Reading the responses file and the population file (DESIGN.md data contracts)."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import IO
 
@@ -9,41 +8,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from common.io import read_table
 
 POPULATION_COLUMNS = ("unit", "variable", "category", "population")
 TEXT_COLUMNS = {"response_id": str, "wave": str, "unit": str, "mode": str, "interviewer": str, "sex": str,
                 "age_group": str, "education": str}
-
-
-def read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type] | type) -> pd.DataFrame:
-    """CSV (UTF-8, with or without BOM, or GBK as Chinese Excel writes it) or .xlsx.
-
-    GB18030 is tried after UTF-8: it is a superset of GBK, so files saved by Chinese Excel
-    decode. Shared by the analysis inputs and the store's bulk import (survey.importing).
-    """
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.exists():
-            raise InputError([f"{name}: file not found: {path}"])
-        raw = path.read_bytes()
-        suffix = path.suffix.lower()
-    else:
-        raw = source.read()
-        suffix = Path(getattr(source, "name", "")).suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(io.BytesIO(raw), dtype=dtype)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError([f"{name}: not UTF-8 or GBK text"])
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=dtype, keep_default_na=True)
-    except pd.errors.ParserError as err:
-        raise InputError([f"{name}: not a readable CSV: {str(err).splitlines()[0]}"]) from None
 
 
 _read_table = read_table  # the earlier private name

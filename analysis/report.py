@@ -115,6 +115,7 @@ def summary_sheet(ws: Worksheet, scores: pd.DataFrame, meta: dict[str, Any]) -> 
 
 
 def items_sheet(ws: Worksheet, estimates: pd.DataFrame) -> None:
+    ws.title = "分项"  # before any Reference: a chart's series keep the sheet name they were made with
     est = estimates.copy()
     est["项目"] = est["item"].map(lambda k: ITEM_LABELS.get(k, k))
     long = est[["unit", "项目", "n", "n_valid", "rate", "rate_low", "rate_high", "index", "index_se"]].rename(

@@ -7,6 +7,8 @@ estimate table and the config, so a published score can be recomputed bit for bi
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import hashlib
 import json
 import math
@@ -24,12 +26,10 @@ MODES = ("phone", "door", "paper", "web")
 CITY = "全市"
 
 
-class ConfigError(ValueError):
+class ConfigError(Invalid):
     """Problems in a scoring config, one line each naming file and field."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    pass
 
 
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)  # `.inf` / `.nan` in YAML are refused naming the field

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from survey import auth
+from survey import auth, i18n
 from survey.auth import PermissionDenied
 from survey.store import StoreError
 from ui import session
@@ -25,16 +25,52 @@ def attempt(action, done_text: str) -> None:
 
 
 create, reset, assign = st.tabs([t("admin.create"), t("admin.reset"), t("admin.assign")])
-with create, st.form("create_account", clear_on_submit=True):
-    username = st.text_input(t("admin.username"))
-    name = st.text_input(t("admin.display_name"))
-    role = st.selectbox(t("admin.role"), auth.ROLES, format_func=lambda r: t(f"role.{r}"))
-    firm = st.text_input(t("admin.firm"))
-    password = st.text_input(t("admin.password"), type="password")
-    if st.form_submit_button(t("admin.submit_create"), type="primary"):
-        attempt(lambda: auth.create_account(store, account, username.strip(), role, password,
-                                            firm=firm.strip() or None, display_name=name.strip() or None),
-                t("admin.created", username=username))
+ROLE_ORDER = ("pollster", "supervisor", "analyst", "admin")  # the commonest account first: the default
+
+
+def new_account_problems(username: str, role: str, firm: str, password: str) -> list[str]:
+    """The form's problems in the admin's words, each naming its field (the core checks again)."""
+    problems = []
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        problems.append(t("admin.bad_username"))
+    elif username in {a["username"] for a in store.accounts()}:
+        problems.append(t("admin.username_taken", username=username))
+    if role in ("pollster", "supervisor") and not firm:
+        problems.append(t("admin.firm_needed", role=t(f"role.{role}")))
+    if len(password) < auth.MIN_PASSWORD_LENGTH:
+        problems.append(t("admin.password_short", n=auth.MIN_PASSWORD_LENGTH))
+    return problems
+
+
+def clear_new_account() -> None:
+    for key in ("new_username", "new_name", "new_role", "new_firm", "new_password"):
+        st.session_state.pop(key, None)
+
+
+note = st.session_state.pop("admin_created", None)
+with create:
+    if note:
+        st.success(note)
+    with st.form("create_account", clear_on_submit=False):  # fields stay when something is wrong
+        username = st.text_input(t("admin.username"), key="new_username").strip()
+        name = st.text_input(t("admin.display_name"), key="new_name").strip()
+        role = st.selectbox(t("admin.role"), ROLE_ORDER, format_func=lambda r: t(f"role.{r}"), key="new_role")
+        firm = st.text_input(t("admin.firm"), key="new_firm").strip()
+        password = st.text_input(t("admin.password"), type="password", key="new_password")
+        if st.form_submit_button(t("admin.submit_create"), type="primary"):
+            problems = new_account_problems(username, role, firm, password)
+            for problem in problems:
+                st.error(problem)
+            if not problems:
+                try:
+                    auth.create_account(store, account, username, role, password, firm=firm or None,
+                                        display_name=name or None)
+                except (StoreError, PermissionDenied) as err:
+                    st.error(t("common.error", detail=err))
+                else:
+                    clear_new_account()
+                    st.session_state["admin_created"] = t("admin.created", username=username)
+                    st.rerun()
 usernames = [a["username"] for a in store.accounts()]
 with reset, st.form("reset_password", clear_on_submit=True):
     who = st.selectbox(t("admin.username"), usernames, key="reset_who")
@@ -47,4 +83,12 @@ with assign, st.form("assign_wave"):
     if st.form_submit_button(t("admin.submit_assign")):
         attempt(lambda: auth.assign(store, account, who, wave=wave), t("admin.assign_done", username=who, wave=wave))
 st.subheader(t("admin.list"))
-st.dataframe(pd.DataFrame(store.accounts()), width="stretch", hide_index=True)
+rows = store.accounts()
+st.dataframe(pd.DataFrame({
+    t("admin.username"): [a["username"] for a in rows],
+    t("admin.display_name"): [a["display_name"] or "" for a in rows],
+    t("admin.role"): [t(f"role.{a['role']}") for a in rows],
+    t("admin.firm"): [a["firm"] or "" for a in rows],
+    t("admin.active"): [i18n.yes_no(a["active"], session.lang()) for a in rows],
+    t("admin.locked_until"): [i18n.when(a["locked_until"]) for a in rows],
+    t("admin.created_at"): [i18n.when(a["created_at"]) for a in rows]}), width="stretch", hide_index=True)

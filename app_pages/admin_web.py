@@ -1,7 +1,6 @@
 """Admin: invitation tokens (CSV + printable QR sheet), open links, returns and flags of the web survey."""
 from __future__ import annotations
 
-import os
 
 import pandas as pd
 import streamlit as st
@@ -25,7 +24,7 @@ st.title(t("web.admin_title"))
 
 waves = [w["id"] for w in store.waves()]
 col_wave, col_unit = st.columns(2)
-wave_id = col_wave.selectbox(t("common.wave"), waves, key="webadm_wave")
+wave_id = session.wave_picker(col_wave, waves, "webadm_wave")
 wave = store.wave(wave_id)
 unit = col_unit.selectbox(t("common.unit"), wave["units"], key="webadm_unit")
 st.caption(t("web.wave_dates", opens=wave["opens_at"] or t("web.not_set"), closes=wave["closes_at"] or t("web.not_set"),
@@ -42,8 +41,20 @@ with st.expander(t("web.dates_title")):
                 st.error(t("common.error", detail=err))
             else:
                 st.rerun()
-base_url = st.text_input(t("web.base_url"), value=os.environ.get("SURVEY_PUBLIC_URL", ""), help=t("web.base_url_help"),
-                         key="webadm_base")
+def save_base_url() -> None:
+    try:
+        webform.set_public_url(store, account, wave_id, st.session_state["webadm_base"])
+    except (StoreError, PermissionDenied):
+        st.session_state["webadm_url_error"] = True
+
+
+if st.session_state.get("webadm_base_wave") != wave_id:  # the field shows the wave's saved address
+    st.session_state["webadm_base"] = webform.public_url(wave)
+    st.session_state["webadm_base_wave"] = wave_id
+base_url = st.text_input(t("web.base_url"), help=t("web.base_url_help"), key="webadm_base",
+                         on_change=save_base_url)
+if st.session_state.pop("webadm_url_error", False):
+    st.error(t("web.base_url_bad"))
 
 tokens_tab, links_tab, status_tab = st.tabs([t("web.tab_tokens"), t("web.tab_links"), t("web.tab_status")])
 

@@ -37,7 +37,7 @@ wave_id = None
 upload = None
 exclude_flagged = False
 if source == "wave":
-    wave_id = col_data.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="analysis_wave")
+    wave_id = session.wave_picker(col_data, waves, "analysis_wave")
     exclude_flagged = col_data.checkbox(t("quality.exclude_flagged"), key="analysis_exclude_flagged",
                                         help=t("quality.exclude_flagged_help"))
 else:
@@ -130,6 +130,19 @@ st.caption(t("analysis.record_line", config=f"{rec['config_name']} ({rec['config
              count=rec["data_count"], data=rec["data_hash"][:8], excluded=len(rec["exclusions"]),
              code=rec["code_version"], result=rec["result_hash"][:8]))
 
+# earlier waves of the same config and population: the comparison on 对比 (page and report) and the trends
+earlier: list[str] = []
+runs = {wave_id: run}
+versus_previous = None
+if wave_id:
+    earlier = [w for w in waves if w < wave_id and store.count_responses(w) > 0]
+    for w in earlier:
+        stamp = (store.count_responses(w), len(store.exclusions(w)), w)
+        runs[w] = cached_run(fingerprint("wave", *stamp, config.hash(), population.to_csv()),
+                             lambda w=w: publishing.compute_for_wave(store, account, w, population, config))
+    if earlier:
+        versus_previous = wave_comparison(run, runs[earlier[-1]])
+
 (tab_score, tab_items, tab_weights, tab_compare, tab_drivers, tab_plan, tab_publish) = st.tabs(
     [t(f"analysis.tab_{k}") for k in ("score", "items", "weights", "compare", "drivers", "plan", "publish")])
 
@@ -169,6 +182,8 @@ with tab_score:
                else t("analysis.exclusions_none"))
     report = io.BytesIO()
     comparisons = list(run.extra_comparisons())
+    if versus_previous is not None:  # the report's 对比 holds what the page shows
+        comparisons.insert(0, ("与上一轮次比较", versus_previous))
     write_run_report(run, report, comparisons)
     d1, d2, d3 = st.columns(3)
     d1.download_button(t("analysis.download_xlsx"), report.getvalue(), file_name=f"score-{rec.get('wave') or 'file'}.xlsx")
@@ -222,15 +237,9 @@ with tab_compare:
                                             "widening": t("analysis.col_widening")}),
                      hide_index=True, width="stretch")
     if wave_id:
-        earlier = [w for w in waves if w < wave_id and store.count_responses(w) > 0]
-        runs = {wave_id: run}
-        for w in earlier:
-            stamp = (store.count_responses(w), len(store.exclusions(w)), w)
-            runs[w] = cached_run(fingerprint("wave", *stamp, config.hash(), population.to_csv()),
-                                 lambda w=w: publishing.compute_for_wave(store, account, w, population, config))
         st.caption(t("analysis.waves_caption"))
         if earlier:
-            st.dataframe(wave_comparison(run, runs[earlier[-1]]), hide_index=True, width="stretch")
+            st.dataframe(versus_previous, hide_index=True, width="stretch")
         else:
             st.info(t("analysis.no_previous"))
         series = annual({w: r.estimates for w, r in sorted(runs.items())})
@@ -267,8 +276,18 @@ with tab_publish:
         st.info(t("analysis.only_wave_publish"))
     elif account.can("analysis.publish"):
         st.caption(t("analysis.publish_help"))
-        if st.button(t("analysis.publish"), key="publish_score", type="primary"):
-            st.success(t("analysis.published", id=publishing.publish(store, account, run)))
+        already = publishing.existing_publication(store, run)
+        if already is not None:
+            st.info(t("analysis.already_published", id=already))
+        else:
+            sure = st.checkbox(t("analysis.publish_confirm", wave=wave_id, hash=rec["result_hash"][:12]),
+                               key="publish_sure")
+            if st.button(t("analysis.publish"), key="publish_score", type="primary", disabled=not sure):
+                st.session_state.pop("publish_sure", None)
+                st.session_state["publish_msg"] = t("analysis.published", id=publishing.publish(store, account, run))
+                st.rerun()
+        if st.session_state.get("publish_msg"):
+            st.success(st.session_state.pop("publish_msg"))
     if wave_id:
         st.markdown(f"**{t('analysis.published_list')}**")
         for pub in store.published_scores(wave_id):

@@ -25,12 +25,13 @@ tab_import, tab_export = st.tabs([t("quality.tab_import"), t("quality.tab_export
 with tab_import:
     st.caption(t("quality.import_caption"))
     c1, c2 = st.columns(2)
-    wave_id = c1.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="import_wave")
+    wave_id = session.wave_picker(c1, waves, "import_wave")
     kind = c2.radio(t("quality.kind"), ["responses", "attempts"], horizontal=True, key="import_kind",
                     format_func=lambda k: t(f"quality.kind_{k}"))
     upload = st.file_uploader(t("quality.upload"), type=["csv", "xlsx"], key="import_file")
     if st.button(t("quality.do_import"), type="primary", key="do_import", disabled=upload is None):
         raw = io.BytesIO(upload.getvalue())
+        path = None
         try:
             if kind == "responses":
                 result = import_responses(store, account, wave_id, raw, upload.name)
@@ -44,14 +45,16 @@ with tab_import:
                 st.success(t("quality.imported_attempts", name=upload.name, created=created))
         except ImportRejected as err:
             st.error(t("quality.rejected", total=err.total))
-            st.dataframe(pd.DataFrame({t("quality.col_problem"): err.problems}), hide_index=True, width="stretch")
+            # name the file as the user knows it, never the server's temporary path
+            problems = [p.replace(str(path), upload.name) if path else p for p in err.problems]
+            st.dataframe(pd.DataFrame({t("quality.col_problem"): problems}), hide_index=True, width="stretch")
         except PermissionDenied as err:
             st.error(t("common.no_permission", detail=err))
 
 with tab_export:
     st.caption(t("quality.export_caption"))
     c1, c2 = st.columns(2)
-    wave_out = c1.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="export_wave")
+    wave_out = session.wave_picker(c1, waves, "export_wave")
     fmt = c2.selectbox(t("quality.format"), FORMATS, key="export_format",
                        format_func=lambda f: {"csv": "CSV", "xlsx": "Excel (.xlsx)", "sav": "SPSS (.sav)",
                                               "dta": "Stata (.dta)"}[f])

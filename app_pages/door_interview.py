@@ -56,7 +56,7 @@ def household(form: str) -> tuple[dict[str, Any], list[str]]:
 
 interview.resume(store, account, FORM, waves=waves)
 col_wave, col_unit, col_done = st.columns([1, 1, 2])
-wave_id = col_wave.selectbox(t("common.wave"), waves, key="door_wave")
+wave_id = session.wave_picker(col_wave, waves, "door_wave")
 unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="door_unit",
                           help=t("interview.unit_help"))
 record = interview.Record("household", "interview.household", household)

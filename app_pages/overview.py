@@ -12,7 +12,7 @@ account = session.require_account()
 store = session.store()
 st.title(t("overview.title"))
 waves = [w["id"] for w in store.waves()]
-wave_id = st.selectbox(t("common.wave"), waves, index=len(waves) - 1)
+wave_id = session.wave_picker(st, waves, "overview_wave")
 rows = visible_responses(store, account, wave_id)
 if not rows:
     st.info(t("overview.empty"))

@@ -36,7 +36,7 @@ if "paper_key" not in st.session_state:
     start_new()
 
 col_wave, col_batch = st.columns([1, 2])
-wave_id = col_wave.selectbox(t("common.wave"), waves, key="paper_wave")
+wave_id = session.wave_picker(col_wave, waves, "paper_wave")
 wave = store.wave(wave_id)
 qn = questionnaire_for_wave(store, wave_id)
 if double_entry_required(wave):

@@ -33,8 +33,9 @@ if "phone_wave" not in st.session_state:  # a new login continues the wave of an
     if open_ is not None:
         st.session_state["phone_wave"] = open_["wave"]
 col_wave, col_unit, col_done = st.columns([1, 1, 2])
-wave_id = col_wave.selectbox(t("common.wave"), waves, key="phone_wave")
-mine = len(visible_responses(store, account, wave_id))
+wave_id = session.wave_picker(col_wave, waves, "phone_wave")
+# own interviews only: a supervisor may read the firm's, but this counts the person at the screen
+mine = sum(r["interviewer"] == account.username for r in visible_responses(store, account, wave_id))
 col_done.metric(t("interview.done_today", n=mine), mine)
 phone_cases = [c for c in store.cases(wave_id, pollster=account.username) if c["mode"] == MODE]
 
@@ -58,12 +59,18 @@ if not phone_cases:
 
 
 # ---------------------------------------------------------------------------------- CATI
+# the outcome widgets of one case: a new case starts with them empty
+OUTCOME_KEYS = ("cati_disposition", "cati_note", "cati_cb_date", "cati_cb_time")
+
+
 def forget_case() -> None:
-    for key in ("cati_case", "cati_stage", "cati_dialing", "cati_attempt_key"):
+    for key in ("cati_case", "cati_stage", "cati_dialing", "cati_attempt_key", *OUTCOME_KEYS):
         st.session_state.pop(key, None)
 
 
 def load_case(case: dict[str, Any] | None, stage: str = "call") -> None:
+    for key in OUTCOME_KEYS:
+        st.session_state.pop(key, None)
     st.session_state["cati_case"] = case
     st.session_state["cati_stage"] = stage
     st.session_state["cati_dialing"] = False
@@ -124,6 +131,9 @@ with main:
         st.caption(t("cati.interviewing", case_id=case["case_id"], unit=case["unit"]))
 
         def break_off() -> None:
+            if closed(case["case_id"]):  # saved or ended meanwhile (another tab): nothing to break off
+                next_case()
+                return
             draft = drafts.open_draft(store, account, FORM, case["case_id"])
             if draft is not None:
                 drafts.abandon_draft(store, account, draft["draft_id"], "break-off")
@@ -131,7 +141,8 @@ with main:
             st.session_state["cati_msg"] = t("cati.recorded", case_id=case["case_id"], label="中途拒绝")
             next_case()
 
-        st.button(t("cati.break_off"), on_click=break_off, key="cati_break_off")
+        # offered only while the interview is open, i.e. neither saved nor ended as ineligible or quota full
+        break_off_slot = st.empty()
         qn = questionnaire_for_wave(store, wave_id)
 
         def completed(done: Submitted, draft: dict[str, Any]) -> None:
@@ -144,10 +155,12 @@ with main:
             record("不符合条件：未满18岁" if too_young else "不符合条件：非常住")
 
         interview.resume(store, account, FORM, case["case_id"])
-        interview.run(store, account, interview.Setup(FORM, MODE, wave_id, case["unit"], case_id=case["case_id"]),
+        state = interview.run(store, account, interview.Setup(FORM, MODE, wave_id, case["unit"], case_id=case["case_id"]),
                       on_submitted=completed, on_ineligible=ineligible,
                       quota=quota_check(wave_id, case["unit"]), on_quota_full=lambda draft: record("配额已满"),
                       new_label=t("cati.next"), on_new=next_case)
+        if state == "open":
+            break_off_slot.button(t("cati.break_off"), on_click=break_off, key="cati_break_off")
         st.stop()
 
     reason = case.get("reason")
@@ -194,6 +207,9 @@ with main:
         callback_at = dt.datetime.combine(day, time).isoformat(timespec="seconds")
     remark = st.text_input(t("cati.note"), key="cati_note")
     if st.button(t("cati.record"), key="cati_record", disabled=label is None):
+        if callback_at is not None and callback_at < dt.datetime.now().isoformat(timespec="seconds"):
+            st.error(t("cati.callback_past", at=callback_at.replace("T", " ")[:16]))
+            st.stop()
         try:
             record(label, callback_at=callback_at, note=remark)
         except (PermissionDenied, StoreError) as err:
@@ -202,7 +218,5 @@ with main:
         st.session_state["cati_msg"] = (
             t("cati.callback_recorded", case_id=case["case_id"], at=callback_at.replace("T", " ")[:16])
             if callback_at else t("cati.recorded", case_id=case["case_id"], label=label))
-        for key in ("cati_disposition", "cati_note", "cati_cb_date", "cati_cb_time"):
-            st.session_state.pop(key, None)
         next_case()
         st.rerun()

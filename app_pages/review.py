@@ -27,7 +27,7 @@ if not waves:
     st.stop()
 
 col_wave, col_run = st.columns([1, 2])
-wave_id = col_wave.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="review_wave")
+wave_id = session.wave_picker(col_wave, waves, "review_wave")
 wave = store.wave(wave_id)
 runs = store.qc_runs(wave_id)
 if account.can("qc.run") and col_run.button(t("quality.run_qc"), key="run_qc"):
@@ -113,7 +113,10 @@ with right:
     excluded = current is not None and current["action"] == "exclude"
     st.info(t("quality.state_excluded", reason=current["reason"]) if excluded else t("quality.state_included"))
     if account.can("responses.exclude"):
-        reason = st.text_input(t("quality.reason"), key=f"reason_{rid}")
+        # one field per action: a restore is never sent with the exclusion's reason still in the box
+        action = "restore" if excluded else "exclude"
+        reason = st.text_input(t("quality.reason_restore" if excluded else "quality.reason"),
+                               key=f"reason_{rid}_{action}")
         label = t("quality.restore") if excluded else t("quality.exclude")
         if st.button(label, key="exclude_toggle", type="primary"):
             if not reason.strip():
@@ -124,6 +127,7 @@ with right:
                 except (PermissionDenied, StoreError) as err:
                     st.error(t("common.error", detail=err))
                 else:
+                    st.session_state.pop(f"reason_{rid}_{action}", None)
                     st.session_state["exclude_message"] = (
                         (t("quality.restored_done") if excluded else t("quality.excluded_done")) if changed
                         else t("quality.no_change"))
@@ -144,5 +148,7 @@ if not review["audit"]:
     st.caption(t("quality.no_audit"))
     st.stop()
 st.dataframe(pd.DataFrame([{t("quality.col_at"): a["at"], t("quality.col_actor"): a["actor"],
-                            t("quality.col_action"): a["action"], t("quality.col_detail"): a["detail"]}
+                            t("quality.col_action"): t(f"quality.audit_action.{a['action']}")
+                            if t(f"quality.audit_action.{a['action']}") != f"quality.audit_action.{a['action']}"
+                            else a["action"], t("quality.col_detail"): a["detail"]}
                            for a in review["audit"]]), hide_index=True, width="stretch")

@@ -6,8 +6,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from survey.auth import PermissionDenied
-from survey.backcheck import (OUTCOMES, backcheck_history, backcheck_list, outcome_summary, per_pollster,
+from survey.auth import PermissionDenied, scope
+from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary,
+                              per_pollster,
                               record_backcheck)
 from survey.bootstrap import questionnaire_for_wave
 from survey.aapor import rates_table
@@ -28,9 +29,9 @@ st.caption(t("supervision.caption"))
 
 waves = [w["id"] for w in store.waves()]
 col_wave, col_firm = st.columns(2)
-wave_id = col_wave.selectbox(t("common.wave"), waves, index=len(waves) - 1, key="sup_wave")
+wave_id = session.wave_picker(col_wave, waves, "sup_wave")
 firm: str | None = None
-if account.role == "admin":
+if scope(account, "fieldwork.supervise").everything:  # admin: any firm
     firms = sorted({a["firm"] for a in store.accounts() if a["firm"]})
     firm = col_firm.selectbox(t("supervision.firm"), [None, *firms], key="sup_firm",
                               format_func=lambda f: f or t("supervision.all_firms"))
@@ -157,7 +158,20 @@ with tab_back:
                                format_func=lambda o: t(f"supervision.outcome.{o}"))
             note = st.text_input(t("supervision.backcheck.note"), key="bc_note")
             saved = st.form_submit_button(t("supervision.backcheck.save"), type="primary", key="bc_save")
+        # the respondent's number: masked; in clear when the supervisor dials (audited)
+        contact = backcheck_contact(store, account, chosen)
+        if contact is None:
+            st.caption(t("supervision.backcheck.no_contact"))
+        elif st.session_state.get("bc_dialing") == chosen and account.role == "supervisor":
+            st.metric(t("cati.number"), backcheck_contact(store, account, chosen, dial=True).value)
+        else:
+            c1, c2 = st.columns([1, 2])
+            c1.metric(t("cati.masked_number"), contact.masked)
+            if account.role == "supervisor":
+                c2.button(t("cati.dial"), key="bc_dial", help=t("supervision.backcheck.dial_help"),
+                          on_click=lambda: st.session_state.update(bc_dialing=chosen))
         if saved:
+            st.session_state.pop("bc_dialing", None)
             try:
                 new = record_backcheck(store, account, chosen, outcome, note)
             except (PermissionDenied, StoreError) as err:

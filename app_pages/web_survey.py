@@ -42,6 +42,17 @@ opened = st.session_state["web_opened"]
 
 
 def switch_language() -> None:
+    """Keep this screen's answers as codes across the switch.
+
+    A choice widget is keyed by its shown labels, so after a switch the browser's old label
+    ("一般") matches no option of the new language and the answer would be lost. The codes go
+    into the answers and the widgets are redrawn from them in the new language.
+    """
+    kept = st.session_state.get("web_answers")
+    for key in [k for k in st.session_state if str(k).startswith(forms.widget_key("", FORM))]:
+        value = st.session_state.pop(key)
+        if kept is not None and value not in (None, ""):
+            kept[str(key)[len(forms.widget_key("", FORM)):]] = value
     st.session_state["lang"] = "en" if session.lang() == "zh" else "zh"
 
 
@@ -79,7 +90,8 @@ def _collect() -> None:
     """Copy this screen's widget values into the answers (widgets forget values off screen)."""
     for q in screen.questions:
         value = st.session_state.get(forms.widget_key(q.id, FORM))
-        if value in (None, ""):
+        if q.type != "text" and value not in {o.code for o in qn.options(q)}:
+            value = None  # answers are option codes, never a label of either language
             answers.pop(q.id, None)
         else:
             answers[q.id] = value

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from common.errors import Forbidden, Invalid, NotFound, wave_not_found
 from survey.store import Store, StoreError
+from survey.waves import get_wave
 
 ROLES = ("admin", "supervisor", "pollster", "analyst")
 MAX_FAILED_LOGINS = 5
@@ -44,15 +47,35 @@ RIGHTS: dict[str, tuple[str, ...]] = {
     "qc.configure": ("analyst",),
 }
 
+# Actions on one resource (a case, an attempt, a paper form, a wave), declared as data:
+# action -> role -> reach. Reach "all": any resource; "firm": the actor's firm's; "own": the
+# actor's own (resource's pollster/interviewer); "assigned": waves the actor is assigned to.
+# A role not listed may not. Unlike RIGHTS, admin is listed where it may (it never sees a
+# contact in clear).
+ALL, FIRM, OWN, ASSIGNED = "all", "firm", "own", "assigned"
+ACTIONS: dict[str, dict[str, str]] = {
+    "waves.enter": {"admin": ALL, "supervisor": ALL, "pollster": ASSIGNED},
+    "cases.read": {"admin": ALL, "analyst": ALL, "supervisor": FIRM, "pollster": OWN},
+    "cases.contact_clear": {"pollster": OWN},
+    "cases.assign": {"admin": ALL, "supervisor": FIRM},
+    "attempts.add": {"admin": ALL, "supervisor": FIRM, "pollster": OWN},
+    "attempts.read": {"admin": ALL, "analyst": ALL, "supervisor": FIRM, "pollster": OWN},
+    "attempts.link_response": {"admin": ALL, "supervisor": ALL, "pollster": OWN},
+    "paper.key": {"admin": ALL, "supervisor": FIRM, "pollster": FIRM},
+    "responses.exclude": {"analyst": ALL, "supervisor": FIRM, "admin": ALL},
+    "fieldwork.supervise": {"admin": ALL, "supervisor": FIRM},
+}
+
 _hasher = PasswordHasher()
 
 
-class AuthError(Exception):
+class AuthError(Forbidden):
     """Login refused; the message is safe to show (it never says which part was wrong)."""
 
+    default_code = "login_refused"
 
-class PermissionDenied(Exception):
-    """The actor lacks the right for this operation."""
+
+PermissionDenied = Forbidden  # the earlier name, used by many callers
 
 
 @dataclass(frozen=True)
@@ -72,7 +95,63 @@ SYSTEM = Account("system", "admin")  # for CLI jobs run by the machine's operato
 
 def require(actor: Account, right: str) -> None:
     if not actor.can(right):
-        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {right}")
+        raise Forbidden(f"{actor.username} ({actor.role}) may not {right}", code="forbidden_right")
+
+
+def _owner(resource: Mapping[str, Any]) -> Any:
+    return resource.get("pollster", resource.get("interviewer"))
+
+
+def allowed(actor: Account, action: str, resource: Mapping[str, Any] | None = None) -> bool:
+    """May `actor` do `action` on `resource` (a case, form, response or {"wave": …})?
+
+    Without a resource: may the actor do the action on some resource at all.
+    """
+    reach = ACTIONS[action].get(actor.role)
+    if reach is None:
+        return False
+    if resource is None or reach == ALL:
+        return True
+    if reach == FIRM:
+        return bool(actor.firm) and resource.get("firm") == actor.firm
+    if reach == OWN:
+        return _owner(resource) == actor.username
+    if reach == ASSIGNED:
+        return resource.get("wave") in actor.waves
+    raise AssertionError(f"unknown reach {reach}")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a query may return for an action: all (every field None), one firm's, one
+    pollster's, or those of the listed waves."""
+    firm: str | None = None
+    pollster: str | None = None
+    waves: tuple[str, ...] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.firm is None and self.pollster is None and self.waves is None
+
+
+def scope(actor: Account, action: str, firm: str | None = None) -> Scope:
+    """The rows of `action` the actor may see (Forbidden if none); `firm` narrows an "all" reach."""
+    reach = ACTIONS[action].get(actor.role)
+    if reach is None:
+        raise Forbidden(f"{actor.username} ({actor.role}) may not {action}", code="forbidden_action")
+    if reach == ALL:
+        return Scope(firm=firm)
+    if reach == OWN:
+        return Scope(pollster=actor.username)
+    if reach == ASSIGNED:
+        return Scope(waves=tuple(actor.waves))
+    if reach == FIRM:
+        if not actor.firm:
+            raise Forbidden(f"{actor.username} belongs to no firm", code="no_firm")
+        if firm is not None and firm != actor.firm:
+            raise Forbidden(f"{actor.username} works for firm {actor.firm}, not {firm}", code="other_firm")
+        return Scope(firm=actor.firm)
+    raise Forbidden(f"{action} has no row scope for {actor.role}")
 
 
 def hash_password(password: str) -> str:
@@ -118,8 +197,7 @@ def assign(store: Store, actor: Account, username: str, wave: str | None = None,
     if row is None:
         raise StoreError(f"no account `{username}`")
     if wave is not None:
-        if store.wave(wave) is None:
-            raise StoreError(f"no wave `{wave}`")
+        get_wave(store, wave)
         store.assign(username, wave, actor.username)
     if firm is not None:
         store.update_account(username, actor.username, "assign_firm", firm=firm)

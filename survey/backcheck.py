@@ -24,6 +24,7 @@ from survey.auth import Account, PermissionDenied
 from survey.store import Store, StoreError
 from survey.storage.waves import WaveSettings
 from survey.supervision import firm_scope
+from survey.waves import get_wave
 
 SHARE = 0.10
 PROBLEMS: tuple[str, ...] = ("denied", "answers_differ", "wrong_respondent")  # outcomes that put an interview in doubt
@@ -86,9 +87,7 @@ def backcheck_list(store: Store, actor: Account, wave: str, flagged: Iterable[st
     the actor's firm or without a pollster are ignored.
     """
     scope = firm_scope(actor, firm)
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     rows = store.backcheck_candidates(wave, scope)
     drawn = draw(((r["response_id"], r["interviewer"]) for r in rows), backcheck_seed(w),
                  backcheck_share(w) if share is None else share)
@@ -122,6 +121,36 @@ def record_backcheck(store: Store, actor: Account, response_id: str, outcome: st
         raise StoreError(f"outcome: `{outcome}` is not one of {', '.join(OUTCOMES)}")
     _check_scope(store, actor, response_id)
     return store.add_backcheck(response_id, outcome, note.strip(), actor.username)
+
+
+@dataclass(frozen=True)
+class BackcheckContact:
+    case_id: str
+    kind: str
+    masked: str
+    value: str | None  # in clear only when dialled by a supervisor of the response's firm
+
+
+def backcheck_contact(store: Store, actor: Account, response_id: str, dial: bool = False) -> BackcheckContact | None:
+    """The respondent's contact for a back-check call: masked, or in clear when the supervisor dials.
+
+    Only a supervisor of the response's firm gets the number in clear, and each time it is
+    shown the audit log records who, when and for which response. None when the response
+    came from no case (a free interview or the web).
+    """
+    row = _check_scope(store, actor, response_id)
+    if not row.get("case_id"):
+        return None
+    from survey.fieldwork import _find_case  # the case lookup lives with the cases
+    case = _find_case(store, row["case_id"], row["wave"])
+    value = None
+    if dial:
+        if actor.role != "supervisor":
+            raise PermissionDenied(f"{actor.username} ({actor.role}) may not dial back-check numbers")
+        from survey.contacts import ContactCipher
+        value = ContactCipher.for_store(store, create=False).decrypt(case["contact_enc"])
+        store.log_contact_view(case["case_id"], actor.username, {"response_id": response_id, "purpose": "backcheck"})
+    return BackcheckContact(case["case_id"], case["contact_kind"], case["contact_mask"], value)
 
 
 def backcheck_history(store: Store, actor: Account, response_id: str) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ back it up apart from the database, which is exactly why it is not in it.
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import base64
 import functools
 import hashlib
@@ -34,7 +36,7 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{9,11}$")
 
 
-class ContactError(ValueError):
+class ContactError(Invalid):
     """A contact value that cannot be a phone number / address; the message names why."""
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from survey.auth import Account, PermissionDenied, require
+from survey.auth import Account, PermissionDenied, allowed, require
 from survey.responses import Submitted, submit_interview
 from survey.store import Store, StoreError, now
 
@@ -41,7 +41,7 @@ def start_draft(store: Store, actor: Account, form: str, *, wave: str, unit: str
                 paradata: dict[str, Any] | None = None) -> dict[str, Any]:
     """The open draft of this account, form and case; a new one (new submit key, started now) if none."""
     require(actor, "responses.enter")
-    if actor.role == "pollster" and wave not in actor.waves:
+    if not allowed(actor, "waves.enter", {"wave": wave}):
         raise PermissionDenied(f"{actor.username} is not assigned to wave {wave}")
     draft_id = "D" + uuid.uuid4().hex[:16].upper()
     return store.start_interview_draft({

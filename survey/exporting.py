@@ -21,6 +21,8 @@ responses export in seconds (bench/export.py).
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import csv
 import datetime as dt
 from collections.abc import Sequence
@@ -39,6 +41,7 @@ from survey.questionnaire import DONT_KNOW, Questionnaire
 from survey.responses import responses_frame
 from survey.store import Store
 from survey.xlsx_stream import write_xlsx
+from survey.waves import get_wave
 
 FORMATS = ("csv", "xlsx", "sav", "dta")
 DEFAULT_POPULATION = POPULATION_DIR / "xiamen-2020.csv"
@@ -50,12 +53,8 @@ CSV_FORMULA_NOTE = {"variable": "(all text)", "type": "note", "code": "", "value
                              "that Excel/WPS do not run it as a formula; the text after the ' is the stored value"}
 
 
-class ExportError(ValueError):
+class ExportError(Invalid):
     """An export that cannot be made (e.g. weights that cannot be computed); one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass
@@ -152,9 +151,7 @@ def build_export(store: Store, actor: Account, wave: str, *, weights: bool = Fal
                  with_contacts: bool = False) -> ExportTable:
     """The rows and variables of a wave's export (excluded responses left out unless asked)."""
     require(actor, "export.responses")
-    w = store.wave(wave)
-    if w is None:
-        raise ExportError([f"--wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     qn = questionnaire_for_wave(store, wave)
     frame = responses_frame(store, actor, wave, include_excluded=include_excluded)
     # rows in the order the store holds them (sorting 100,000 text keys would cost a second)

@@ -20,13 +20,14 @@ from typing import Any
 import pandas as pd
 
 from survey.aapor import DISPOSITIONS, find_disposition, is_final, valid_code
-from survey.auth import SYSTEM, Account, PermissionDenied, load_account, require
+from survey.auth import Account, PermissionDenied, SYSTEM, allowed, load_account, require, scope
 from survey.config import MODES
 from survey.contacts import ContactCipher, ContactError
 from survey.errors import ImportRejected, row_problem
 from survey.importing import read_file
 from survey.store import Store, StoreError, now
 from survey.supervision import firm_scope
+from survey.waves import get_wave
 
 MAX_ATTEMPTS = 6  # a non-final case is dialled / visited at most this often
 CASE_MODES = ("phone", "door", "paper")
@@ -44,11 +45,7 @@ def _read_rows(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
     return list(frame.columns), rows
 
 
-def wave_or_error(store: Store, wave: str) -> dict[str, Any]:
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
-    return w
+wave_or_error = get_wave  # the earlier name
 
 
 def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> int:
@@ -192,12 +189,8 @@ def _find_case(store: Store, case_id: str, wave: str | None) -> dict[str, Any]:
 
 
 def _check_case_access(actor: Account, case: dict[str, Any]) -> None:
-    """Pollster: own cases; supervisor: own firm's; admin and analyst: all (masked)."""
-    if actor.role in ("admin", "analyst"):
-        return
-    if actor.role == "pollster" and case["pollster"] == actor.username:
-        return
-    if actor.role == "supervisor" and actor.firm and case["firm"] == actor.firm:
+    """Pollster: own cases; supervisor: own firm's; admin and analyst: all (masked). See auth.ACTIONS."""
+    if allowed(actor, "cases.read", case):
         return
     raise PermissionDenied(f"{actor.username} may not open case {case['case_id']}")
 
@@ -224,7 +217,7 @@ def case_contact(store: Store, actor: Account, case_id: str, wave: str | None = 
     case = _find_case(store, case_id, wave)
     _check_case_access(actor, case)
     out = {"case_id": case_id, "kind": case["contact_kind"], "value": case["contact_mask"], "masked": True}
-    if actor.role == "pollster" and case["pollster"] == actor.username:
+    if allowed(actor, "cases.contact_clear", case):
         out.update(value=ContactCipher.for_store(store, create=False).decrypt(case["contact_enc"]), masked=False)
     return out
 
@@ -322,10 +315,9 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
     if attempt_key is not None and store.attempt_by_key(attempt_key) is not None:
         return False
     case = _find_case(store, case_id, wave)
-    if actor.role == "pollster" and case["pollster"] != actor.username:
-        raise PermissionDenied(f"case {case_id} is not assigned to {actor.username}")
-    if actor.role == "supervisor" and case["firm"] != actor.firm:
-        raise PermissionDenied(f"case {case_id} is not of firm {actor.firm}")
+    if not allowed(actor, "attempts.add", case):
+        raise PermissionDenied(f"case {case_id} is not assigned to {actor.username}"
+                               if actor.role == "pollster" else f"case {case_id} is not of firm {actor.firm}")
     d = find_disposition(disposition)
     if case["mode"] not in d.modes:
         raise StoreError(f"disposition: {d.label} is not an outcome of a {case['mode']} case")
@@ -338,13 +330,15 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
             cb = _moment(callback_at)
         except ValueError:
             raise StoreError(f"callback_at: not a date and time: {callback_at}") from None
+        if cb < when:
+            raise StoreError(f"callback_at: 约定回访时间 {cb} 早于本次拨打时间 {when}")
     if d.code == "1.1":
         if not response_id:
             raise StoreError("response_id: 完成 needs the stored interview")
         resp = store.response(response_id)
         if resp is None or resp["wave"] != case["wave"]:
             raise StoreError(f"response_id: no response `{response_id}` in wave {case['wave']}")
-        if actor.role == "pollster" and resp["interviewer"] != actor.username:
+        if not allowed(actor, "attempts.link_response", resp):
             raise PermissionDenied(f"response {response_id} is not {actor.username}'s")
     attempts = store.attempts(case["wave"], case_ids=[case_id])
     if _case_state(attempts)["final"]:
@@ -361,14 +355,13 @@ def attempts_frame(store: Store, actor: Account, wave: str, firm: str | None = N
 
     Pollster: own attempts; supervisor: own firm's; admin: all or one `firm`'s; analyst: all.
     """
-    scope: dict[str, str | None] = {}
-    if actor.role == "pollster":
-        scope["interviewer"] = actor.username
-    elif actor.role in ("supervisor", "admin"):
-        scope["firm"] = firm_scope(actor, firm)
-    elif actor.role != "analyst":
-        raise PermissionDenied(f"{actor.username} may not read attempts")
-    rows = store.attempt_rows(wave, ATTEMPT_COLUMNS, **scope)
+    reach = scope(actor, "attempts.read", firm)
+    where: dict[str, str | None] = {}
+    if reach.pollster is not None:
+        where["interviewer"] = reach.pollster
+    else:
+        where["firm"] = reach.firm
+    rows = store.attempt_rows(wave, ATTEMPT_COLUMNS, **where)
     return pd.DataFrame.from_records(rows, columns=list(ATTEMPT_COLUMNS))
 
 

@@ -39,7 +39,22 @@ def languages() -> list[str]:
     return sorted(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())
 
 
-def t(key: str, lang: str = DEFAULT_LANG, **values: Any) -> str:
-    """The text for `key`, formatted with `values`."""
+def t(key: str, lang: str = DEFAULT_LANG, /, **values: Any) -> str:
+    """The text for `key`, formatted with `values` (positional-only: a placeholder may be named `key`)."""
     text = catalog(lang).get(key) or catalog(DEFAULT_LANG).get(key) or key
     return text.format(**values) if values else text
+
+
+def when(value: Any) -> str:
+    """A stored ISO timestamp as people read it ("2025-06-01 18:00"); empty for None."""
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value).replace("T", " ")
+    return text[:16] if len(text) >= 16 else text
+
+
+def yes_no(value: Any, lang: str = DEFAULT_LANG, /) -> str:
+    """1/0, True/False as 是/否 (empty for None)."""
+    if value is None or value == "":
+        return ""
+    return t("common.yes" if bool(value) else "common.no", lang)

@@ -29,8 +29,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from analysis.errors import InputError
-from analysis.io import read_table
+from common.errors import Invalid as InputError
+from common.io import read_table
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
@@ -38,6 +38,7 @@ from survey.errors import ImportRejected, row_problem
 from survey.questionnaire import Question, Questionnaire
 from survey.responses import build_record, content_hash
 from survey.store import Store, now
+from survey.waves import get_wave
 
 FIRST_DATA_ROW = 2  # the header is row 1, as Excel numbers it
 META_COLUMNS = ("response_id", "wave", "unit", "mode", "interviewer", "submitted_at", "duration_s")
@@ -228,9 +229,7 @@ def import_responses(store: Store, actor: Account, wave: str, source: str | Path
     row has a problem.
     """
     require(actor, "responses.import")
-    w = store.wave(wave)
-    if w is None:
-        raise ImportRejected([f"--wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     frame, raw = read_file(source, name)
     name = name or (Path(source).name if isinstance(source, (str, Path)) else
                     Path(str(getattr(source, "name", "upload"))).name)

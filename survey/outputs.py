@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import os
 import secrets
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PRIVATE = 0o600
 
 
-class OutputError(ValueError):
+class OutputError(Invalid):
     """An output path that cannot be written; the message names the option and the path."""
 
 

@@ -19,13 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from survey.auth import Account, PermissionDenied, require
+from survey.auth import Account, PermissionDenied, allowed, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted, build_record, read_response, wave_open_for_entry
 from survey.store import Store, StoreError
 from survey.storage.waves import WaveSettings
 from survey.supervision import firm_scope
+from survey.waves import get_wave
 
 MODE = "paper"
 DEFAULT_PAPER_ID_PATTERN = r"[A-Z0-9][A-Z0-9-]{2,23}"
@@ -36,8 +37,7 @@ class PaperError(SubmitError):
     """A keying refused; `code` names the reason for the page's catalog text."""
 
     def __init__(self, code: str, problem: str):
-        super().__init__([problem])
-        self.code = code
+        super().__init__([problem], code=code)
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def key_paper(store: Store, actor: Account, wave: str, paper_id: str, *, unit: s
         rid, created = store.add_paper_entry(entry, firm=firm, double_entry=False, status="stored",
                                              response=record, actor=actor.username)
         return Keyed(pid, 1, "stored", rid, created)
-    if actor.role != "admin" and form["firm"] != actor.firm:
+    if not allowed(actor, "paper.key", form):
         raise PaperError("other_firm", f"paper questionnaire {pid} belongs to another firm")
     if form["status"] != "awaiting_second":
         raise PaperError("already_keyed", f"paper questionnaire {pid} has been keyed already ({form['status']})")
@@ -202,14 +202,12 @@ def form_status(store: Store, actor: Account, wave: str, paper_id: str) -> tuple
     `other_firm`. Raises PaperError for an ID of the wrong format.
     """
     require(actor, "responses.enter")
-    w = store.wave(wave)
-    if w is None:
-        raise SubmitError([f"wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     row = store.paper_form(wave, normalise_paper_id(paper_id, w))
     if row is None:
         return "new", None
     first = row["entries"][0]["keyer"] if row["entries"] else None
-    if actor.role != "admin" and row["firm"] != actor.firm:
+    if not allowed(actor, "paper.key", row):
         return "other_firm", None
     if row["status"] != "awaiting_second":
         return "done", first
@@ -244,9 +242,7 @@ def awaiting_second_entry(store: Store, actor: Account, wave: str) -> list[Paper
 def resolve_paper(store: Store, actor: Account, wave: str, paper_id: str, picks: Mapping[str, Pick]) -> Submitted:
     """Settle every mismatched field of a form and store its response (once; repeated calls store nothing)."""
     scope = firm_scope(actor)
-    w = store.wave(wave)
-    if w is None:
-        raise SubmitError([f"wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     pid = normalise_paper_id(paper_id, w)
     row = store.paper_form(wave, pid)
     if row is None:

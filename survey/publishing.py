@@ -36,9 +36,20 @@ def compute_for_wave(store: Store, actor: Account, wave: str, population: pd.Dat
     return run
 
 
+def existing_publication(store: Store, run: ScoreRun) -> int | None:
+    """The id of the publication of this very result (same wave and result hash), if any."""
+    rec = run.record
+    return next((p["id"] for p in store.published_scores(rec.get("wave"))
+                 if p["result_hash"] == rec["result_hash"]), None)
+
+
 def publish(store: Store, actor: Account, run: ScoreRun) -> int:
+    """Publish a run once: the same result hash is the same publication (a second press returns its id)."""
     require(actor, "analysis.publish")
     rec = run.record
+    already = existing_publication(store, run)
+    if already is not None:
+        return already
     return store.publish_score(rec.get("wave"), actor.username, rec["config_name"], rec["config_hash"],
                                rec["data_hash"], rec["result_hash"], rec, run.to_json())
 

@@ -31,6 +31,8 @@ nothing (idempotent).
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,12 +43,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from analysis.hypothesis_tests import cluster_chi2, holm
 from survey import i18n
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.outputs import atomic_output, csv_cell
 from survey.questionnaire import DEMOGRAPHIC_IDS
 from survey.store import Store, StoreError
+from survey.waves import get_wave
 
 FLAGS = ("speeder", "straightliner", "duplicate", "interviewer_outlier", "aware_all")
 AWARE_ALL_MIN_UNITS = 3
@@ -66,10 +70,8 @@ class QCSettings(BaseModel):
     outlier_min_interviews: int = Field(30, ge=5, description="interviews a pollster (and the rest) needs")
 
 
-class QCSettingsError(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class QCSettingsError(Invalid):
+    pass
 
 
 @dataclass(frozen=True)
@@ -91,18 +93,14 @@ def parse_settings(values: dict[str, Any], where: str = "qc") -> QCSettings:
 
 
 def settings_for(store: Store, wave: str) -> QCSettings:
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     return parse_settings(w["settings"].get("qc") or {}, f"wave {wave} settings qc")
 
 
 def set_settings(store: Store, actor: Account, wave: str, **values: Any) -> QCSettings:
     """Change some thresholds of a wave (validated; logged by update_wave)."""
     require(actor, "qc.configure")
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     merged = parse_settings({**(w["settings"].get("qc") or {}), **values})
     store.update_wave(wave, actor.username, settings={**w["settings"], "qc": merged.model_dump()})
     return merged
@@ -187,51 +185,9 @@ def duplicates(frame: pd.DataFrame, items: list[str], settings: QCSettings,
     return out
 
 
-def holm(p_values: Iterable[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values (same order as given)."""
-    p = np.asarray(list(p_values), dtype=float)
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
-
-
 def _bin_counts(binned: pd.DataFrame) -> np.ndarray:
     """Per interview, how many of its satisfaction answers fall in each bin (rows × BINS)."""
     return np.column_stack([(binned == b).sum(axis=1).to_numpy() for b in BINS]).astype(float)
-
-
-def _share_and_cov(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Answer shares of a group of interviews and their covariance, interviews as clusters.
-
-    Ratio linearization (as for a rate in METHODS §2): z_i = (y_i − p·m_i) / Σm, and
-    V = n/(n−1) · Σ z_i z_iᵀ, so correlated answers of one respondent are not taken for
-    independent observations.
-    """
-    m = counts.sum(axis=1)
-    total = m.sum()
-    p = counts.sum(axis=0) / total
-    z = (counts - np.outer(m, p)) / total
-    n = len(counts)
-    return p, z.T @ z * n / (n - 1)
-
-
-def cluster_chi2(mine: np.ndarray, rest: np.ndarray) -> float:
-    """p-value of the Wald chi-square test that two groups of interviews share one answer distribution."""
-    from scipy.stats import chi2
-    keep = (mine.sum(axis=0) + rest.sum(axis=0)) > 0
-    mine, rest = mine[:, keep], rest[:, keep]
-    k = mine.shape[1]
-    if k < 2:
-        return 1.0
-    p1, v1 = _share_and_cov(mine)
-    p2, v2 = _share_and_cov(rest)
-    d = (p1 - p2)[:-1]            # shares sum to one: drop the last bin
-    v = (v1 + v2)[:-1, :-1]
-    stat = float(d @ np.linalg.pinv(v) @ d)
-    return float(chi2.sf(stat, np.linalg.matrix_rank(v)))
 
 
 def interviewer_outliers(frame: pd.DataFrame, items: list[str], settings: QCSettings,
@@ -277,7 +233,7 @@ def interviewer_outliers(frame: pd.DataFrame, items: list[str], settings: QCSett
                 tests.append((unit, pollster, cluster_chi2(a, b), n, share[0], share[1]))
         if not tests:
             break
-        adjusted = holm(t[2] for t in tests)
+        adjusted = holm([t[2] for t in tests])
         best = int(np.argmin(adjusted))
         if adjusted[best] >= settings.outlier_alpha:
             break

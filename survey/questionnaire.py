@@ -8,6 +8,8 @@ people who edit these files are survey managers, not programmers.
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import hashlib
 import json
 import re
@@ -34,12 +36,10 @@ AWARE_SCALE = [{"code": 1, "label": "了解/接触过", "label_en": "Know it / h
 Code = int | str
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(Invalid):
     """All problems found in one questionnaire file, one line each."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    pass
 
 
 class Option(BaseModel):

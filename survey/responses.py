@@ -5,6 +5,8 @@ DESIGN.md hold whatever the UI shows.
 """
 from __future__ import annotations
 
+from common.errors import Invalid
+
 import datetime as dt
 import hashlib
 import json
@@ -14,20 +16,19 @@ from typing import Any
 
 import pandas as pd
 
-from survey.auth import Account, PermissionDenied, require
+from survey.auth import Account, PermissionDenied, allowed, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
 from survey.questionnaire import DEMOGRAPHIC_IDS, Questionnaire
 from survey.store import Store, StoreError, now
+from survey.waves import get_wave
 
 
 
-class SubmitError(ValueError):
+class SubmitError(Invalid):
     """A submission that cannot be stored; `problems` name the question and reason."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    separator = "; "
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,9 @@ def build_record(qn: Questionnaire, wave: dict[str, Any], *, unit: str, mode: st
 def wave_open_for_entry(store: Store, actor: Account, wave: str) -> dict[str, Any]:
     """The wave an interview or a keyed form goes into, if the actor may enter into it and it is open."""
     require(actor, "responses.enter")
-    if actor.role == "pollster" and wave not in actor.waves:
+    if not allowed(actor, "waves.enter", {"wave": wave}):
         raise PermissionDenied(f"{actor.username} is not assigned to wave {wave}")
-    w = store.wave(wave)
-    if w is None:
-        raise SubmitError([f"wave: no wave `{wave}`"])
+    w = get_wave(store, wave)
     if w["status"] != "open":
         raise SubmitError([f"wave: wave {wave} is closed"])
     return w
@@ -143,6 +142,10 @@ def set_excluded(store: Store, actor: Account, response_id: str, exclude: bool, 
         raise StoreError("a reason is required")
     if actor.role == "supervisor":
         read_response(store, actor, response_id)
+    if not exclude:
+        current = next((e for e in store.exclusions() if e["response_id"] == response_id), None)
+        if current is not None and current["action"] == "exclude" and current["reason"].strip() == reason.strip():
+            raise StoreError("a restore needs its own reason, not the exclusion's")
     return store.set_exclusion(response_id, exclude, reason.strip(), actor.username)
 
 

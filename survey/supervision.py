@@ -12,21 +12,16 @@ from typing import Any
 
 import pandas as pd
 
-from survey.auth import Account, PermissionDenied, require
+from survey.auth import Account, PermissionDenied, require, scope
 from survey.config import MODES
 from survey.store import Store, StoreError
+from survey.waves import get_wave
 
 
 def firm_scope(actor: Account, firm: str | None = None) -> str | None:
     """The firm whose data `actor` supervises: own firm (supervisor), any or all (admin, firm=None)."""
     require(actor, "fieldwork.supervise")
-    if actor.role == "admin":
-        return firm
-    if not actor.firm:
-        raise PermissionDenied(f"{actor.username} belongs to no firm")
-    if firm is not None and firm != actor.firm:
-        raise PermissionDenied(f"{actor.username} supervises firm {actor.firm}, not {firm}")
-    return actor.firm
+    return scope(actor, "fieldwork.supervise", firm).firm
 
 
 @dataclass(frozen=True)
@@ -74,9 +69,7 @@ def unit_targets(settings: Mapping[str, Any] | None) -> dict[str, int]:
 def progress(store: Store, actor: Account, wave: str, firm: str | None = None) -> Progress:
     """Completes (exclusions left out) by unit, day and pollster, for the actor's firm."""
     scope = firm_scope(actor, firm)
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     counts = pd.DataFrame(store.progress_counts(wave, scope), columns=["unit", "day", "interviewer", "mode", "n"])
     total = int(counts["n"].sum())
     units = list(w["units"])

@@ -32,6 +32,7 @@ from survey.questionnaire import Question, Questionnaire
 from survey.responses import Submitted, build_record
 from survey.store import Store, StoreError
 from survey.storage.waves import WaveSettings
+from survey.waves import get_wave
 
 # Tokens are typed by people from paper now and then: no 0/O, 1/I/L look-alikes.
 TOKEN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -90,6 +91,30 @@ def wave_state(wave: dict[str, Any], at: dt.datetime | None = None) -> tuple[str
     return "open", None
 
 
+PUBLIC_URL_KEY = "public_url"  # a wave setting: the address residents open (links and QR codes)
+MAX_URL_CHARS = 300
+
+
+def public_url(wave: dict[str, Any]) -> str:
+    """The wave's public survey address, else SURVEY_PUBLIC_URL of the server, else empty."""
+    import os
+    return str((wave.get("settings") or {}).get(PUBLIC_URL_KEY) or os.environ.get("SURVEY_PUBLIC_URL", ""))
+
+
+def set_public_url(store: Store, actor: Account, wave: str, url: str) -> str:
+    """Remember the public address of a wave's web survey (http(s)://host[:port][/path]); '' clears it."""
+    require(actor, "waves.manage")
+    w = store.wave(wave)
+    if w is None:
+        raise StoreError(f"no wave `{wave}`")
+    url = url.strip().rstrip("/")
+    if url and (not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/]*)?", url)
+                or len(url) > MAX_URL_CHARS):
+        raise StoreError(f"public_url: not a web address (http:// or https://): {url[:80]}")
+    store.update_wave(wave, actor.username, settings={**(w.get("settings") or {}), PUBLIC_URL_KEY: url})
+    return url
+
+
 def set_wave_dates(store: Store, actor: Account, wave: str, opens_at: str | None,
                    closes_at: str | None) -> None:
     """Set when a wave's web survey opens and closes ('2025-10-01' or a full ISO time; None clears).
@@ -97,8 +122,7 @@ def set_wave_dates(store: Store, actor: Account, wave: str, opens_at: str | None
     A date-only close means the end of that day, so '2025-10-31' still takes answers at 23:59.
     """
     require(actor, "waves.manage")
-    if store.wave(wave) is None:
-        raise StoreError(f"no wave `{wave}`")
+    get_wave(store, wave)
     problems = []
     for name, value in (("opens", opens_at), ("closes", closes_at)):
         if value:
@@ -127,9 +151,7 @@ def survey_url(base_url: str = "", *, token: str | None = None, link: str | None
 
 
 def _check_wave_unit(store: Store, wave: str, unit: str) -> dict[str, Any]:
-    w = store.wave(wave)
-    if w is None:
-        raise StoreError(f"no wave `{wave}`")
+    w = get_wave(store, wave)
     if unit not in w["units"]:
         raise StoreError(f"unit `{unit}` is not a unit of wave {wave} ({', '.join(w['units'])})")
     return w

@@ -120,7 +120,32 @@ def test_analysis_page_shows_scores_and_publishes(store, accounts):
                                       read_population(POPULATION_DIR / "xiamen-2020.csv"),
                                       load_config(SCORING_DIR / "default.yaml"))
     assert scores["得分"].tolist() == run.scores["points"].tolist()
+    assert at.button(key="publish_score").disabled  # confirm first
+    at.checkbox(key="publish_sure").check().run()
     at.button(key="publish_score").click().run()
     assert "已发布" in at.success[0].value
+    assert "publish_score" not in [b.key for b in at.button] and "不会重复发布" in at.info[-1].value
+    assert len(store.published_scores("2025")) == 1
     at.button(key="verify_1").click().run()
     assert any("结果一致" in s.value for s in at.success)
+
+
+def test_new_account_form_keeps_fields_on_error_answers_in_chinese_and_defaults_to_pollster(store, accounts):
+    at = app_as(store, "admin")
+    at.switch_page("app_pages/admin_accounts.py").run()
+    assert at.selectbox(key="new_role").value == "pollster"
+    at.text_input(key="new_username").input("zhang3")
+    at.text_input(key="new_name").input("张三")
+    at.text_input(key="new_password").input("long-enough-1")
+    at.button[0].click().run()  # no firm for a pollster
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "所属调查公司" in errors and "--firm" not in errors and "give" not in errors
+    assert at.text_input(key="new_username").value == "zhang3" and at.text_input(key="new_name").value == "张三"
+    assert load_account(store, "zhang3") is None
+    at.text_input(key="new_firm").input("A")
+    at.button[0].click().run()
+    assert any("zhang3 已创建" in s.value for s in at.success), [e.value for e in at.error]
+    assert at.text_input(key="new_username").value == ""
+    assert "role" not in at.dataframe[0].value.columns and "访问员" in set(at.dataframe[0].value["角色"])
+    assert load_account(store, "zhang3").firm == "A"

@@ -8,6 +8,7 @@ import pytest
 from survey import aapor, drafts, fieldwork, quotas
 from survey.auth import SYSTEM
 from survey.responses import submit_interview
+from survey.store import StoreError
 from tests.conftest import complete_answers
 from tests.test_app import app_as
 
@@ -47,30 +48,37 @@ def test_cati_attempt_callback_interview_submit_stored_once(store, accounts, tmp
     at.button(key="cati_dial").click().run()
     assert {m.label: m.value for m in at.metric}["拨打号码"] == PHONES["C001"]
 
-    # 约定回访 needs a time; a callback that is due comes back before the untried C002
+    # 约定回访 needs a time, and one still to come: a past time is refused and nothing is stored
     at.selectbox(key="cati_disposition").set_value("约定回访").run()
-    due = (dt.datetime.now() - dt.timedelta(minutes=2)).replace(second=0, microsecond=0)
-    at.date_input(key="cati_cb_date").set_value(due.date())
-    at.time_input(key="cati_cb_time").set_value(due.time())
+    past = (dt.datetime.now() - dt.timedelta(minutes=2)).replace(second=0, microsecond=0)
+    at.date_input(key="cati_cb_date").set_value(past.date())
+    at.time_input(key="cati_cb_time").set_value(past.time())
+    at.button(key="cati_record").click().run()
+    assert "已经过去" in at.error[0].value and store.attempts("2025", case_ids=["C001"]) == []
+    later = (dt.datetime.now() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+    at.date_input(key="cati_cb_date").set_value(later.date())
+    at.time_input(key="cati_cb_time").set_value(later.time())
     at.button(key="cati_record").click().run()
     assert not at.exception
     assert "约定回访" in at.success[0].value
-    assert "C001" in heading(at) and "约定回访" in at.warning[0].value
-    # the number is hidden again until the next dial
+    # the callback holds C001 back; the next case starts with an empty outcome box
+    assert "C002" in heading(at) and at.selectbox(key="cati_disposition").value is None
     assert "拨打号码" not in {m.label for m in at.metric}
     [callback] = store.attempts("2025", case_ids=["C001"])
-    assert callback["disposition"] == "2.21" and callback["callback_at"] == due.isoformat(timespec="seconds")
+    assert callback["disposition"] == "2.21" and callback["callback_at"] == later.isoformat(timespec="seconds")
 
     # the respondent agrees: straight into the interview for this case
     at.button(key="cati_agree").click().run()
+    assert "cati_break_off" in [b.key for b in at.button]
     answer_everything(at)
     at.button(key="phone_submit").click().run()
     assert not at.exception and "问卷已保存" in at.success[0].value
+    assert "cati_break_off" not in [b.key for b in at.button]  # nothing left to break off
     [stored] = store.responses("2025")
-    assert stored["case_id"] == "C001" and stored["mode"] == "phone" and stored["interviewer"] == "p1"
+    assert stored["case_id"] == "C002" and stored["mode"] == "phone" and stored["interviewer"] == "p1"
     assert stored["duration_s"] is not None
-    codes = [(a["disposition"], a["response_id"]) for a in store.attempts("2025", case_ids=["C001"])]
-    assert codes == [("2.21", None), ("1.1", stored["response_id"])]
+    codes = [(a["disposition"], a["response_id"]) for a in store.attempts("2025", case_ids=["C002"])]
+    assert codes == [("1.1", stored["response_id"])]
 
     # submitting the same interview again (double click, resent request) stores nothing new
     draft = store.interview_draft(stored["paradata"]["draft_id"])
@@ -78,10 +86,27 @@ def test_cati_attempt_callback_interview_submit_stored_once(store, accounts, tmp
     again = drafts.submit_draft(store, accounts["p1"], draft["draft_id"], answers=stored["answers"])
     assert not again.created and store.count_responses("2025") == 1
 
-    # the case is closed; the next case is C002
+    # the case is closed; C001's callback is not due yet: nothing to call now
     at.button(key="phone_new").click().run()
-    assert "C002" in heading(at)
-    assert [a["disposition"] for a in store.attempts("2025", case_ids=["C001"])] == ["2.21", "1.1"]
+    assert "目前没有需要拨打的样本" in at.info[0].value
+    assert [a["disposition"] for a in store.attempts("2025", case_ids=["C002"])] == ["1.1"]
+
+
+def test_a_due_callback_comes_first_with_its_time(store, accounts, tmp_path):
+    import_cases(store, tmp_path)
+    now = dt.datetime.now().replace(microsecond=0)
+    fieldwork.record_attempt(store, accounts["p1"], "C002", "约定回访", wave="2025", at=now - dt.timedelta(hours=2),
+                             callback_at=now - dt.timedelta(hours=1))
+    at = app_as(store, "p1")
+    assert "C002" in heading(at) and "约定回访" in at.warning[0].value
+
+
+def test_a_past_callback_is_refused_by_the_core_too(store, accounts, tmp_path):
+    import_cases(store, tmp_path)
+    with pytest.raises(StoreError, match="callback_at"):
+        fieldwork.record_attempt(store, accounts["p1"], "C001", "约定回访", wave="2025",
+                                 callback_at=dt.datetime.now() - dt.timedelta(hours=1))
+    assert store.attempts("2025", case_ids=["C001"]) == []
 
 
 def test_cati_interview_resumes_after_a_new_session(store, accounts, tmp_path):
@@ -177,6 +202,7 @@ def test_cati_ineligible_and_break_off_are_recorded(store, accounts, tmp_path):
     at.radio(key="q_phone_resident").set_value(1)
     at.run()
     assert "不符合条件" in at.warning[0].value
+    assert "cati_break_off" not in [b.key for b in at.button]  # ended as ineligible: no break-off
     at.button(key="phone_end_ineligible").click().run()
     assert [a["label"] for a in store.attempts("2025", case_ids=["C001"])] == ["不符合条件：未满18岁"]
     assert "C002" in heading(at)
@@ -204,3 +230,24 @@ def test_door_household_record_resumes_after_a_new_session(store, accounts):
     assert at2.text_input(key="door_rec_community").value == "杏林街道"
     assert at2.number_input(key="door_rec_size").value == 3 and at2.radio(key="door_rec_method").value == "kish"
     assert at2.radio(key="q_door_age18").value == 1
+
+
+def test_quick_entry_with_a_digit_that_is_no_option_names_it_instead_of_crashing(store, accounts):
+    at = app_as(store, "p1")
+    at.radio(key="q_phone_age18").set_value(1)
+    at.radio(key="q_phone_resident").set_value(1)
+    at.run()
+    at.text_input(key="phone_quick").input("446").run()  # 6 is no option of the third item
+    assert not at.exception
+    assert [at.radio(key=f"q_phone_{q}").value for q in ("air", "water")] == [4, 4]
+    assert at.radio(key="q_phone_sea").value is None
+    assert "没有编号为 6 的选项" in at.error[0].value
+
+
+def test_supervisor_lands_on_progress_and_counts_own_interviews_only(store, accounts):
+    submit_interview(store, accounts["p1"], "2025", unit="思明区", mode="phone", answers=complete_answers(),
+                     submit_key="p1-interview")
+    at = app_as(store, "sup")
+    assert at.title[0].value != "电话访问" and not at.exception
+    at.switch_page("app_pages/phone_interview.py").run()
+    assert [m.value for m in at.metric][0] == "0"  # the firm's p1 interview is not the supervisor's own

@@ -12,6 +12,7 @@ import pytest
 
 from survey import quality
 from survey.auth import SYSTEM, PermissionDenied
+from analysis import hypothesis_tests
 from survey.quality import QCSettings, compute_flags
 from survey.responses import build_record, exclusions_applied, responses_frame, set_excluded
 from survey.bootstrap import questionnaire_for_wave
@@ -154,7 +155,7 @@ def test_answers_of_one_respondent_are_not_independent_evidence():
 def test_holm_matches_statsmodels():
     from statsmodels.stats.multitest import multipletests
     p = np.array([0.01, 0.04, 0.03, 0.005, 0.5, 0.2])
-    assert quality.holm(p) == pytest.approx(multipletests(p, method="holm")[1])
+    assert hypothesis_tests.holm(p) == pytest.approx(multipletests(p, method="holm")[1])
 
 
 # ---- in the store -----------------------------------------------------------------------
@@ -275,18 +276,18 @@ def test_cli_qc_writes_flags_and_rejects_bad_thresholds(store, tmp_path):
     assert done.returncode == 2 and "qc.speeder_ratio: Input should be a valid number" in done.stderr
 
 
-def test_analysis_cli_states_flagged_exclusions(store, tmp_path):
+def test_survey_score_cli_states_flagged_exclusions(store, tmp_path):
     from survey.config import POPULATION_DIR, SCORING_DIR
     from survey.demo import store_demo
     store_demo(store, "2025", 600, 3)
     flagged = len({f["response_id"] for f in quality.run_qc(store, SYSTEM, "2025").flags})
     args = ["score", "--wave", "2025", "--population", str(POPULATION_DIR / "xiamen-2020.csv"), "--config",
             str(SCORING_DIR / "default.yaml"), "--out", str(tmp_path / "r.xlsx")]
-    plain = subprocess.run([sys.executable, "-m", "analysis", *args], cwd=ROOT, capture_output=True, text=True,
+    plain = subprocess.run([sys.executable, "-m", "survey", *args], cwd=ROOT, capture_output=True, text=True,
                            env={**os.environ}, timeout=120)
     assert plain.returncode == 0, plain.stderr
     assert "data 600 responses" in plain.stderr and "exclusions 0;" in plain.stderr
-    done = subprocess.run([sys.executable, "-m", "analysis", *args, "--exclude-flagged"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "survey", *args, "--exclude-flagged"], cwd=ROOT,
                           capture_output=True, text=True, env={**os.environ}, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"data {600 - flagged} responses" in done.stderr and f"exclusions {flagged};" in done.stderr

@@ -48,17 +48,22 @@ def test_supervisor_sees_own_firm_with_flags_and_excludes_then_restores(store, a
     assert any("用时过短" in w.value and "20 秒" in w.value for w in at.warning)
     at.button(key="exclude_toggle").click().run()
     assert "请填写原因" in at.error[0].value and store.current_exclusions("2025") == []
-    at.text_input(key=f"reason_{ids[9]}").input("回访核实为未完成访问").run()
+    at.text_input(key=f"reason_{ids[9]}_exclude").input("回访核实为未完成访问").run()
     at.button(key="exclude_toggle").click().run()
     assert not at.exception, at.exception
     assert any("已剔除" in s.value for s in at.success)
     assert [e["response_id"] for e in store.current_exclusions("2025")] == [ids[9]]
     assert "回访核实为未完成访问" in at.dataframe[0].value.set_index("问卷编号").at[ids[9], "剔除原因"]
     audit = at.dataframe[-1].value
-    assert audit.iloc[0]["操作"] == "exclude" and audit.iloc[0]["操作人"] == "sup"
-    at.text_input(key=f"reason_{ids[9]}").input("复核后保留").run()
+    assert audit.iloc[0]["操作"] == "剔除" and audit.iloc[0]["操作人"] == "sup"
+    # the restore asks its own reason: the box is empty, and an empty box restores nothing
+    assert at.text_input(key=f"reason_{ids[9]}_restore").value == ""
+    at.button(key="exclude_toggle").click().run()
+    assert "请填写原因" in at.error[0].value and len(store.current_exclusions("2025")) == 1
+    at.text_input(key=f"reason_{ids[9]}_restore").input("复核后保留").run()
     at.button(key="exclude_toggle").click().run()
     assert store.current_exclusions("2025") == []
+    assert [e["reason"] for e in store.exclusions("2025")] == ["复核后保留", "回访核实为未完成访问"]
     actions = [(a["action"], a["actor"]) for a in store.audit_log("response", ids[9])[:2]]
     assert actions == [("restore", "sup"), ("exclude", "sup")]
 
@@ -117,3 +122,23 @@ def test_analysis_page_can_leave_flagged_responses_out(store, accounts):
     at.checkbox(key="analysis_exclude_flagged").check().run()
     assert not at.exception, at.exception
     assert f"数据 {800 - flagged} 份" in record_line() and f"剔除 {flagged} 份" in record_line()
+
+
+def test_a_restore_with_the_exclusions_reason_is_refused(store, accounts):
+    from survey.responses import set_excluded
+    from survey.store import StoreError
+    rid = _seed(store)[0]
+    assert set_excluded(store, accounts["sup"], rid, True, "电话回访未接通")
+    with pytest.raises(StoreError, match="own reason"):
+        set_excluded(store, accounts["sup"], rid, False, " 电话回访未接通 ")
+    assert set_excluded(store, accounts["sup"], rid, False, "再次回访已核实")
+
+
+def test_attempts_import_problems_name_the_upload_not_a_server_path(store, accounts):
+    at = _open(store, "ana", "app_pages/data_import_export.py")
+    at.radio(key="import_kind").set_value("attempts").run()
+    at.file_uploader(key="import_file").set_value(("拨打记录.csv", "case_id,unit\nC1,思明区\n".encode(), "text/csv")).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception
+    problems = " ".join(at.dataframe[0].value["问题"].tolist())
+    assert "拨打记录.csv" in problems and "/tmp" not in problems and "tmp" not in problems

@@ -43,6 +43,7 @@ def test_cli_score_gives_ten_times_the_r_composite_rounded_half_up(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["摘要", "分项", "权重", "对比", "方法"]
     assert len(wb["摘要"]._charts) >= 1 and len(wb["分项"]._charts) >= 1
+    assert_chart_references_resolve(wb)
     summary = list(wb["摘要"].iter_rows(min_row=4, max_row=5, values_only=True))
     assert summary[0][:3] == ("排名", "区", "得分") and summary[1][0] == 1
 
@@ -68,6 +69,9 @@ def test_publish_then_recompute_gives_the_identical_hash(store, accounts):
     score_id = publishing.publish(store, ana, run)
     published = store.published_scores("2025")[0]
     assert published["id"] == score_id and published["result"] == run.to_json()
+    # pressing 发布 again on the same result is the same publication
+    again_run = publishing.compute_for_wave(store, ana, "2025", pop, load_config(SCORING_DIR / "default.yaml"))
+    assert publishing.publish(store, ana, again_run) == score_id and len(store.published_scores("2025")) == 1
     check = publishing.verify(store, ana, published)
     assert check.identical and check.recomputed_hash == run.result_hash
     # the stored run is immutable
@@ -105,3 +109,30 @@ def test_wave_comparison_on_two_demo_waves(store, accounts):
     row = table.iloc[0]
     assert row["difference"] == pytest.approx(row["rate"] - row["previous_rate"])
     assert row["low"] < row["difference"] < row["high"] and 0 <= row["p_value"] <= 1
+
+
+def chart_references(wb) -> list[tuple[str, str]]:
+    """(sheet holding the chart, formula) of every data and category reference of every chart."""
+    out = []
+    for ws in wb.worksheets:
+        for chart in ws._charts:
+            for series in chart.series:
+                for ref in (series.val, series.cat):
+                    num = getattr(ref, "numRef", None) if ref is not None else None
+                    text = getattr(ref, "strRef", None) if ref is not None else None
+                    for r in (num, text):
+                        if r is not None and r.f:
+                            out.append((ws.title, r.f))
+    return out
+
+
+def assert_chart_references_resolve(wb) -> None:
+    """Every chart points at a sheet of the workbook, at cells that hold something."""
+    refs = chart_references(wb)
+    assert refs
+    for holder, formula in refs:
+        sheet, cells = formula.rsplit("!", 1)
+        sheet = sheet.strip("'")
+        assert sheet in wb.sheetnames, (holder, formula)
+        first = cells.replace("$", "").split(":")[0]
+        assert wb[sheet][first].value is not None, (holder, formula)

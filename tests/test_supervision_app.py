@@ -104,3 +104,50 @@ def test_paper_id_of_the_wrong_format_is_refused_on_the_page(store, accounts):
     at.switch_page("app_pages/paper_entry.py").run()
     at.text_input(key="paper_id").input("编号 1").run()
     assert "格式不正确" in at.error[0].value
+
+
+def test_pages_open_on_the_wave_in_fieldwork_and_remember_the_choice(store, accounts):
+    from survey.auth import SYSTEM, assign
+    from survey.responses import submit_interview
+    from tests.conftest import complete_answers
+    from tests.test_app import app_as
+    store.add_wave("2024", "default-2025", ["思明区"], "admin")
+    store.add_wave("2026", "default-2025", ["思明区"], "admin")  # set up for next year, still empty
+    store.update_wave("2024", "admin", status="closed")
+    for wave in ("2024", "2026"):
+        assign(store, SYSTEM, "sup", wave=wave)
+    submit_interview(store, accounts["p1"], "2025", unit="思明区", mode="phone", answers=complete_answers(),
+                     submit_key="k2025")
+    at = app_as(store, "sup")
+    at.switch_page("app_pages/review.py").run()
+    assert at.selectbox(key="review_wave").value == "2025"
+    at.selectbox(key="review_wave").set_value("2024").run()
+    at.switch_page("app_pages/overview.py").run()
+    assert not at.exception and at.selectbox(key="overview_wave").value == "2024"
+
+
+def test_backcheck_call_shows_the_masked_number_and_dials_in_clear_audited(store, accounts, tmp_path):
+    from survey.backcheck import backcheck_contact
+    from survey.auth import PermissionDenied
+    from survey.responses import submit_interview
+    from tests.test_cati_app import PHONES, import_cases
+    import_cases(store, tmp_path)
+    done = submit_interview(store, accounts["p1"], "2025", unit="思明区", mode="phone", answers=complete_answers(),
+                            submit_key="case-interview", case_id="C001")
+    at = app_as(store, "sup")
+    at.switch_page("app_pages/supervisor_progress.py").run()
+    at.selectbox(key="bc_response").set_value(done.response_id).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert "****" in metrics["号码（已隐藏）"] and PHONES["C001"] not in metrics.values()
+    assert store.audit_log("case", "C001") == [] or all(a["action"] != "view_contact"
+                                                         for a in store.audit_log("case", "C001"))
+    at.button(key="bc_dial").click().run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["拨打号码"] == PHONES["C001"]
+    views = [a for a in store.audit_log("case", "C001") if a["action"] == "view_contact"]
+    assert views and views[0]["actor"] == "sup"
+    # an analyst or another firm's supervisor never gets it in clear
+    with pytest.raises(PermissionDenied):
+        backcheck_contact(store, accounts["supb"], done.response_id, dial=True)
+    with pytest.raises(PermissionDenied):
+        backcheck_contact(store, accounts["ana"], done.response_id, dial=True)

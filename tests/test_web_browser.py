@@ -158,3 +158,29 @@ def test_ineligible_resident_ends_politely_and_english_is_offered(site, phone):
     phone.get_by_role("button", name="下一页").click()
     phone.get_by_text("本次调查的对象是年满18周岁").wait_for(timeout=30_000)
     assert stored(site).web_draft(f"t:{site.tokens[3]}")["status"] == "ineligible"
+
+
+def test_language_switch_mid_screen_keeps_the_answers_as_codes(site, phone):
+    token = site.tokens[4]
+    open_page(phone, site, f"t={token}")
+    wd.start(phone)
+    wd.answer_screen(phone)
+    wd.next_screen(phone)  # the first items screen: air and water
+    groups = phone.locator('[role="radiogroup"]')
+    groups.nth(0).get_by_text("一般", exact=True).click()
+    wd.wait_ready(phone)
+    phone.get_by_role("button", name="English").click()
+    phone.get_by_text("Neutral").first.wait_for(timeout=30_000)
+    wd.wait_ready(phone)
+    assert phone.locator('[role="radiogroup"]').nth(0).locator("input:checked").count() == 1
+    phone.get_by_role("button", name="Next").click()
+    # stops on this screen, naming the unanswered water item
+    phone.get_by_text("Please answer first").wait_for(timeout=30_000)
+    wd.wait_ready(phone)
+    draft = stored(site).web_draft(f"t:{token}")
+    assert draft["step"] == 2 and draft["answers"].get("air") in (None, 3)
+    phone.locator('[role="radiogroup"]').nth(1).get_by_text("Satisfied", exact=True).click()
+    wd.wait_ready(phone)
+    assert wd.next_screen(phone, "Next") == "Page 3 of 9"
+    draft = stored(site).web_draft(f"t:{token}")
+    assert draft["step"] == 3 and draft["answers"]["air"] == 3 and draft["answers"]["water"] == 5

@@ -64,3 +64,38 @@ def test_admin_generates_tokens_and_links(store, accounts):
     at.button(key="webadm_link").click().run()
     assert any("https://survey.example.cn/survey?l=" in s.value for s in at.success)
     assert len(store.web_links("2025")) == 1
+    # the public address is a wave setting: a new session (or another admin) finds it again
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.session_state["account"] = load_account(store, "admin")
+    again.run()
+    again.switch_page("app_pages/admin_web.py").run()
+    assert again.text_input(key="webadm_base").value == "https://survey.example.cn"
+    again.text_input(key="webadm_base").input("javascript:alert(1)").run()
+    assert "http://" in again.error[0].value and webform.public_url(store.wave("2025")) == "https://survey.example.cn"
+
+
+@pytest.mark.app
+def test_language_switch_keeps_the_screens_answers_as_codes(store):
+    _, [token] = webform.generate_tokens(store, SYSTEM, "2025", "集美区", 1)
+    at = survey_as_guest({"t": token})
+    at.checkbox(key="web_consent").check().run()
+    at.button(key="web_next").click().run()
+    at.radio(key="q_web_age18").set_value(1)
+    at.radio(key="q_web_resident").set_value(1)
+    at.run()
+    at.button(key="web_next").click().run()
+    at.radio(key="q_web_air").set_value(3).run()
+    at.button(key="web_lang").click().run()
+    assert not at.exception
+    assert at.radio(key="q_web_air").options[2] == "Neutral" and at.radio(key="q_web_air").value == 3
+    # validation stops here, on the screen that lacks an answer (water), in the chosen language
+    at.button(key="web_next").click().run()
+    assert not at.exception and "water" in at.error[0].value.lower()
+    assert store.web_draft(f"t:{token}")["step"] == 2
+    at.radio(key="q_web_water").set_value(5).run()
+    at.button(key="web_lang").click().run()
+    assert at.radio(key="q_web_air").value == 3 and at.radio(key="q_web_water").value == 5
+    at.button(key="web_next").click().run()
+    assert not at.exception and not at.error
+    saved = store.web_draft(f"t:{token}")
+    assert saved["step"] == 3 and saved["answers"]["air"] == 3 and saved["answers"]["water"] == 5

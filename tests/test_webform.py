@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from common.errors import NotFound
+
 from survey import webform
 from survey.auth import PermissionDenied, SYSTEM
 from survey.store import StoreError
@@ -50,8 +52,9 @@ def test_token_generation_needs_the_right_and_a_real_unit(store, accounts):
         webform.generate_tokens(store, accounts["ana"], "2025", "湖里区", 5)
     with pytest.raises(StoreError, match="not a unit of wave 2025"):
         webform.generate_tokens(store, SYSTEM, "2025", "鼓浪屿", 5)
-    with pytest.raises(StoreError, match="no wave"):
+    with pytest.raises(NotFound) as err:
         webform.generate_tokens(store, SYSTEM, "1999", "湖里区", 5)
+    assert err.value.code == "wave_not_found" and err.value.field == "wave"
 
 
 def test_one_response_per_token_and_double_submit_stores_one(store):

@@ -15,11 +15,17 @@ def widget_key(qid: str, form: str) -> str:
     return f"{KEY_PREFIX}{form}_{qid}"
 
 
-def option_label(qn: Questionnaire, q: Question, code: Any, mode: str, numbered: bool = False) -> str:
-    """An option as shown; `numbered` puts the code first ("5 满意") so a pollster can key it."""
+def option_label(qn: Questionnaire, q: Question, code: Any, mode: str, numbered: bool = False,
+                 language: str | None = None) -> str:
+    """An option as shown; `numbered` puts the code first ("5 满意") so a pollster can key it.
+
+    `language` is fixed when the widget is drawn: a format function called later (e.g. by the
+    widget's serialiser) must label the options the way they were shown.
+    """
+    language = language or lang()
     for opt in qn.options(q):
         if opt.code == code:
-            label = opt.label_en if lang() == "en" and opt.label_en else opt.label
+            label = opt.label_en if language == "en" and opt.label_en else opt.label
             if numbered and isinstance(code, int):
                 label = f"{code} {label}"
             return label if opt.shown_in(mode) else f"{label}（{t('interview.not_read')}）"
@@ -41,8 +47,9 @@ def ask(qn: Questionnaire, q: Question, mode: str, form: str, horizontal: bool =
     if q.type == "text":
         return st.text_input(qn.text(q, lang()), key=key) or None
     codes = [o.code for o in qn.options(q)]
-    return st.radio(qn.text(q, lang()), codes, index=None, key=key, horizontal=horizontal,
-                    format_func=lambda c: option_label(qn, q, c, mode, numbered))
+    language = lang()
+    return st.radio(qn.text(q, language), codes, index=None, key=key, horizontal=horizontal,
+                    format_func=lambda c: option_label(qn, q, c, mode, numbered, language))
 
 
 def ask_section(qn: Questionnaire, role: str, mode: str, form: str, answers: dict[str, Any],

@@ -110,7 +110,7 @@ def _quick_fill(qn: Questionnaire, form: str) -> None:
             st.session_state[forms.widget_key(q.id, form)] = int(key)
             filled += 1
         else:
-            problems.append(t("interview.quick_bad", item=qn.label(q, session.lang()), key=key))
+            problems.append(t("interview.quick_bad", item=qn.label(q, session.lang()), digit=key))
     if len(keys) > len(items):
         problems.append(t("interview.quick_too_many", n=len(items)))
     st.session_state[_k(form, "quick_msg")] = (problems, filled)

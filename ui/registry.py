@@ -12,13 +12,15 @@ class PageSpec:
     roles: tuple[str, ...]
     url_path: str
     section: str = "nav.section_work"
+    home_for: tuple[str, ...] = ()  # roles that land here after login (else the first page of the menu)
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/phone_interview.py", "nav.interview", ":material/call:", ("pollster", "supervisor"), "interview"),
     PageSpec("app_pages/door_interview.py", "interview.nav_door", ":material/home_work:", ("pollster", "supervisor"), "door"),
     PageSpec("app_pages/paper_entry.py", "supervision.nav_paper", ":material/edit_note:", ("pollster", "supervisor"), "paper"),
-    PageSpec("app_pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision"),
+    PageSpec("app_pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision",
+             home_for=("supervisor",)),
     PageSpec("app_pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
     PageSpec("app_pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
     PageSpec("app_pages/review.py", "quality.nav_review", ":material/fact_check:", ("supervisor", "analyst", "admin"), "review"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from survey import i18n
-from survey.auth import Account, load_account
+from survey.auth import Account, allowed, load_account
 from survey.bootstrap import init_store
 from survey.store import Store
 
@@ -27,7 +27,7 @@ def lang() -> str:
     return st.session_state.get("lang", i18n.DEFAULT_LANG)
 
 
-def t(key: str, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
     return i18n.t(key, lang(), **values)
 
 
@@ -53,8 +53,22 @@ def require_account() -> Account:
 
 def entry_waves(acc: Account) -> list[str]:
     """The waves an account may enter interviews into (a pollster: assigned ones); stops the page if none."""
-    waves = list(acc.waves) if acc.role == "pollster" else [w["id"] for w in store().waves()]
+    waves = [w["id"] for w in store().waves() if allowed(acc, "waves.enter", {"wave": w["id"]})]
     if not waves:
         st.warning(t("common.no_wave"))
         st.stop()
     return waves
+
+
+CHOSEN_WAVE = "chosen_wave"  # the wave last chosen on any page: every page opens on it for the session
+
+
+def wave_picker(container, waves: list[str], key: str, label: str | None = None) -> str:
+    """The wave selector of a page: opens on the session's chosen wave, else the wave in fieldwork."""
+    from survey.wave_choice import default_wave
+    if st.session_state.get(key) not in waves:
+        chosen = st.session_state.get(CHOSEN_WAVE)
+        st.session_state[key] = chosen if chosen in waves else default_wave(store(), waves)
+    value = container.selectbox(label or t("common.wave"), waves, key=key)
+    st.session_state[CHOSEN_WAVE] = value
+    return value

@@ -6,6 +6,8 @@ with code 2 and one line per problem on stderr, never a traceback.
 """
 from __future__ import annotations
 
+from common.errors import Invalid, Rejected
+
 import argparse
 import importlib
 import pkgutil
@@ -24,12 +26,23 @@ from survey.responses import SubmitError
 from survey.store import StoreError
 
 
-class CliError(Exception):
-    """Problems with the command's input, one line each."""
+class CliError(Invalid):
+    """Problems with the command's input, one line each (already worded with their flags)."""
 
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
+
+FLAG_FIELDS = {"wave": "--wave", "unit": "--unit", "firm": "--firm", "role": "--role",
+               "questionnaire": "--questionnaire", "population": "--population", "config": "--config"}
+
+
+def flag_hint(problem: str) -> str:
+    """A problem as the CLI prints it: services never name flags, so the flag is added here."""
+    flag = FLAG_FIELDS.get(getattr(problem, "field", None) or "")
+    if flag is None or str(problem).startswith(flag):
+        return str(problem)
+    if getattr(problem, "code", "") == "wave_not_found":
+        wave = str(problem).split("`")[1] if "`" in problem else ""
+        return f"{flag}: {problem} (create it with: python -m survey wave add {wave})"
+    return f"{flag}: {problem}"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,9 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, QuestionnaireError, SubmitError, ImportRejected) as err:
+    except Rejected as err:  # NotFound, Forbidden, Invalid: one line per problem
         for line in err.problems:
-            print(line, file=sys.stderr)
+            print(flag_hint(line), file=sys.stderr)
         return 2
     except (StoreError, PermissionDenied, AuthError, ContactError, OutputError, FileNotFoundError) as err:
         print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)

@@ -1,6 +1,8 @@
 """Commands for the store itself: init, wave, user, backup, demo."""
 from __future__ import annotations
 
+from common.errors import NotFound, wave_not_found
+
 import argparse
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ from survey.bootstrap import init_store
 from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path
 from survey.demo import ensure_demo_accounts, store_demo, store_demo_attempts
 from survey.store import Store, get_store
+from survey.waves import get_wave
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,10 +86,7 @@ def store_and_wave(wave: str) -> tuple[Store, dict[str, Any]]:
     from survey.cli import CliError
     _init_and_report()
     store = get_store()
-    found = store.wave(wave)
-    if found is None:
-        raise CliError(f"--wave: no wave `{wave}` (create it with: python -m survey wave add {wave})")
-    return store, found
+    return store, get_wave(store, wave)
 
 
 def _demo_appraisal(args: argparse.Namespace) -> int:
@@ -147,7 +147,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     store = get_store()
     unknown = [w for w in args.wave if store.wave(w) is None]
     if unknown:  # checked before the account exists: a failing command writes nothing
-        raise CliError([f"--wave: no wave `{w}` (create it with: python -m survey wave add {w})" for w in unknown])
+        raise NotFound([wave_not_found(w).problems[0] for w in unknown])
     password = args.password or auth.generate_password()
     auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name)
     for wave in args.wave:

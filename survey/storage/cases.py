@@ -139,6 +139,11 @@ class CasesStore(Database):
         rows = self.query("SELECT * FROM attempts WHERE attempt_key = ?", [attempt_key])
         return rows[0] if rows else None
 
+    def log_contact_view(self, case_id: str, actor: str, detail: dict[str, Any]) -> None:
+        """Audit one decryption of a case's contact (a back-check call)."""
+        with self.tx() as db:
+            audit(db, actor, "view_contact", "case", case_id, detail)
+
     def log_contact_export(self, wave: str, actor: str, count: int) -> None:
         """Audit a decryption of a wave's contacts (an export with contacts)."""
         with self.tx() as db:

@@ -14,6 +14,8 @@ unique constraints and `FOR UPDATE SKIP LOCKED`).
 """
 from __future__ import annotations
 
+from common.errors import Rejected
+
 import datetime as dt
 import json
 import os
@@ -32,8 +34,7 @@ from sqlalchemy.pool import NullPool
 BUSY_TIMEOUT_MS = 30_000
 
 
-class StoreError(Exception):
-    """A write refused for a reason a user can act on."""
+StoreError = Rejected  # a refusal a user can act on (common.errors)
 
 
 def now() -> str:

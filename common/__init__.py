@@ -1,0 +1,1 @@
+"""Neutral bottom layer shared by `survey/` and `analysis/`: imports nothing of either."""

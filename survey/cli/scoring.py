@@ -1,0 +1,37 @@
+"""`python -m survey score --wave W`: score a wave of the store (exclusions applied and recorded).
+
+Scoring a file stays `python -m analysis score FILE`; this command reads the store, so it
+lives on the survey side (analysis never imports survey). Output and record are the same.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("score", help="points per unit of a stored wave, Excel report, reproducibility record")
+    p.add_argument("--wave", required=True, help="the wave whose included responses are scored")
+    p.add_argument("--population", required=True, help="population margins CSV unit,variable,category,population")
+    p.add_argument("--config", required=True, help="scoring config (YAML)")
+    p.add_argument("--out", required=True, help="report .xlsx")
+    p.add_argument("--json", action="store_true", help="print the score table as JSON on stdout")
+    p.add_argument("--exclude-flagged", action="store_true",
+                   help="also leave out responses with current QC flags (listed among the exclusions)")
+    p.set_defaults(func=cmd_score)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from analysis.cli import report_score_run
+    from analysis.io import read_population
+    from analysis.scoring import load_config
+    from survey.cli.core import store_and_wave
+    from survey.outputs import check_output
+    from survey.publishing import compute_for_wave
+    check_output(args.out)
+    config = load_config(args.config)
+    population = read_population(args.population)
+    store, _ = store_and_wave(args.wave)
+    from survey.auth import SYSTEM
+    run = compute_for_wave(store, SYSTEM, args.wave, population, config, exclude_flagged=args.exclude_flagged)
+    report_score_run(run, args.out, args.json)
+    return 0

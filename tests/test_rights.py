@@ -1,0 +1,77 @@
+"""The rights model as a table: every role × every action, on own, same-firm and other resources."""
+from __future__ import annotations
+
+import pytest
+
+from common.errors import Forbidden
+from survey.auth import ACTIONS, RIGHTS, ROLES, Account, Scope, allowed, scope
+
+ACTORS = {
+    "admin": Account("adm", "admin"),
+    "supervisor": Account("sup", "supervisor", firm="A"),
+    "pollster": Account("p1", "pollster", firm="A", waves=("2025",)),
+    "analyst": Account("ana", "analyst"),
+}
+OWN = {"pollster": "p1", "firm": "A", "wave": "2025"}         # the pollster's own case of firm A
+SAME_FIRM = {"pollster": "p2", "firm": "A", "wave": "2026"}   # a colleague's case
+OTHER = {"pollster": "q9", "firm": "B", "wave": "2026"}       # another firm's case, a wave not assigned
+
+# action: role -> (own, same firm, other) — written out by hand from DESIGN's rights, not derived
+EXPECTED = {
+    "waves.enter": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0), "analyst": (0, 0, 0)},
+    "cases.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1)},
+    "cases.contact_clear": {"admin": (0, 0, 0), "supervisor": (0, 0, 0), "pollster": (1, 0, 0),
+                            "analyst": (0, 0, 0)},
+    "cases.assign": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0), "analyst": (0, 0, 0)},
+    "attempts.add": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (0, 0, 0)},
+    "attempts.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1)},
+    "attempts.link_response": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0),
+                               "analyst": (0, 0, 0)},
+    "paper.key": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 1, 0), "analyst": (0, 0, 0)},
+    "responses.exclude": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0),
+                          "analyst": (1, 1, 1)},
+    "fieldwork.supervise": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0),
+                            "analyst": (0, 0, 0)},
+}
+
+
+def test_the_table_covers_every_action_and_role():
+    assert set(EXPECTED) == set(ACTIONS)
+    assert all(set(row) == set(ROLES) for row in EXPECTED.values())
+
+
+@pytest.mark.parametrize("action,role", [(a, r) for a in EXPECTED for r in ROLES])
+def test_allowed(action, role):
+    actor = ACTORS[role]
+    got = tuple(int(allowed(actor, action, res)) for res in (OWN, SAME_FIRM, OTHER))
+    assert got == EXPECTED[action][role]
+    assert allowed(actor, action) == any(EXPECTED[action][role])
+
+
+@pytest.mark.parametrize("action,role", [(a, r) for a in EXPECTED for r in ROLES])
+def test_scope_agrees_with_allowed(action, role):
+    actor = ACTORS[role]
+    if not any(EXPECTED[action][role]):
+        with pytest.raises(Forbidden):
+            scope(actor, action)
+        return
+    reach = ACTIONS[action][role]
+    got = scope(actor, action)
+    assert got == {"all": Scope(), "firm": Scope(firm="A"), "own": Scope(pollster="p1"),
+                   "assigned": Scope(waves=("2025",))}[reach]
+
+
+def test_scope_refuses_another_firm_and_a_firmless_supervisor():
+    with pytest.raises(Forbidden) as err:
+        scope(ACTORS["supervisor"], "attempts.read", firm="B")
+    assert err.value.code == "other_firm"
+    with pytest.raises(Forbidden) as err:
+        scope(Account("s0", "supervisor"), "attempts.read")
+    assert err.value.code == "no_firm"
+    assert scope(ACTORS["admin"], "attempts.read", firm="B") == Scope(firm="B")
+
+
+@pytest.mark.parametrize("right", sorted(RIGHTS))
+def test_every_right_of_every_role(right):
+    for role, actor in ACTORS.items():
+        assert actor.can(right) == (role == "admin" or role in RIGHTS[right])
