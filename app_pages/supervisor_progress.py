@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from survey.auth import PermissionDenied, scope
-from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary, per_pollster,
+from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary,
+                              per_pollster,
                               record_backcheck)
 from survey.bootstrap import questionnaire_for_wave
 from survey.aapor import rates_table
