@@ -114,7 +114,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         if args.cluster or args.bounds:
             raise InputError(["--cluster/--bounds: need --population (without margins the estimate is unweighted, "
                               "one respondent per PSU)"])
-        from analysis.appraisal import equal_weight_design
+        from analysis.estimation import equal_weight_design
         design = equal_weight_design(responses, strata="unit")
         _say("weighting: unweighted (no --population given): every weight is 1; strata = units")
     table = estimate_table(responses, population, items, item_weights, by=args.by, ci=args.ci,

@@ -19,6 +19,7 @@ import pandas as pd
 
 import analysis
 from analysis.errors import InputError
+from analysis.modes import mode_mix
 from analysis.scoring import CITY, ScoringConfig, score_table
 
 SNAPSHOT_COLUMNS = ("response_id", "unit", "mode", "sex", "age_group", "education")
@@ -108,19 +109,57 @@ class ScoreRun:
         return self.record["result_hash"]
 
     def extra_comparisons(self) -> list[tuple[str, pd.DataFrame]]:
-        """Comparison tables computed with the run (captions in Chinese for the report)."""
+        """Comparison tables computed with the run (captions and headers in Chinese for the report's 对比)."""
         captions = {"modes": "各访问方式综合满意率", "waves": "与上一轮次比较",
-                    "pairwise": "各区两两比较（Holm 校正 p 值）", "cluster_effect": "聚类对标准误的影响（比值 = 放大倍数）"}
-        headers = {"unit_a": "区（甲）", "unit_b": "区（乙）", "diff": "差值（甲 − 乙）", "se": "标准误", "p": "p 值",
-                   "p_holm": "Holm 校正 p 值", "unit": "区", "se_clustered": "标准误（聚类设计）",
-                   "se_respondents": "标准误（受访者为单元）", "widening": "放大倍数"}
+                    "mode_mix": "各区访问方式构成（受访者占比）", "mode_items": "各区分项满意率（按访问方式）",
+                    "mode_differences": "访问方式之间的差异（同区内，联合线性化标准误）",
+                    "pairwise": "各区两两比较（Holm 校正 p 值）"}
         out = []
-        for k in ("waves", "modes", "pairwise", "cluster_effect"):
+        for k in ("waves", "modes", "mode_mix", "mode_items", "mode_differences", "pairwise"):
             if k in self.extra:
                 frame = self.extra[k]
-                out.append((captions[k], frame.rename(columns=headers) if k in ("pairwise", "cluster_effect")
-                            else frame))
+                caption = captions[k]
+                if k == "mode_mix":
+                    caption += "；" + mix_note(frame)
+                if k in ("mode_items", "mode_differences"):
+                    frame = frame.assign(item=frame["item"].map(lambda i: REPORT_ITEM_LABELS.get(i, i)))
+                out.append((caption, frame.rename(columns=REPORT_HEADERS) if k != "waves" else frame))
         return out
+
+    def method_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Tables for the 方法 sheet: the design, and per unit how much clustering widens the SE."""
+        effect = self.extra.get("cluster_effect")
+        psu = self.record.get("design", {}).get("psu", "respondent")
+        if effect is None:
+            return [(f"抽样设计：按区分层，受访者为初级抽样单元（未指定聚类列）", pd.DataFrame())] \
+                if psu == "respondent" else []
+        return [(f"抽样设计：按区分层，{psu} 为区内初级抽样单元；聚类对综合满意率标准误的影响"
+                 "（放大倍数 = 聚类设计标准误 ÷ 受访者为单元的标准误）", effect.rename(columns=REPORT_HEADERS))]
+
+
+REPORT_HEADERS = {"unit_a": "区（甲）", "unit_b": "区（乙）", "diff": "差值（甲 − 乙）", "se": "标准误", "p": "p 值",
+                  "p_holm": "Holm 校正 p 值", "unit": "区", "se_clustered": "标准误（聚类设计）",
+                  "se_respondents": "标准误（受访者为单元）", "widening": "放大倍数", "mode": "访问方式",
+                  "item": "项目", "n": "样本", "n_valid": "有效回答", "rate": "满意率", "rate_se": "满意率标准误",
+                  "rate_low": "下限", "rate_high": "上限", "mode_a": "方式甲", "mode_b": "方式乙",
+                  "rate_a": "满意率（甲）", "rate_b": "满意率（乙）", "difference": "差值（甲 − 乙）",
+                  "low": "差值下限", "high": "差值上限", "p_value": "p 值", "df": "自由度",
+                  "distance": "与其他区构成的差距", "differs": "构成明显不同",
+                  "phone": "电话", "door": "入户", "paper": "纸质", "web": "网络"}
+REPORT_ITEM_LABELS = {"air": "空气质量", "water": "河流湖库与饮用水水环境", "sea": "近岸海域与海滩环境",
+                      "noise": "声环境（噪声）", "waste": "生活垃圾分类与处理", "greenery": "城市绿化与公园",
+                      "rural": "农村人居环境", "enforcement": "环境违法查处与投诉处理",
+                      "publicity": "生态环境宣传与信息公开", "overall": "总体满意程度", "composite": "综合满意率"}
+
+
+def mix_note(mix: pd.DataFrame) -> str:
+    """The report's sentence on the mode mix (which units differ strongly from the others)."""
+    from analysis.modes import MIX_LIMIT, mix_note_units
+    units = mix_note_units(mix)
+    if not units:
+        return f"各区访问方式构成相近（与其他区的差距均不超过 {MIX_LIMIT:.0%}）"
+    return (f"注意：{'、'.join(units)} 的访问方式构成与其他区明显不同（差距超过 {MIX_LIMIT:.0%}），"
+            "不同访问方式的满意率可能不同，比较这些区时请参看分方式结果")
 
 
 def population_hash(population: pd.DataFrame) -> str:
@@ -283,7 +322,14 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
     pairs = pairwise_differences(list(ordered["unit"]), ordered["basis"].where(ordered["points"].notna()),
                                  ordered["se"], basis=config.basis)
     run.extra["pairwise"] = pairs
-    run.extra["modes"] = mode_comparison(run, data, population, design if config.mode_list() is None else None)
+    by_mode = mode_estimates(run, data, population, design)
+    if by_mode is not None:
+        run.extra["modes"] = by_mode[by_mode["item"] == "composite"][
+            ["unit", "mode", "n", "rate", "rate_low", "rate_high"]].reset_index(drop=True)
+        run.extra["mode_items"] = by_mode[["unit", "item", "mode", "n", "n_valid", "rate", "rate_se", "rate_low",
+                                           "rate_high"]].reset_index(drop=True)
+        run.extra["mode_differences"] = mode_differences(run, design)
+        run.extra["mode_mix"] = mode_mix(data)
     if cluster:
         run.extra["cluster_effect"] = cluster_effect(estimates, data, population, config, na)
     return run
@@ -327,14 +373,31 @@ METHOD_TEXT = """方法说明
 11. 抽样设计：按区分层；配置 design.cluster（或 --cluster）指定的列（如访问员）为区内初级抽样单元，该列为空的问卷自成一个单元。"""
 
 
-def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame,
-                    design: Any = None) -> pd.DataFrame:
-    """Composite rate by mode, per unit and 全市 (reusing the run's design when it holds every mode)."""
+def mode_estimates(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame | None,
+                   design: Any) -> pd.DataFrame | None:
+    """Every item and the composite by mode, per unit and 全市, on the run's design (None: one mode)."""
     from analysis.estimation import estimate_table
     if responses["mode"].nunique() < 2:
+        return None
+    na = run.config.not_applicable_for()
+    return estimate_table(responses, population, list(run.config.items), run.config.item_weights, by="mode",
+                          variables=tuple(run.config.weighting.variables), design=design,
+                          **({"not_applicable": na} if na else {}))
+
+
+def mode_differences(run: ScoreRun, design: Any) -> pd.DataFrame:
+    """Per unit, 全市, item and composite: every pair of modes, the difference with its SE, CI and p."""
+    from analysis.estimation import group_differences
+    return group_differences(design, list(run.config.items), "mode", run.config.item_weights,
+                             run.config.not_applicable_for())
+
+
+def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame,
+                    design: Any = None) -> pd.DataFrame:
+    """Composite rate by mode, per unit and 全市 (kept for callers of the earlier API)."""
+    table = mode_estimates(run, responses, population, design)
+    if table is None:
         return pd.DataFrame()
-    table = estimate_table(responses, population, list(run.config.items), run.config.item_weights, by="mode",
-                           variables=tuple(run.config.weighting.variables), design=design)
     comp = table[table["item"] == "composite"]
     return comp[["unit", "mode", "n", "rate", "rate_low", "rate_high"]].reset_index(drop=True)
 
@@ -360,8 +423,9 @@ def write_run_report(run: ScoreRun, out: str | Path | IO[bytes],
                      comparisons: list[tuple[str, pd.DataFrame]] | None = None) -> None:
     from analysis.report import write_report
     meta = {"wave": run.record.get("wave") or run.record.get("source", ""), "config_name": run.config.name,
-            "full_points": run.config.full_points, "threshold": run.config.threshold}
+            "full_points": run.config.full_points, "threshold": run.config.threshold, "basis": run.config.basis,
+            "weighting_note": UNWEIGHTED_NOTE if run.record.get("weighting") == "unweighted" else ""}
     record = {k: v for k, v in run.record.items() if k not in ("config", "population")}
     write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
                         comparisons=comparisons or list(run.extra_comparisons()), method_text=METHOD_TEXT,
-                        config=run.record["config"], record=record, meta=meta)
+                        config=run.record["config"], record=record, meta=meta, method_tables=run.method_tables())

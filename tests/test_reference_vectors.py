@@ -208,3 +208,55 @@ def test_cli_estimate_by_mode_with_clusters_equals_r(tmp_path):
     for col in ("rate", "rate_se", "rate_low", "rate_high"):
         known = merged[f"{col}_r"].notna()
         np.testing.assert_allclose(merged.loc[known, col], merged.loc[known, f"{col}_r"], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("design_name", ["srs", "cluster"])
+def test_mode_differences_of_every_unit_item_and_composite_equal_r(data, design_name):
+    """Every pair of modes in every unit and 全市, every item and the composite (R: svycontrast
+    of the two domain ratios from svytotal); where R has no difference (no valid answer), neither have we."""
+    from analysis.estimation import group_differences
+    responses, population = data
+    design = make_design(responses, population, VARIABLES, cluster=CLUSTER[design_name])
+    ours = group_differences(design, ITEMS, "mode", ITEM_WEIGHTS).replace({"全市": "ALL"})
+    ref = pd.read_csv(REF / "r_mode_differences.csv")
+    ref = ref[ref["design"] == design_name]
+    merged = ours.merge(ref, on=["unit", "item", "mode_a", "mode_b"], how="left", suffixes=("", "_r"))
+    known = merged["se_r"].notna()
+    assert known.sum() == len(ref) > 60
+    for col in ("difference", "se"):
+        np.testing.assert_allclose(merged.loc[known, col], merged.loc[known, f"{col}_r"], rtol=1e-6, err_msg=col)
+    assert merged.loc[~known, "se"].isna().all() and set(merged.loc[~known, "unit"]) == {"U3"}
+    # U4 has no door interviews: no comparison with door there
+    assert not ((merged["unit"] == "U4") & ((merged["mode_a"] == "door") | (merged["mode_b"] == "door"))).any()
+    # the difference of the per-mode rates, and a CI that holds it
+    assert np.allclose(merged["difference"], merged["rate_a"] - merged["rate_b"], equal_nan=True)
+    assert (merged.loc[known, "low"] <= merged.loc[known, "difference"]).all()  # = where SE 0 (U4 sea: rate 1)
+    # the single contrast function agrees (U1, phone − web, overall)
+    row = merged[(merged["unit"] == "U1") & (merged["item"] == "overall") & (merged["mode_a"] == "phone")
+                 & (merged["mode_b"] == "web")].iloc[0]
+    c = contrast(design, "overall", (responses["unit"] == "U1").to_numpy() & (responses["mode"] == "phone").to_numpy(),
+                 (responses["unit"] == "U1").to_numpy() & (responses["mode"] == "web").to_numpy())
+    assert c.se == pytest.approx(row["se"], rel=1e-9) and c.df == row["df"]
+
+
+def test_mode_mix_equals_r_and_flags_the_units_that_differ(data):
+    from analysis.modes import mode_mix
+    responses, _ = data
+    mix = mode_mix(responses)
+    ref = pd.read_csv(REF / "r_mode_mix.csv").pivot(index="unit", columns="mode", values="share")
+    got = mix.set_index("unit")[list(ref.columns)]
+    np.testing.assert_allclose(got.to_numpy(float), ref.to_numpy(float), rtol=1e-12)
+    # distance to the pooled mix of the other units, from R's shares and the unit sizes
+    n = responses["unit"].value_counts()
+    counts = ref.mul(n.reindex(ref.index), axis=0)
+    for unit in ref.index:
+        rest = counts.drop(index=unit).sum()
+        expected = 0.5 * (ref.loc[unit] - rest / rest.sum()).abs().sum()
+        assert mix.set_index("unit").at[unit, "distance"] == pytest.approx(expected, rel=1e-9)
+    assert mix["differs"].all()  # the R data were drawn with very different mixes (U2 60 % web, U4 no door)
+    alike = pd.DataFrame({"unit": ["A"] * 10 + ["B"] * 10, "mode": ["phone"] * 6 + ["web"] * 4 + ["phone"] * 5
+                          + ["web"] * 5})
+    assert not mode_mix(alike)["differs"].any()  # 10 % apart
+    assert mode_mix(alike, limit=0.05)["differs"].all()
+    shuffled = mode_mix(responses.sample(frac=1, random_state=3))
+    pd.testing.assert_frame_equal(mix, shuffled)
