@@ -169,10 +169,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from analysis.scoring import load_config
     from analysis.io import read_population, read_responses
     config = load_config(args.config)
-    if not args.population:
-        raise InputError(["--population: required for a district wave's score (an appraisal wave, "
-                          "--appraisal, may be unweighted; `estimate` works without it)"])
-    population = read_population(args.population)
+    population = read_population(args.population) if args.population else None
     if not args.responses:
         raise InputError(["give a responses file (a wave of the store: python -m survey score --wave W)"])
     responses = read_responses(args.responses)
@@ -186,8 +183,11 @@ def report_score_run(run, out, as_json: bool) -> None:
     from analysis.score_run import write_run_report
     write_run_report(run, out)
     rec = run.record
+    if rec.get("weighting_statement"):
+        _say(rec["weighting_statement"])
     _say(f"config {rec['config_name']} sha256 {rec['config_hash'][:16]}; data {rec['data_count']} responses "
          f"sha256 {rec['data_hash'][:16]}; exclusions {len(rec['exclusions'])}; code {rec['code_version']}; "
+         f"{'unweighted; ' if rec.get('weighting') == 'unweighted' else ''}"
          f"result sha256 {rec['result_hash']}")
     _say(f"report written to {out}")
     if as_json:

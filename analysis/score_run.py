@@ -271,14 +271,16 @@ def sort_by_response_id(responses: pd.DataFrame) -> pd.DataFrame:
     return responses.iloc[order].reset_index(drop=True)
 
 
-def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config: ScoringConfig, *,
+def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame | None, config: ScoringConfig, *,
                       wave: str | None = None, exclusions: list[dict[str, Any]] | None = None,
                       source: str = "", cluster: str | None = None) -> ScoreRun:
     """Weight, estimate and score one snapshot; the record says how to get it again.
 
     `cluster` (or the config's `design.cluster`) makes that column the PSU within units.
+    Without a population (None) every weight is 1, strata are the units, and the record
+    (`weighting: unweighted`), the stderr line and the report say so.
     """
-    from analysis.estimation import estimate_table, make_design
+    from analysis.estimation import equal_weight_design, estimate_table, make_design
     from analysis.ranking import pairwise_differences
 
     items = list(config.items)
@@ -287,7 +289,10 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
     cluster = cluster or config.design.cluster
     if cluster and not _supports(make_design, "cluster"):
         raise InputError(["design.cluster: this version of the estimation cannot use clusters yet"])
-    design = make_design(data, population, variables, **({"cluster": cluster} if cluster else {}))
+    if population is None:  # no census figures: weights 1, strata = units, stated in the record and report
+        design = equal_weight_design(data, "unit", cluster)
+    else:
+        design = make_design(data, population, variables, **({"cluster": cluster} if cluster else {}))
     weights = pd.Series(design.weights, index=data.index)
     na = config.not_applicable_for()
     if na and not _supports(estimate_table, "not_applicable"):
@@ -309,8 +314,11 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         "config": json.loads(config.canonical_json()), "data_count": int(len(data)),
         "data_count_before_mode_filter": int(len(responses)), "data_hash": snapshot,
         "modes": config.modes, "exclusions": exclusions or [], "code_version": code_version(),
-        "population_hash": population_hash(population),
-        "population": population.to_dict("records"),
+        "population_hash": population_hash(population) if population is not None else None,
+        "population": population.to_dict("records") if population is not None else None,
+        "weighting": "unweighted" if population is None else "raked",
+        "weighting_statement": UNWEIGHTED_STATEMENT if population is None else
+        f"weighting: raked within units on {', '.join(variables)}",
         "design": {"strata": "unit", "psu": cluster or "respondent"},
         "not_applicable": {u: {"items": v, "item_weights": _renormalised(config, v)} for u, v in na.items()},
         "threshold": config.threshold,
@@ -332,6 +340,8 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         run.extra["mode_mix"] = mode_mix(data)
     if cluster:
         run.extra["cluster_effect"] = cluster_effect(estimates, data, population, config, na)
+    if population is None:
+        run.extra["weighting_note"] = UNWEIGHTED_NOTE
     return run
 
 
@@ -348,9 +358,10 @@ def cluster_effect(estimates: pd.DataFrame, data: pd.DataFrame, population: pd.D
 
     The ratio is how much the interviewer (or building) clustering widens the CI.
     """
-    from analysis.estimation import estimate_table
+    from analysis.estimation import equal_weight_design, estimate_table
     plain = estimate_table(data, population, items=list(config.items), item_weights=config.item_weights,
                            ci=config.ci, variables=tuple(config.weighting.variables),
+                           design=equal_weight_design(data, "unit") if population is None else None,
                            **({"not_applicable": not_applicable} if not_applicable else {}))
     se_col = "index_se" if config.basis == "index" else "rate_se"
     a = estimates[estimates["item"] == "composite"].set_index("unit")[se_col]
@@ -358,6 +369,10 @@ def cluster_effect(estimates: pd.DataFrame, data: pd.DataFrame, population: pd.D
     return pd.DataFrame({"unit": a.index, "se_clustered": a.to_numpy(), "se_respondents": b.reindex(a.index).to_numpy(),
                          "widening": (a / b.reindex(a.index)).to_numpy()})
 
+
+UNWEIGHTED_STATEMENT = "weighting: unweighted (no population margins given): every weight is 1; strata = units"
+UNWEIGHTED_NOTE = "未加权：未提供人口边际（--population），所有权数均为 1，结果未按人口结构调整"
+UNWEIGHTED_METHOD = "1. 加权：未加权。未提供人口边际，所有权数均为 1（按区分层），结果未按性别、年龄等人口结构调整。"
 
 METHOD_TEXT = """方法说明
 1. 加权：在每个区内按性别、年龄（及配置的其他变量）的人口边际进行迭代比例拟合（raking），收敛标准为各边际误差不超过区人口的百万分之一。
@@ -419,6 +434,15 @@ def wave_comparison(current: ScoreRun, previous: ScoreRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def method_text(run: ScoreRun) -> str:
+    """The 方法 text of the report; its weighting line says `未加权` when there were no margins."""
+    if run.record.get("weighting") != "unweighted":
+        return METHOD_TEXT
+    lines = METHOD_TEXT.splitlines()
+    return "\n".join(UNWEIGHTED_METHOD if line.startswith("1. 加权") else line.replace("并对 raking 权重做校准调整", "")
+                     for line in lines)
+
+
 def write_run_report(run: ScoreRun, out: str | Path | IO[bytes],
                      comparisons: list[tuple[str, pd.DataFrame]] | None = None) -> None:
     from analysis.report import write_report
@@ -427,5 +451,5 @@ def write_run_report(run: ScoreRun, out: str | Path | IO[bytes],
             "weighting_note": UNWEIGHTED_NOTE if run.record.get("weighting") == "unweighted" else ""}
     record = {k: v for k, v in run.record.items() if k not in ("config", "population")}
     write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
-                        comparisons=comparisons or list(run.extra_comparisons()), method_text=METHOD_TEXT,
+                        comparisons=comparisons or list(run.extra_comparisons()), method_text=method_text(run),
                         config=run.record["config"], record=record, meta=meta, method_tables=run.method_tables())

@@ -260,3 +260,42 @@ def test_mode_mix_equals_r_and_flags_the_units_that_differ(data):
     assert mode_mix(alike, limit=0.05)["differs"].all()
     shuffled = mode_mix(responses.sample(frac=1, random_state=3))
     pd.testing.assert_frame_equal(mix, shuffled)
+
+
+def test_unweighted_district_score_equals_r_and_says_so(data, tmp_path):
+    """No population: weights 1, strata = units (R: svydesign(ids = ~1, strata = ~unit) without rake);
+    the record, the stderr line and the report say `unweighted`."""
+    from openpyxl import load_workbook
+    from analysis.score_run import compute_score_run, write_run_report
+    from analysis.scoring import parse_config
+    responses, _ = data
+    config = parse_config({"name": "ref", "items": ITEM_WEIGHTS, "full_points": 10, "threshold": 0.8,
+                           "not_applicable": {"U3": ["rural"]}}, "ref.yaml")
+    run = compute_score_run(responses, None, config)
+    assert run.record["weighting"] == "unweighted" and run.record["population"] is None
+    ref = pd.read_csv(REF / "r_unweighted.csv")
+    est = run.estimates.merge(ref, on=["unit", "item"], suffixes=("", "_r"))
+    assert len(est) == len(ref) > 20
+    np.testing.assert_allclose(est["rate"], est["rate_r"], rtol=1e-9)
+    np.testing.assert_allclose(est["rate_se"], est["rate_se_r"], rtol=1e-6)
+    items = est[est["item"] != "composite"]
+    np.testing.assert_array_equal(items["df"], items["df_r"])
+    u1 = run.scores.set_index("unit").loc["U1"]
+    assert u1["points"] == pytest.approx(round(10 * ref.query("unit == 'U1' and item == 'composite'")["rate"].iloc[0], 2))
+    out = tmp_path / "u.xlsx"
+    write_run_report(run, out)
+    wb = load_workbook(out)
+    method = [c.value for c in wb["方法"]["A"] if c.value]
+    assert any(str(v).startswith("1. 加权：未加权") for v in method)
+    assert any("未加权" in str(c.value) for row in wb["摘要"].iter_rows() for c in row if c.value)
+    import json
+    import yaml
+    cfg = tmp_path / "ref.yaml"
+    cfg.write_text(yaml.safe_dump({"name": "ref", "items": ITEM_WEIGHTS, "full_points": 10, "threshold": 0.8,
+                                   "not_applicable": {"U3": ["rural"]}}), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "analysis", "score", str(REF / "responses.csv"), "--config",
+                           str(cfg), "--out", str(tmp_path / "c.xlsx"), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "weighting: unweighted" in done.stderr and "; unweighted; result sha256" in done.stderr
+    assert [o["points"] for o in json.loads(done.stdout)] == [o["points"] for o in run.to_json()]

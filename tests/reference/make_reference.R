@@ -233,3 +233,19 @@ write.csv(md, "r_mode_differences.csv", row.names = FALSE)
 mix_out <- as.data.frame(prop.table(table(d$unit, d$mode), 1))
 names(mix_out) <- c("unit", "mode", "share")
 write.csv(mix_out[order(mix_out$unit, mix_out$mode), ], "r_mode_mix.csv", row.names = FALSE)
+
+# no population margins: weights 1, strata = units, no raking (a district score "unweighted")
+uw <- svydesign(ids = ~1, strata = ~unit, weights = ~rep(1, N), data = d)
+un <- NULL
+for (u in sort(unique(d$unit))) {
+  for (it in items) {
+    x <- d[[it]]; v <- x %in% 1:5
+    if (!any(v & d$unit == u)) next
+    s <- subset(update(uw, y_ = as.numeric(x %in% 4:5), ok_ = v & d$unit == u), ok_)
+    m <- svymean(~y_, s)
+    un <- rbind(un, data.frame(unit = u, item = it, rate = coef(m)[[1]], rate_se = SE(m)[[1]], df = degf(s)))
+  }
+  cp <- composite(uw, d$unit == u)
+  if (!is.na(cp[1])) un <- rbind(un, data.frame(unit = u, item = "composite", rate = cp[1], rate_se = cp[2], df = NA))
+}
+write.csv(un, "r_unweighted.csv", row.names = FALSE)
