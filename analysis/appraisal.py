@@ -206,6 +206,18 @@ def appraisal_estimates(design: Design, units: Sequence[RatedUnit]) -> pd.DataFr
     return frame[front]
 
 
+def estimate_covariance(design: Design, units: Sequence[RatedUnit], basis: str = "rate") -> pd.DataFrame:
+    """K × K covariance of the rated units' rates (or indexes), joint linearisation.
+
+    The same respondents rate several units, so their estimates are correlated: the rank
+    intervals draw them jointly with this matrix (its diagonal is each unit's SE²).
+    """
+    ind = _indicators(design.data, units)
+    _, x = linearized_ratios(design, ind.valid, ind.satisfied if basis == "rate" else ind.score)
+    ids = [u.id for u in units]
+    return pd.DataFrame(design.covariance(x), index=ids, columns=ids)
+
+
 def unit_contrast(design: Design, units: Sequence[RatedUnit], a: str, b: str) -> Contrast:
     """Rate of rated unit a minus unit b, linearised jointly (same respondents: covariance kept)."""
     by_id = {u.id: u for u in units}

@@ -124,6 +124,19 @@ class Design:
             v = np.where(m_h > 1, m_h / (m_h - 1) * (s2 - s1 * s1 / m_h), 0.0)
         return np.maximum(v, 0.0)
 
+    def covariance(self, x: np.ndarray) -> np.ndarray:
+        """Σ_h m_h/(m_h − 1) · Σ_j (z_hj − z̄_h)(z_hj − z̄_h)ᵀ: the K × K covariance of the columns'
+        totals (x already calibrated), whose diagonal is `stratum_variances(x).sum(axis=0)`."""
+        if self._psu_groups is not None:
+            z, groups = self._psu_groups.sums(x), self._psu_strata
+        else:
+            z, groups = x, self._strata_groups
+        m_h = groups.counts
+        centred = z - (groups.sums(z) / np.maximum(m_h, 1)[:, None])[groups.codes]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(m_h > 1, m_h / (m_h - 1), 0.0)[groups.codes]
+        return (centred * factor[:, None]).T @ centred
+
     def psu_counts(self, present: np.ndarray) -> np.ndarray:
         """Per stratum and column: PSUs with at least one row where `present` (N × K) is nonzero."""
         if self._psu_groups is None:

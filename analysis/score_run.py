@@ -383,7 +383,7 @@ METHOD_TEXT = """方法说明
 6. 计分：按计分配置（比例法、分档法或相对法）计算得分，四舍五入（half up）到配置的小数位；排名相同得分时按未舍入的综合满意率排序。
 7. 提示：有效样本少于配置下限或误差幅度超过配置上限的区，其得分须附提示；权重超过本区平均权重配置倍数（默认 5 倍）的区亦附提示。
 8. 标准线：配置 threshold（默认 80%）。“低于标准线的概率”= t 分布（自由度同置信区间）下真实综合满意率低于标准线的概率，在 logit 尺度计算；置信下限不低于标准线为“明显高于”，置信上限低于标准线为“明显低于”，否则“无显著差异”。
-9. 排名区间：按各区综合满意率及其标准误在 logit 尺度独立抽取 20000 次（固定随机种子 20250101），每次排序，取排名的 2.5% 与 97.5% 分位数。两两比较：各区独立分层，差值标准误为两区标准误的平方和开方，p 值经 Holm 校正。
+9. 排名区间：按各区综合满意率及其标准误在 logit 尺度独立抽取 20000 次（固定随机种子 20250101），每次排序，取排名的 2.5% 与 97.5% 分位数。两两比较：差值标准误为两区标准误的平方和开方，p 值经 Holm 校正。为何可按独立处理：每位受访者只属于一个区、只评价本区，各区样本在各自的层内独立抽取，加权（raking）也在区内进行，因此两区估计的线性化值不在同一层中相遇，协方差为 0（聚类设计中，同一访问员在不同区的访问按区内不同的初级抽样单元处理，结论相同）。部门评议中同一受访者评议多个单位，则按联合线性化计入协方差。
 10. 无法计分：适用项目在某区没有有效回答时，该区综合满意率无定义，不计分、不排名并注明项目；不适用项目（配置 not_applicable）从该区综合中剔除，其余项目权重重新归一。加权饱和（样本数不多于加权约束数）或综合满意率标准误为 0 而满意率介于 0 与 1 之间的区为“无法估计”，不计分、不排名。
 11. 抽样设计：按区分层；配置 design.cluster（或 --cluster）指定的列（如访问员）为区内初级抽样单元，该列为空的问卷自成一个单元。"""
 
@@ -436,11 +436,15 @@ def wave_comparison(current: ScoreRun, previous: ScoreRun) -> pd.DataFrame:
 
 def method_text(run: ScoreRun) -> str:
     """The 方法 text of the report; its weighting line says `未加权` when there were no margins."""
+    text = METHOD_TEXT
+    psu = run.record.get("design", {}).get("psu", "respondent")
+    if psu != "respondent":  # the design's PSUs and df, as computed
+        text = text.replace("按区分层、受访者为初级抽样单元", f"按区分层、{psu} 为区内初级抽样单元（该列为空的问卷自成一个单元）")
+        text = text.replace("自由度 = 有效样本数 − 区数", "自由度 = 有效回答所在的初级抽样单元数 − 区数")
     if run.record.get("weighting") != "unweighted":
-        return METHOD_TEXT
-    lines = METHOD_TEXT.splitlines()
-    return "\n".join(UNWEIGHTED_METHOD if line.startswith("1. 加权") else line.replace("并对 raking 权重做校准调整", "")
-                     for line in lines)
+        return text
+    return "\n".join(UNWEIGHTED_METHOD if line.startswith("1. 加权") else line.replace("，并对 raking 权重做校准调整", "")
+                     for line in text.splitlines())
 
 
 def write_run_report(run: ScoreRun, out: str | Path | IO[bytes],
