@@ -20,6 +20,7 @@ import pandas as pd
 import analysis
 from analysis.errors import InputError
 from analysis.modes import mode_mix
+from analysis.weighting import extreme_weights
 from analysis.scoring import CITY, ScoringConfig, score_table
 
 SNAPSHOT_COLUMNS = ("response_id", "unit", "mode", "sex", "age_group", "education")
@@ -241,16 +242,6 @@ def saturated_units(design: Any) -> set[str]:
         if len(rows) <= np.linalg.matrix_rank(indicators):
             out.add(unit)
     return out
-
-
-def extreme_weights(weights: pd.Series, units: pd.Series, multiple: float) -> pd.DataFrame:
-    """Per unit: the largest weight ÷ unit mean weight and how many weights exceed `multiple` × mean."""
-    frame = pd.DataFrame({"unit": units.to_numpy(), "w": weights.to_numpy(float)})
-    ratio = frame["w"] / frame.groupby("unit")["w"].transform("mean")
-    frame["ratio"] = ratio
-    frame["above"] = ratio > multiple
-    out = frame.groupby("unit", sort=False).agg(max_weight_ratio=("ratio", "max"), weights_above=("above", "sum"))
-    return out.reset_index()
 
 
 def _extreme_warning(count: int, largest: float, multiple: float) -> str:

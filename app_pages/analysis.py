@@ -226,7 +226,13 @@ with tab_items:
 # ---- weights --------------------------------------------------------------------------
 with tab_weights:
     st.caption(t("analysis.weights_caption"))
-    st.dataframe(run.diagnostics, hide_index=True, width="stretch")
+    diag = run.diagnostics
+    if "weights_above" in diag and (diag["weights_above"] > 0).any():  # extreme weights, named per unit
+        hit = diag[diag["weights_above"] > 0]
+        st.warning(t("analysis.extreme_weights", multiple=f"{config.warnings.max_weight_ratio:g}",
+                     units="、".join(t("analysis.extreme_unit", unit=md_escape(r.unit), n=int(r.weights_above),
+                                       largest=f"{r.max_weight_ratio:.1f}") for r in hit.itertuples())))
+    st.dataframe(diag, hide_index=True, width="stretch")
 
 # ---- comparisons and trends -----------------------------------------------------------
 with tab_compare:

@@ -299,3 +299,29 @@ def test_unweighted_district_score_equals_r_and_says_so(data, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "weighting: unweighted" in done.stderr and "; unweighted; result sha256" in done.stderr
     assert [o["points"] for o in json.loads(done.stdout)] == [o["points"] for o in run.to_json()]
+
+
+def test_weight_command_flags_extreme_weights_as_r_weights_say(tmp_path):
+    """Which weights exceed 5 × (default) or 2.5 × the unit's mean weight, from R's raked weights;
+    the command names them per unit on stderr and, with --flag, in a column `extreme`."""
+    r_w = pd.read_csv(REF / "r_weights_3margins.csv")
+    r_w["unit"] = r_w["response_id"].str.split("-").str[0]
+    for ratio in (5.0, 2.5):
+        expected = r_w[r_w["weight"] / r_w.groupby("unit")["weight"].transform("mean") > ratio]
+        out = tmp_path / f"w{ratio}.csv"
+        done = subprocess.run([sys.executable, "-m", "analysis", "weight", str(REF / "responses.csv"),
+                               "--population", str(REF / "population.csv"), "--variables", ",".join(VARIABLES),
+                               "--max-ratio", str(ratio), "--flag", "--out", str(out)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        got = pd.read_csv(out)
+        assert list(got.columns) == ["response_id", "weight", "extreme"]
+        assert set(got.loc[got["extreme"] == 1, "response_id"]) == set(expected["response_id"]) != set()
+        warned = [line for line in done.stderr.splitlines() if line.startswith("warning: unit ")]
+        assert [w.split(":")[1].strip().removeprefix("unit ") for w in warned] == sorted(expected["unit"].unique())
+    assert ratio == 2.5 and len(expected) > len(r_w[r_w["weight"] / r_w.groupby("unit")["weight"].transform("mean") > 5])
+    # the contract file without --flag; a bad ratio exits 2 and writes nothing
+    done = subprocess.run([sys.executable, "-m", "analysis", "weight", str(REF / "responses.csv"), "--population",
+                           str(REF / "population.csv"), "--max-ratio", "inf", "--out", str(tmp_path / "bad.csv")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--max-ratio" in done.stderr and not (tmp_path / "bad.csv").exists()
