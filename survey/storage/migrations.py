@@ -175,6 +175,11 @@ def _m0800_qc_flags(db: Db) -> None:
         flag TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, response_id, flag))""")
 
 
+def _m1700_account_home_district(db: Db) -> None:
+    # 异地交叉: the district a pollster lives in, whose cases they do not interview (issue 17)
+    _ddl(db, "ALTER TABLE accounts ADD COLUMN home_district TEXT")
+
+
 # The order they run in; a store records each name once.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _m0001_initial),
@@ -185,6 +190,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0650_paper_keying_backchecks", _m0650_paper_keying_backchecks),
     ("0700_web_survey", _m0700_web_survey),
     ("0800_qc_flags", _m0800_qc_flags),
+    ("1700_account_home_district", _m1700_account_home_district),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 assert len(set(NAMES)) == len(NAMES), "a migration name is used twice"
