@@ -96,8 +96,9 @@ if liaison_unit:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(t("appeals.method_title"))
-        st.dataframe(pd.DataFrame(view.method, columns=[c("item"), c("value")]), hide_index=True, width="stretch",
-                     height=300)
+        st.dataframe(pd.DataFrame(view.method, columns=[c("item"), c("value")]), hide_index=True, width="stretch")
+        with st.expander(t("appeals.method_text")):
+            st.text(view.method_text)
     with right:
         st.subheader(t("appeals.evidence_title"))
         keys = ["responses", *[f"responses_{m}" for m in ("phone", "door", "paper", "web")], "excluded",
@@ -111,10 +112,11 @@ if liaison_unit:
     else:
         kind = st.radio(t("appeals.kind"), appeals.KINDS, horizontal=True, key="objection_kind",
                         format_func=lambda k: t(f"appeals.kind_{k}"))
-        with st.form("file_objection"):
-            ids = st.text_area(t("appeals.ids"), key="objection_ids", height=80,
+        n = st.session_state.setdefault("objection_form", 0)  # a new form (empty fields) after each objection
+        with st.form(f"file_objection_{n}"):
+            ids = st.text_area(t("appeals.ids"), key=f"objection_ids_{n}", height=80,
                                disabled=kind != "responses")
-            reason = st.text_area(t("appeals.reason"), key="objection_reason", height=80,
+            reason = st.text_area(t("appeals.reason"), key=f"objection_reason_{n}", height=80,
                                   placeholder=t("appeals.reason_help"))
             if st.form_submit_button(t("appeals.submit"), type="primary"):
                 try:
@@ -125,8 +127,7 @@ if liaison_unit:
                         st.error(md_escape(problem))
                 else:
                     st.session_state["appeals_flash"] = t("appeals.filed", id=oid)
-                    for key in ("objection_ids", "objection_reason"):
-                        st.session_state.pop(key, None)
+                    st.session_state["objection_form"] = n + 1
                     st.rerun()
     st.subheader(t("appeals.own_list"))
     mine = appeals.objections(store, account)

@@ -34,7 +34,7 @@ from analysis.scoring import ScoringConfig
 from common.errors import Forbidden, Invalid, NotFound
 from survey import publishing
 from survey.auth import Account, allowed, scope
-from survey.i18n import t
+from survey.i18n import t, when
 from survey.importing import id_problem
 from survey.questionnaire import clean_text
 from survey.responses import set_excluded
@@ -69,6 +69,7 @@ class UnitView:
     evidence: dict[str, int]
     window_open: bool
     difference: dict[str, Any] | None = None  # on a revised publication: this unit's change in points
+    method_text: str = METHOD_TEXT            # the report's method sheet, as published
 
 
 @dataclass(frozen=True)
@@ -127,29 +128,45 @@ def window_open(deadline: str | None, now: dt.datetime) -> bool:
     return deadline is not None and now.isoformat(timespec="seconds") <= deadline
 
 
+def _variable_label(store: Store, wave: str | None, variable: str) -> str:
+    """A weighting variable as the questionnaire names it (性别, 年龄), else its id."""
+    from survey.bootstrap import questionnaire_for_wave
+    try:
+        qn = questionnaire_for_wave(store, wave) if wave else None
+        return qn.label(qn.question(variable)) if qn else variable
+    except KeyError:
+        return variable
+
+
 def _method_sheet(store: Store, row: dict[str, Any], unit: str | None) -> list[tuple[str, str]]:
     """The method sheet: the report's method text and the facts of the record (nothing of other units)."""
     rec = row["record"]
     config = rec.get("config") or {}
-    weighting = (config.get("weighting") or {}).get("variables") or []
+    weighting = [_variable_label(store, row["wave"], v) for v in (config.get("weighting") or {}).get("variables") or []]
     excluded_ids = [e["response_id"] for e in rec.get("exclusions", [])]
     if unit is not None and excluded_ids:
         units = {rid: r["unit"] for rid, r in store.responses_by_ids(excluded_ids).items()}
         excluded_ids = [rid for rid in excluded_ids if units.get(rid) == unit]
+    modes = rec.get("modes")
+    modes = (t("appeals.method.all_modes") if not modes or modes == "all" else
+             "、".join(t(f"mode.{m}") for m in ([modes] if isinstance(modes, str) else modes)))
+    design = rec.get("design") or {}
+    psu = design.get("psu", "respondent")
     facts = [
-        (t("appeals.method.published"), f"#{row['id']} · {row['published_at']} · {row['published_by']}"),
+        (t("appeals.method.published"), f"#{row['id']} · {when(row['published_at'])} · {row['published_by']}"),
         (t("appeals.method.config"), f"{rec.get('config_name')} · {str(rec.get('config_hash'))[:12]}"),
-        (t("appeals.method.scoring"), f"{config.get('method', '')} · {config.get('full_points', '')}"),
+        (t("appeals.method.scoring"), t(f"appeals.method.kind_{config.get('method', 'proportional')}")
+         + " · " + t("appeals.method.full_points", points=f"{config.get('full_points', '')}")),
         (t("appeals.method.weighting"), "、".join(map(str, weighting))),
-        (t("appeals.method.modes"), "、".join(map(str, rec.get("modes") or [])) or t("appeals.method.all_modes")),
-        (t("appeals.method.design"), f"{(rec.get('design') or {}).get('strata', '')} / "
-                                     f"{(rec.get('design') or {}).get('psu', '')}"),
+        (t("appeals.method.modes"), modes),
+        (t("appeals.method.design"), t("appeals.method.design_value",
+                                       psu=t("appeals.method.psu_respondent") if psu == "respondent" else psu)),
         (t("appeals.method.threshold"), "" if rec.get("threshold") is None else f"{rec['threshold']:.0%}"),
         (t("appeals.method.exclusions"), str(len(excluded_ids))),
         (t("appeals.method.result_hash"), str(rec.get("result_hash", ""))[:16]),
         (t("appeals.method.code_version"), str(rec.get("code_version", ""))),
     ]
-    return [(t("appeals.method.text"), line) for line in METHOD_TEXT.splitlines()[1:]] + facts
+    return facts
 
 
 def unit_view(store: Store, actor: Account, publication_id: int, unit: str | None = None,

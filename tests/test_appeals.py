@@ -55,7 +55,7 @@ def test_the_liaison_sees_only_its_unit_the_method_and_counts_never_contacts_or_
     assert view.unit == "思明区" and view.result["unit"] == "思明区" and view.result["points"] is not None
     assert {k for k in view.evidence} >= {"responses", "backchecked", "recordings_reviewed", "door_with_gps"}
     assert view.evidence["responses"] == len([r for r in store.responses("2025") if r["unit"] == "思明区"])
-    assert any("加权" in line for _, line in view.method)
+    assert "加权" in view.method_text and dict(view.method)["加权变量"] == "性别、年龄"
     with pytest.raises(Forbidden):  # another unit's view
         appeals.unit_view(store, siming, pub, unit="湖里区")
     from survey import fieldwork, responses
