@@ -175,6 +175,11 @@ def _m0800_qc_flags(db: Db) -> None:
         flag TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, response_id, flag))""")
 
 
+def _m1700_account_home_district(db: Db) -> None:
+    # 异地交叉: the district a pollster lives in, whose cases they do not interview (issue 17)
+    _ddl(db, "ALTER TABLE accounts ADD COLUMN home_district TEXT")
+
+
 def _m1770_appeals(db: Db) -> None:
     # a unit liaison (区联络员) belongs to one unit (district) of the assessment
     _ddl(db, "ALTER TABLE accounts ADD COLUMN unit TEXT")
@@ -205,6 +210,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0650_paper_keying_backchecks", _m0650_paper_keying_backchecks),
     ("0700_web_survey", _m0700_web_survey),
     ("0800_qc_flags", _m0800_qc_flags),
+    ("1700_account_home_district", _m1700_account_home_district),
     ("1770_appeals", _m1770_appeals),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
