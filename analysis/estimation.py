@@ -382,7 +382,7 @@ def composite_weights(items: Sequence[str], item_weights: Mapping[str, float] | 
 
 def domain_estimates(design: Design, stacks: Sequence[Stack], items: Sequence[str],
                      item_weights: Mapping[str, float] | None = None,
-                     not_applicable: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+                     not_applicable: Mapping[str, Sequence[str]] | None = None, kg: bool = True) -> pd.DataFrame:
     """Rate and index of every item, and the composite rate, for every domain of the stacks.
 
     The composite is Σ c_k · rate_k over the unit's applicable items; an applicable item
@@ -429,7 +429,7 @@ def domain_estimates(design: Design, stacks: Sequence[Stack], items: Sequence[st
                              np.nan if undefined else var[2 * k], np.nan if undefined else var_fix[2 * k],
                              comp_index, np.nan if undefined else var[2 * k + 1], np.nan, np.nan, df[k]))
     frame = pd.DataFrame(rows)
-    return _add_intervals(frame, design.n)
+    return _add_intervals(frame, design.n, kg)
 
 
 def _row(unit: str, group: object, item: str, n: float, n_valid: float, rate: float, var: float, var_fix: float,
@@ -446,11 +446,19 @@ def _row(unit: str, group: object, item: str, n: float, n_valid: float, rate: fl
             "_df": float(df)}
 
 
-def _add_intervals(frame: pd.DataFrame, n_sample: int) -> pd.DataFrame:
+def _add_intervals(frame: pd.DataFrame, n_sample: int, kg: bool = True) -> pd.DataFrame:
+    """Logit CIs, index CIs and (unless `kg` is False: NaN) the Korn–Graubard bounds.
+
+    The beta quantiles of Korn–Graubard are the slow part at large n (their continued
+    fraction needs ~√m terms), so callers that do not show them can skip them.
+    """
     rate, se, df = frame["rate"].to_numpy(float), frame["rate_se"].to_numpy(float), frame["_df"].to_numpy(float)
     frame["rate_low"], frame["rate_high"] = logit_ci(rate, se, df)
     n_valid = frame["n_valid"].to_numpy(float)
-    frame["rate_low_kg"], frame["rate_high_kg"] = kg_ci(rate, se ** 2, df, n_sample, n_valid)
+    if kg:
+        frame["rate_low_kg"], frame["rate_high_kg"] = kg_ci(rate, se ** 2, df, n_sample, n_valid)
+    else:
+        frame["rate_low_kg"] = frame["rate_high_kg"] = np.nan
     t = _t(df)
     frame["index_low"] = frame["index"] - t * frame["index_se"]
     frame["index_high"] = frame["index"] + t * frame["index_se"]
@@ -462,12 +470,13 @@ def estimate_table(responses: pd.DataFrame, population: pd.DataFrame, items: Seq
                    item_weights: Mapping[str, float] | None = None, by: str | None = None, ci: str = "logit",
                    variables: Sequence[str] = ("sex", "age_group"), design: Design | None = None,
                    cluster: str | None = None, bounds: tuple[float, float] | None = None,
-                   not_applicable: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+                   not_applicable: Mapping[str, Sequence[str]] | None = None, kg: bool = True) -> pd.DataFrame:
     """The estimates table of DESIGN.md: each unit, then 全市; each item, then `composite`.
 
     With `by`, domains are unit × group and 全市 × group, with the group in a column
     named after `by`. `ci="kg"` puts the Korn–Graubard bounds in rate_low/rate_high.
     `cluster` (ignored when a design is given) makes that column the PSU within units.
+    `kg=False` skips the Korn–Graubard bounds (NaN) unless `ci="kg"` asks for them.
     """
     items = list(items or [i for i in ITEMS if i in responses.columns])
     design = design or make_design(responses, population, variables, bounds=bounds, cluster=cluster)
@@ -477,7 +486,7 @@ def estimate_table(responses: pd.DataFrame, population: pd.DataFrame, items: Seq
         order = {lab: i for i, lab in enumerate([(u, g) for u in [*design.units, CITY] for g in levels])}
     else:
         stacks = [unit_stack(design), city_stack(design)]
-    table = domain_estimates(design, stacks, items, item_weights, not_applicable)
+    table = domain_estimates(design, stacks, items, item_weights, not_applicable, kg=kg or ci == "kg")
     if by:
         key = [order[(u, g)] for u, g in zip(table["unit"], table["group"])]
         table = table.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key").reset_index(drop=True)
