@@ -206,6 +206,63 @@ def appraisal_estimates(design: Design, units: Sequence[RatedUnit]) -> pd.DataFr
     return frame[front]
 
 
+DIMENSION_COLUMNS = ("unit", "type", "dimension", "n_valid", "rate", "rate_se", "rate_low", "rate_high", "index",
+                     "index_se", "deff", "df")
+
+
+def dimensions_in(responses: pd.DataFrame, units: Sequence[RatedUnit]) -> list[str]:
+    """The dimension items (`<id>_<dimension>`, e.g. eco_performance) present for every rated unit.
+
+    A suffix counts only when every unit has that column, so a unit id that extends another
+    (soe, soe_water) is never taken for a dimension.
+    """
+    ids = {u.id for u in units} | {u.aware_column for u in units}
+    found = None
+    for unit in units:
+        mine = {c[len(unit.id) + 1:] for c in responses.columns
+                if c.startswith(unit.id + "_") and c not in ids and _ID.match(c[len(unit.id) + 1:])}
+        found = mine if found is None else found & mine
+    return sorted(found or ())
+
+
+def dimension_estimates(design: Design, units: Sequence[RatedUnit], dimensions: Sequence[str]) -> pd.DataFrame:
+    """Per rated unit × dimension item (履职成效, 信息公开): rate of 4-5 among the valid (1..5)
+    answers, index, SE, CI, deff — the same estimator as the unit's satisfaction (R: svymean on
+    the subset of valid answers, after the same raking)."""
+    if not dimensions:
+        return pd.DataFrame(columns=list(DIMENSION_COLUMNS))
+    cols = [f"{u.id}_{d}" for u in units for d in dimensions]
+    codes = design.data[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    valid = np.isin(codes, (1, 2, 3, 4, 5)).astype(float)
+    frame = indicator_estimates(design, cols, valid, valid * np.isin(codes, (4, 5)),
+                                valid * 25.0 * (np.nan_to_num(codes) - 1), n=valid.sum(axis=0))
+    frame["type"] = [u.type for u in units for _ in dimensions]
+    frame["dimension"] = [d for _ in units for d in dimensions]
+    frame["unit"] = [u.id for u in units for _ in dimensions]
+    return frame[list(DIMENSION_COLUMNS)]
+
+
+def check_dimensions(responses: pd.DataFrame, units: Sequence[RatedUnit], dimensions: Sequence[str],
+                     name: str = "responses") -> None:
+    """Dimension answers are 5..1 or 9, and only from respondents aware of the unit."""
+    problems = []
+    for unit in units:
+        aware = pd.to_numeric(responses[unit.aware_column], errors="coerce")
+        for d in dimensions:
+            col = f"{unit.id}_{d}"
+            raw = responses[col]
+            values = pd.to_numeric(raw, errors="coerce")
+            bad = (raw.notna() & ~values.isin(RATING_CODES)).to_numpy()
+            if bad.any():
+                problems.append(f"{name}: column `{col}`: {int(bad.sum())} answer(s) not in 1/2/3/4/5/9")
+            unaware = (values.notna() & (aware != AWARE)).to_numpy()
+            if unaware.any():
+                problems.append(f"{name}: column `{col}`: {int(unaware.sum())} answer(s) from respondents not "
+                                f"aware of {unit.name}")
+    if problems:
+        raise InputError(problems)
+
+
 def estimate_covariance(design: Design, units: Sequence[RatedUnit], basis: str = "rate") -> pd.DataFrame:
     """K × K covariance of the rated units' rates (or indexes), joint linearisation.
 

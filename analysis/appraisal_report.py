@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 from analysis.appraisal_scoring import AppraisalRun
 from analysis.report import PERCENT, _bar_with_ci, frame_sheet, method_sheet, write_table
 
+DIMENSION_LABELS = {"performance": "履职成效", "disclosure": "信息公开"}  # the sample questionnaire's dimensions
 TYPE_LABELS = {"department": "市直部门", "provincial": "省属驻厦单位", "soe": "市属国有企业"}
 WEIGHTING_LABELS = {"city": "按全市人口边际加权（性别、年龄）", "districts": "按受访者所在区的人口边际加权",
                     "unweighted": "未加权（未提供人口边际，权数均为 1）"}
@@ -65,6 +66,14 @@ def write_appraisal_report(run: AppraisalRun, out: str | Path | IO[bytes]) -> No
         "type": "类别", "unit_a": "单位甲", "unit_b": "单位乙", "diff": "满意率差", "se": "标准误", "low": "下限",
         "high": "上限", "p": "p 值", "p_holm": "Holm 校正 p 值"})
     frame_sheet(wb.create_sheet(), "两两比较", [("同类单位两两比较（联合线性化）", pw)])
+    dims = run.extra.get("dimensions")
+    if dims is not None and not dims.empty:
+        shown = dims.assign(type=dims["type"].map(TYPE_LABELS), unit=dims["unit"].map(names),
+                            dimension=dims["dimension"].map(lambda d: DIMENSION_LABELS.get(d, d)))
+        frame_sheet(wb.create_sheet(), "评价维度", [("各单位分维度满意率（了解该单位并作出 1-5 分评价者）", shown.rename(columns={
+            "type": "类别", "unit": "单位", "dimension": "维度", "n_valid": "有效评价", "rate": "满意率",
+            "rate_se": "标准误", "rate_low": "下限", "rate_high": "上限", "index": "满意度指数",
+            "index_se": "指数标准误", "deff": "设计效应", "df": "自由度"}))])
     frame_sheet(wb.create_sheet(), "权重", [(WEIGHTING_LABELS[run.record["weighting"]], run.diagnostics)])
     record = {k: v for k, v in run.record.items() if k not in ("config",)}
     method_sheet(wb.create_sheet(), METHOD_TEXT.format(weighting=WEIGHTING_LABELS[run.record["weighting"]]),

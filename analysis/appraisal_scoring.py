@@ -21,8 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.ranking import p_below, rank_intervals
-from analysis.appraisal import (UNIT_TYPES, AppraisalDesign, RatedUnit, estimate_appraisal, estimate_covariance,
-                                pairwise_within_types)
+from analysis.appraisal import (UNIT_TYPES, AppraisalDesign, RatedUnit, check_dimensions, dimension_estimates,
+                                dimensions_in, estimate_appraisal, estimate_covariance, pairwise_within_types)
 from analysis.scoring import (Band, ConfigError, Rounding, Warnings, Weighting, rank_units, raw_points, round_points,
                               unit_warnings)
 
@@ -204,6 +204,8 @@ def score_appraisal(responses: pd.DataFrame, units: list[RatedUnit], population:
         data = data[data["mode"].isin(modes)]
     estimates, ad = estimate_appraisal(data, units, population, config.weighting.variables)
     covariance = estimate_covariance(ad.design, units, config.basis)
+    dimensions = dimensions_in(data, units)
+    check_dimensions(data, units, dimensions)
     scores = score_units(estimates, config, covariance)
     pairwise = pairwise_within_types(ad.design, units)
     record: dict[str, Any] = {
@@ -216,7 +218,7 @@ def score_appraisal(responses: pd.DataFrame, units: list[RatedUnit], population:
         "units": [u.__dict__ for u in units],
     }
     run = AppraisalRun(config, scores, estimates, pairwise, ad.design.diagnostics, record,
-                       {"design": ad})
+                       {"design": ad, "dimensions": dimension_estimates(ad.design, units, dimensions)})
     blob = json.dumps({"config": record["config_hash"], "data": record["data_hash"],
                        "population": record["population_hash"], "scores": run.to_json()},
                       sort_keys=True, ensure_ascii=False, allow_nan=False)

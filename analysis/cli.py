@@ -111,6 +111,8 @@ def cmd_weight(args: argparse.Namespace) -> int:
 def cmd_estimate(args: argparse.Namespace) -> int:
     if args.appraisal:
         return cmd_estimate_appraisal(args)
+    if args.dimensions:
+        raise InputError(["--dimensions: only for an appraisal wave (--appraisal UNITS.csv)"])
     from analysis.estimation import COLUMNS, estimate_table
     responses, population = _load(args)
     items, item_weights, config, not_applicable = None, None, None, None
@@ -143,7 +145,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 def cmd_estimate_appraisal(args: argparse.Namespace) -> int:
     """`estimate FILE --appraisal UNITS.csv`: one row per rated unit (analysis.appraisal)."""
-    from analysis.appraisal import COLUMNS, estimate_appraisal, read_appraisal_responses, read_units
+    from analysis.appraisal import (COLUMNS, check_dimensions, dimension_estimates, dimensions_in,
+                                    estimate_appraisal, read_appraisal_responses, read_units)
     from analysis.io import read_population
     if args.by or args.config or args.cluster or args.bounds:
         raise InputError(["--appraisal: --by, --config, --cluster and --bounds do not apply (the rated units are "
@@ -155,6 +158,15 @@ def cmd_estimate_appraisal(args: argparse.Namespace) -> int:
     population = read_population(args.population) if args.population else None
     table, design = estimate_appraisal(responses, units, population, _variables(args))
     _write_atomic(args.out, table[list(COLUMNS)].to_csv(index=False, float_format="%.10g"))
+    dims = dimensions_in(responses, units)
+    if args.dimensions:  # the dimension items (e.g. 履职成效, 信息公开): one row per rated unit × dimension
+        check_dimensions(responses, units, dims)
+        frame = dimension_estimates(design.design, units, dims)
+        _write_atomic(args.dimensions, frame.to_csv(index=False, float_format="%.10g"))
+        _say(f"{len(frame)} dimension estimates ({', '.join(dims) or 'no dimension columns'}) written to "
+             f"{args.dimensions}")
+    elif dims:
+        _say(f"dimension items {', '.join(dims)} present: --dimensions FILE estimates them")
     _say(design.statement)
     _say(f"{len(table)} rated units estimated from {design.design.n:,} responses written to {args.out}")
     return 0
@@ -268,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bounds", help="LOW,HIGH bounds of weight / unit mean weight, e.g. 0.3,3")
     p.add_argument("--appraisal", metavar="UNITS.csv",
                    help="appraisal wave: rated units id,name,type; one row per rated unit")
+    p.add_argument("--dimensions", metavar="FILE", help="appraisal: also estimate the dimension items "
+                   "`<id>_<dimension>` (e.g. 履职成效), one row per rated unit x dimension")
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("score", help="points per unit, Excel report, reproducibility record")

@@ -234,3 +234,49 @@ def test_banded_and_relative_points_within_type(stored):
     expected = np.where(scores["rate"] >= 0.6, 10, np.where(scores["rate"] >= 0.5, 8, 0))
     np.testing.assert_array_equal(scores["points"], expected)
 
+
+
+@pytest.mark.r
+def test_dimension_items_equal_live_r(tmp_path):
+    """The dimension items `<id>_<dimension>` (履职成效, 信息公开) of every rated unit: R's svymean on the
+    subset of valid answers after the same raking (the R script run with each unit × dimension as a
+    rated unit), through `estimate --appraisal --dimensions`."""
+    if not r_available():
+        pytest.skip("Rscript with the survey package is not installed")
+    units = UNITS.iloc[[0, 1, 5, 7]].reset_index(drop=True)
+    responses, city, _ = synthetic_appraisal(20261202, 500, ("X1", "X2"), units)
+    rng = np.random.default_rng(5)
+    dims = ("performance", "disclosure")
+    for uid in units["id"]:
+        aware = responses[f"{uid}_aware"] == 1
+        for k, d in enumerate(dims):
+            code = np.clip(np.round(3.4 + 0.3 * k + rng.normal(0, 1.1, len(responses))), 1, 5)
+            code = np.where(rng.random(len(responses)) < 0.08, 9, code)
+            responses[f"{uid}_{d}"] = np.where(aware & (rng.random(len(responses)) < 0.8), code, np.nan)
+    responses.to_csv(tmp_path / "r.csv", index=False)
+    units.to_csv(tmp_path / "u.csv", index=False)
+    city.to_csv(tmp_path / "city.csv", index=False)
+    # for R: each unit × dimension as a "rated unit" whose awareness is the unit's
+    as_units = pd.DataFrame([(f"{u}_{d}", f"{n}·{d}", t) for u, n, t in units.itertuples(index=False) for d in dims],
+                            columns=["id", "name", "type"])
+    wide = responses.copy()
+    for u in units["id"]:
+        for d in dims:
+            wide[f"{u}_{d}_aware"] = wide[f"{u}_aware"]
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    as_units.to_csv(tmp_path / "du.csv", index=False)
+    done = subprocess.run(["Rscript", str(R_SCRIPT), "wide.csv", "du.csv", "city.csv", "dims"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    r_est = pd.read_csv(tmp_path / "dims_estimates.csv")
+    cli = run_cli("estimate", str(tmp_path / "r.csv"), "--appraisal", str(tmp_path / "u.csv"), "--population",
+                  str(tmp_path / "city.csv"), "--out", str(tmp_path / "e.csv"), "--dimensions", str(tmp_path / "d.csv"))
+    assert cli.returncode == 0, cli.stderr
+    ours = pd.read_csv(tmp_path / "d.csv")
+    assert len(ours) == len(units) * 2 and set(ours["dimension"]) == set(dims)
+    ours["unit"] = ours["unit"] + "_" + ours["dimension"]
+    merged = r_est.merge(ours, on=["unit", "type"], suffixes=("_r", ""), validate="1:1")
+    assert len(merged) == len(r_est)
+    for col in ("n_valid", "rate", "rate_se", "rate_low", "rate_high", "index", "index_se", "deff", "df"):
+        np.testing.assert_allclose(merged[col].to_numpy(float), merged[f"{col}_r"].to_numpy(float), rtol=1e-6,
+                                   err_msg=col)

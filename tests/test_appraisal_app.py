@@ -37,6 +37,12 @@ def test_demo_appraisal_wave_scored_on_the_analysis_page(store, accounts):
                           load_appraisal_config(SCORING_DIR / "appraisal.yaml"))
     expected = run.scores[run.scores["type"] == "department"]
     assert departments["得分"].tolist() == expected["points"].tolist()
+    # the dimension items (履职成效, 信息公开) of every rated unit, estimated as the satisfaction is
+    dims = next(d.value for d in at.dataframe if "履职成效" in d.value.columns)
+    assert list(dims.columns) == [d.label for d in qn.unit_dimensions] and len(dims) == len(qn.rated_units)
+    got = run.extra["dimensions"].set_index(["unit", "dimension"])["rate"]
+    first = qn.rated_units[0]
+    assert dims.loc[first.name, "履职成效"] == pytest.approx(100 * got[(first.id, "performance")])
     at.selectbox(key="appraisal_pop").select("xiamen-2020.csv").run()
     assert not at.exception and any("以区为层" in c.value for c in at.caption)
 

@@ -98,6 +98,16 @@ def render(store, account, wave_id: str, exclude_flagged: bool = False) -> None:
         t("appraisal.col_diff"): pw["diff"] * 100, t("analysis.col_p"): pw["p"], t("appraisal.col_p_holm"): pw["p_holm"]}),
         hide_index=True, width="stretch",
         column_config={t("appraisal.col_diff"): st.column_config.NumberColumn(format="%+.1f")})
+    dims = run.extra.get("dimensions")
+    if dims is not None and not dims.empty:  # the dimension items (履职成效, 信息公开) of every unit
+        st.markdown(f"**{t('appraisal.dimensions')}**")
+        labels = {d.id: d.label for d in qn.unit_dimensions}
+        wide = dims.assign(name=dims["unit"].map(names), rate=dims["rate"] * 100).pivot_table(
+            index="name", columns="dimension", values="rate", sort=False)
+        wide = wide[[*[c for c in labels if c in wide.columns], *[c for c in wide.columns if c not in labels]]]
+        wide.columns = [labels.get(c, c) for c in wide.columns]
+        st.dataframe(wide, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.1f%%")
+                                                           for c in wide.columns})
     report = io.BytesIO()
     write_appraisal_report(run, report)
     d1, d2, d3 = st.columns(3)
