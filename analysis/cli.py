@@ -69,11 +69,17 @@ def cmd_weight(args: argparse.Namespace) -> int:
     from analysis.weighting import extreme_rows, extreme_weights, rake
     if not (math.isfinite(args.max_ratio) and args.max_ratio > 1):
         raise InputError([f"--max-ratio: must be a finite number above 1, got {args.max_ratio}"])
-    if not args.population:
-        raise InputError(["--population: weighting needs population margins (without them every weight is 1)"])
     responses, population = _load(args)
     if "response_id" not in responses.columns:
         raise InputError(["responses: column `response_id` is missing"])
+    if population is None:  # no margins: weights 1, stated (never silent)
+        if args.bounds:
+            raise InputError(["--bounds: needs --population (without margins every weight is 1)"])
+        _write_atomic(args.out, responses[["response_id"]].assign(weight=1.0).to_csv(index=False,
+                                                                                    float_format="%.10f"))
+        _say(f"weighting: unweighted (no --population given): every weight is 1; {len(responses):,} responses "
+             f"written to {args.out}")
+        return 0
     if args.cluster and args.cluster not in responses.columns:
         raise InputError([f"--cluster: responses have no column `{args.cluster}`"])
     weights, diag = rake(responses, population, _variables(args), bounds=_bounds(args.bounds),

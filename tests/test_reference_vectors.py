@@ -325,3 +325,13 @@ def test_weight_command_flags_extreme_weights_as_r_weights_say(tmp_path):
                            str(REF / "population.csv"), "--max-ratio", "inf", "--out", str(tmp_path / "bad.csv")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--max-ratio" in done.stderr and not (tmp_path / "bad.csv").exists()
+
+
+def test_weight_command_without_population_writes_ones_and_says_unweighted(tmp_path):
+    out = tmp_path / "w.csv"
+    done = subprocess.run([sys.executable, "-m", "analysis", "weight", str(REF / "responses.csv"), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "weighting: unweighted" in done.stderr
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["response_id", "weight"] and (got["weight"] == 1).all() and len(got) == 870
