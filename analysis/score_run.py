@@ -328,7 +328,10 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame | None, 
         run.extra["mode_items"] = by_mode[["unit", "item", "mode", "n", "n_valid", "rate", "rate_se", "rate_low",
                                            "rate_high"]].reset_index(drop=True)
         run.extra["mode_differences"] = mode_differences(run, design)
-        run.extra["mode_mix"] = mode_mix(data)
+        mix = mode_mix(data)
+        order = {u: i for i, u in enumerate(design.units)}  # the units in the order of the other tables
+        run.extra["mode_mix"] = mix.iloc[sorted(range(len(mix)), key=lambda i: order.get(mix["unit"].iloc[i], 0))
+                                         ].reset_index(drop=True)
     if cluster:
         run.extra["cluster_effect"] = cluster_effect(estimates, data, population, config, na)
     if population is None:

@@ -236,13 +236,6 @@ with tab_weights:
 
 # ---- comparisons and trends -----------------------------------------------------------
 with tab_compare:
-    modes = run.extra.get("modes")
-    st.caption(t("analysis.modes_caption"))
-    if modes is not None and not modes.empty:
-        st.dataframe(modes.rename(columns={"unit": t("analysis.col_unit"), "mode": t("analysis.col_mode"),
-                                           "n": t("analysis.col_n"), "rate": t("analysis.col_rate"),
-                                           "rate_low": t("analysis.col_low"), "rate_high": t("analysis.col_high")}),
-                     hide_index=True, width="stretch")
     mix = run.extra.get("mode_mix")
     if mix is not None and not mix.empty:  # which units were reached by which modes, and a note where mixes differ
         st.markdown(f"**{t('analysis.mode_mix')}**")
@@ -262,6 +255,14 @@ with tab_compare:
                      column_config={t(f"mode.{c}"): st.column_config.NumberColumn(format="%.1f%%")
                                     for c in mode_cols} | {
                          t("analysis.col_mix_distance"): st.column_config.NumberColumn(format="%.1f%%")})
+    modes = run.extra.get("modes")
+    if modes is not None and not modes.empty:  # composite by mode: one row per unit, one column per mode
+        st.caption(t("analysis.modes_caption"))
+        wide = modes.pivot_table(index="unit", columns="mode", values="rate", sort=False) * 100
+        wide.columns = [t(f"mode.{c}") for c in wide.columns]
+        wide.index.name = t("analysis.col_unit")
+        st.dataframe(wide, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.1f%%")
+                                                           for c in wide.columns})
     mode_items = run.extra.get("mode_items")
     differences = run.extra.get("mode_differences")
     if mode_items is not None and not mode_items.empty:
@@ -272,8 +273,8 @@ with tab_compare:
         wide = part.pivot_table(index="item", columns="mode", values="rate", sort=False) * 100
         wide.index = [item_label.get(i, i) for i in wide.index]
         wide.columns = [t(f"mode.{c}") for c in wide.columns]
-        st.dataframe(wide, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.1f%%")
-                                                           for c in wide.columns})
+        st.dataframe(wide, width="stretch", height=35 * (len(wide) + 1) + 3,  # every item and the composite in view
+                     column_config={c: st.column_config.NumberColumn(format="%.1f%%") for c in wide.columns})
         if differences is not None and not differences.empty:
             st.caption(t("analysis.mode_differences_caption"))
             d = differences[differences["unit"] == unit_pick]
@@ -281,11 +282,11 @@ with tab_compare:
                 t("analysis.col_item"): d["item"].map(lambda i: item_label.get(i, i)),
                 t("analysis.col_mode_pair"): [f"{t(f'mode.{a}')} − {t(f'mode.{b}')}"
                                               for a, b in zip(d["mode_a"], d["mode_b"])],
-                t("analysis.col_diff"): d["difference"] * 100, t("analysis.col_se"): d["se"] * 100,
+                t("analysis.col_mode_diff"): d["difference"] * 100, t("analysis.col_se_points"): d["se"] * 100,
                 t("analysis.col_low"): d["low"] * 100, t("analysis.col_high"): d["high"] * 100,
                 t("analysis.col_p"): d["p_value"]}), hide_index=True, width="stretch", column_config={
                     c: st.column_config.NumberColumn(format="%.1f") for c in (
-                        t("analysis.col_diff"), t("analysis.col_se"), t("analysis.col_low"), t("analysis.col_high"))}
+                        t("analysis.col_mode_diff"), t("analysis.col_se_points"), t("analysis.col_low"), t("analysis.col_high"))}
                 | {t("analysis.col_p"): st.column_config.NumberColumn(format="%.4f")})
     pairs = run.extra.get("pairwise")
     if pairs is not None and not pairs.empty:

@@ -31,7 +31,8 @@ def test_mode_table_differences_and_unweighted_choice(store, accounts):
     assert any("访问方式构成" in n for n in notes)
     frames = [d.value for d in at.dataframe]
     diffs = next(f for f in frames if "方式比较（甲 − 乙）" in f.columns)
-    assert {"标准误", "p 值"} <= set(diffs.columns) and len(diffs) > 0 and (diffs["标准误"] > 0).all()
+    assert {"差值（百分点）", "标准误（百分点）", "p 值"} <= set(diffs.columns) and len(diffs) > 0
+    assert (diffs["标准误（百分点）"] > 0).all()
     assert any("−" in v for v in diffs["方式比较（甲 − 乙）"])
     by_mode = next(f for f in frames if "综合满意率" in f.index)  # the item × mode table of one unit
     assert by_mode.shape[1] >= 2
