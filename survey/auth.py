@@ -70,6 +70,11 @@ ACTIONS: dict[str, dict[str, str]] = {
     "paper.key": {"admin": ALL, "supervisor": FIRM, "pollster": FIRM},
     "responses.exclude": {"analyst": ALL, "supervisor": FIRM, "admin": ALL},
     "fieldwork.supervise": {"admin": ALL, "supervisor": FIRM},
+    # recording review (survey.recordings): import call recordings, attach door files, listen and judge
+    "recordings.import": {"admin": ALL, "supervisor": FIRM},
+    "recordings.add": {"admin": ALL, "supervisor": FIRM, "pollster": OWN},
+    "recordings.review": {"admin": ALL, "supervisor": FIRM},
+    "evidence.map": {"admin": ALL, "analyst": ALL, "supervisor": FIRM},
 }
 
 _hasher = PasswordHasher()

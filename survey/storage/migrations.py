@@ -175,6 +175,24 @@ def _m0800_qc_flags(db: Db) -> None:
         flag TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, response_id, flag))""")
 
 
+def _m1700_recordings_reviews(db: Db) -> None:
+    # evidence files live outside the database (survey.recordings); a row holds where and its sha256
+    _ddl(db, """CREATE TABLE recordings (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('audio', 'photo')),
+        sha256 TEXT NOT NULL, path TEXT NOT NULL, size_bytes INTEGER NOT NULL, file_name TEXT NOT NULL,
+        wave TEXT NOT NULL REFERENCES waves(id), case_id TEXT, attempt_id INTEGER,
+        response_id TEXT REFERENCES responses(response_id), interviewer TEXT, firm TEXT,
+        recorded_at TEXT, source TEXT NOT NULL, created_by TEXT, created_at TEXT NOT NULL,
+        UNIQUE (wave, kind, sha256))""")
+    _ddl(db, "CREATE INDEX recordings_response ON recordings(response_id)")
+    _ddl(db, "CREATE INDEX recordings_case ON recordings(wave, case_id)")
+    _ddl(db, """CREATE TABLE recording_reviews (
+        id INTEGER PRIMARY KEY, response_id TEXT NOT NULL REFERENCES responses(response_id),
+        outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'none')), reason TEXT NOT NULL DEFAULT '',
+        excluded INTEGER NOT NULL DEFAULT 0, actor TEXT NOT NULL, at TEXT NOT NULL)""")
+    _ddl(db, "CREATE INDEX recording_reviews_response ON recording_reviews(response_id, id)")
+
+
 # The order they run in; a store records each name once.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _m0001_initial),
@@ -185,6 +203,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0650_paper_keying_backchecks", _m0650_paper_keying_backchecks),
     ("0700_web_survey", _m0700_web_survey),
     ("0800_qc_flags", _m0800_qc_flags),
+    ("1700_recordings_reviews", _m1700_recordings_reviews),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 assert len(set(NAMES)) == len(NAMES), "a migration name is used twice"
