@@ -81,3 +81,28 @@ with st.form(f"settings_{wave_id}"):
             st.error(t("common.error", detail=err))
         else:
             st.success(t("setup.settings.saved", wave=wave_id))
+
+
+# Recording review and door evidence (survey.recordings.EvidenceOptions): a form of its own
+from survey import recordings  # noqa: E402
+
+evidence = recordings.evidence_options(wave)
+with st.form(f"evidence_{wave_id}"):
+    st.subheader(t("evidence.settings_heading"))
+    left, right = st.columns(2)
+    review_rate = text_field(left, "evidence.review_rate", evidence.review_rate)
+    review_seed = text_field(right, "evidence.review_seed", evidence.review_seed)
+    switches = {name: st.checkbox(wave_setup.field_label(f"evidence.{name}", session.lang()),
+                                  value=getattr(evidence, name), key=f"settings_{wave_id}_evidence_{name}")
+                for name in ("geolocation", "photo", "audio")}
+    if st.form_submit_button(t("evidence.settings_submit")):
+        try:
+            recordings.save_evidence_options(store, account, wave_id, {"review_rate": review_rate,
+                                                                       "review_seed": review_seed, **switches},
+                                             session.lang())
+        except wave_setup.SetupError as err:
+            st.error(t("setup.settings.refused"))
+            for line in err.problems:
+                st.error(line)
+        else:
+            st.success(t("evidence.settings_saved", wave=wave_id))

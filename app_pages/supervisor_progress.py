@@ -19,6 +19,7 @@ from survey.responses import SubmitError
 from survey.store import StoreError
 from survey.supervision import progress
 from ui import progress_charts, session
+from ui import evidence_views
 from ui.plain import md_escape
 from ui.forms import option_label
 from ui.session import t
@@ -271,3 +272,10 @@ with tab_paper:
     resolved = st.session_state.pop("paper_resolved", None)
     if resolved:
         st.success(t("supervision.paper.resolved", paper_id=resolved[0], response_id=resolved[1]))
+
+
+# 录音复核 rates by pollster and the map of door interviews
+
+st.divider()
+evidence_views.review_rates_table(store, account, wave_id, firm)
+evidence_views.door_map(store, account, wave_id, firm, key="sup_door_map")

@@ -128,7 +128,8 @@ def run(store: Store, account: Account, setup: Setup, *,
         on_ineligible: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
         quota: Callable[[dict[str, Any]], QuotaStatus] | None = None,
         on_quota_full: Callable[[dict[str, Any]], None] | None = None,
-        new_label: str | None = None, on_new: Callable[[], None] | None = None) -> str:
+        new_label: str | None = None, on_new: Callable[[], None] | None = None,
+        evidence: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]] | None = None) -> str:
     """Draw the interview; returns "done", "ineligible", "quota_full" or "open".
 
     `on_submitted(done, draft)` runs after every submit (also a repeated one), e.g. to record the
@@ -136,6 +137,8 @@ def run(store: Store, account: Account, setup: Setup, *,
     interview (the draft is abandoned either way). `quota(answers)` is asked after screening and
     again before submit (when sex and age are known): a full cell warns, or with the wave's
     action "stop" ends the interview (`on_quota_full(draft)`). `on_new` runs when the pollster moves on.
+    `evidence(answers)` draws a block just before the submit (door evidence: position, photo,
+    recording) and returns (values kept in paradata under `evidence`, problems that block the submit).
     """
     form = setup.form
 
@@ -241,6 +244,11 @@ def run(store: Store, account: Account, setup: Setup, *,
     forms.ask_section(qn, "followup", setup.mode, form, answers, numbered=True)
     st.subheader(t("interview.demographics"))
     forms.ask_section(qn, "demographic", setup.mode, form, answers)
+    if evidence is not None:
+        evidence_values, evidence_problems = evidence(answers)
+        if evidence_values:
+            paradata["evidence"] = evidence_values
+        record_problems = record_problems + evidence_problems
     _save(store, account, setup, draft, answers, paradata)
     if any(answers.get(d) is not None for d in ("sex", "age_group")) and quota_stops():
         return "quota_full"
