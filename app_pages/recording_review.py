@@ -7,8 +7,8 @@ import streamlit as st
 from common.errors import Rejected
 from survey.auth import scope
 from survey.recordings import (OUTCOMES, evidence_options, import_recordings, read_zip, record_review,
-                               recording_bytes, response_files, review_history, review_queue, review_rates)
-from ui import session
+                               recording_bytes, response_files, review_history, review_queue)
+from ui import evidence_views, session
 from ui.session import t
 
 account = session.page_account(__file__)
@@ -119,27 +119,22 @@ with tab_queue:
                 t("evidence.col.excluded"): bool(h["excluded"]), t("evidence.col.reviewer"): h["actor"],
                 t("evidence.col.reviewed_at"): stamp(h["at"])} for h in history]), hide_index=True, width="stretch")
 
-    st.subheader(t("evidence.rates_heading"))
-    rates = review_rates(store, account, wave_id, firm=firm, items=items)
-    if rates:
-        st.dataframe(pd.DataFrame([{
-            t("evidence.col.interviewer"): r.interviewer, t("evidence.col.completes"): r.completes,
-            t("evidence.col.queued"): r.queued, t("evidence.col.reviewed_share"): r.reviewed_share,
-            t("evidence.col.passed"): r.passed, t("evidence.col.failed"): r.failed,
-            t("evidence.col.no_recording"): r.no_recording, t("evidence.col.pass_rate"): r.pass_rate}
-            for r in rates]), hide_index=True, width="stretch", column_config={
-            t("evidence.col.reviewed_share"): st.column_config.NumberColumn(format="percent"),
-            t("evidence.col.pass_rate"): st.column_config.NumberColumn(format="percent")})
+    evidence_views.review_rates_table(store, account, wave_id, firm)
 
 with tab_import:
     st.caption(t("evidence.import_help"))
+    imported = st.session_state.pop("rr_imported", None)
+    if imported:
+        st.success(imported)
     upload = st.file_uploader(t("evidence.import_file"), type=["zip"], key="rr_zip")
     if st.button(t("evidence.import_submit"), type="primary", disabled=upload is None, key="rr_import"):
         result = import_recordings(store, account, wave_id, read_zip(upload.getvalue(), upload.name, session.lang()),
                                    session.lang())
-        if result.ok:
-            st.success(t("evidence.import_done", created=result.created, files=result.files))
+        if result.ok:  # rerun so the queue counts the new recordings
+            st.session_state["rr_imported"] = t("evidence.import_done", created=result.created, files=result.files)
+            st.rerun()
         else:
             st.error(t("evidence.import_refused", n=len(result.problems)))
-            st.dataframe(pd.DataFrame({t("evidence.col.outcome_reason"): result.problems}), hide_index=True,
-                         width="stretch")
+            with st.container(border=True, height=min(40 + 28 * len(result.problems), 400)):
+                for line in result.problems[:200]:  # one line per file, as plain text
+                    st.text(line)

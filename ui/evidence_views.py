@@ -18,6 +18,11 @@ PALETTE = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 18
 GPS_FLAGS = ("gps_same_spot", "gps_far", "gps_too_fast")
 
 
+def share(value: float | None) -> str:
+    """A share as people read it (12 %), empty when there is none yet (never "None")."""
+    return "" if value is None else f"{value:.0%}"
+
+
 def review_rates_table(store: Store, account: Account, wave: str, firm: str | None) -> None:
     """Per pollster: completes, queued, share reviewed, 合格 / 不合格 / 无录音 and the pass rate."""
     st.subheader(t("evidence.rates_heading"))
@@ -27,12 +32,11 @@ def review_rates_table(store: Store, account: Account, wave: str, firm: str | No
         return
     st.dataframe(pd.DataFrame([{
         t("evidence.col.interviewer"): r.interviewer, t("evidence.col.completes"): r.completes,
-        t("evidence.col.queued"): r.queued, t("evidence.col.reviewed_share"): r.reviewed_share,
+        t("evidence.col.queued"): r.queued, t("evidence.col.reviewed_share"): share(r.reviewed_share),
         t("evidence.col.passed"): r.passed, t("evidence.col.failed"): r.failed,
-        t("evidence.col.no_recording"): r.no_recording, t("evidence.col.pass_rate"): r.pass_rate}
-        for r in rates]), hide_index=True, width="stretch", column_config={
-        t("evidence.col.reviewed_share"): st.column_config.NumberColumn(format="percent"),
-        t("evidence.col.pass_rate"): st.column_config.NumberColumn(format="percent")})
+        t("evidence.col.no_recording"): r.no_recording,
+        t("evidence.col.pass_rate"): share(r.pass_rate)}
+        for r in rates]), hide_index=True, width="stretch")
 
 
 def door_map(store: Store, account: Account, wave: str, firm: str | None, key: str = "door_map") -> None:
@@ -49,21 +53,27 @@ def door_map(store: Store, account: Account, wave: str, firm: str | None, key: s
     shown["color"] = shown["interviewer"].map(lambda p: [*colour[p], 200])
     flags = [f for f in current_flags(store, wave, account) if f["flag"] in GPS_FLAGS]
     flagged = {f["response_id"] for f in flags}
-    shown["radius"] = shown["response_id"].map(lambda r: 40 if r in flagged else 22)
+    shown["radius"] = shown["response_id"].map(lambda r: 30 if r in flagged else 15)  # metres
+    shown["line"] = shown["response_id"].map(lambda r: [214, 39, 40] if r in flagged else [255, 255, 255])
     st.caption(t("evidence.map_caption"))
-    layer = pdk.Layer("ScatterplotLayer", shown[["lon", "lat", "color", "radius", "interviewer", "response_id",
-                                                  "community"]],
+    layer = pdk.Layer("ScatterplotLayer", shown[["lon", "lat", "color", "radius", "line", "interviewer",
+                                                  "response_id", "community"]],
                       get_position="[lon, lat]", get_fill_color="color", get_radius="radius",
-                      radius_min_pixels=4, stroked=True, get_line_color=[255, 255, 255], line_width_min_pixels=1,
+                      radius_min_pixels=6, radius_max_pixels=14, stroked=True, get_line_color="line", line_width_min_pixels=2,
                       pickable=True)
-    view = pdk.ViewState(latitude=float(shown["lat"].median()) if len(shown) else 0,
-                         longitude=float(shown["lon"].median()) if len(shown) else 0, zoom=12)
+    view = pdk.data_utils.compute_view(shown[["lon", "lat"]].values.tolist()) if len(shown) \
+        else pdk.ViewState(latitude=0, longitude=0, zoom=1)
     st.pydeck_chart(pdk.Deck(layers=[layer], initial_view_state=view, map_style=None,
                              tooltip={"text": "{interviewer} · {response_id} · {community}"}),
                     height=420, key=f"{key}_chart")
-    legend = pd.DataFrame({t("evidence.map_pollster"): chosen,
-                           t("evidence.col.completes"): [int((shown["interviewer"] == p).sum()) for p in chosen]})
-    st.dataframe(legend, hide_index=True, width="content")
+    swatch = t("evidence.map_colour")
+    legend = pd.DataFrame({swatch: ["" for _ in chosen], t("evidence.map_pollster"): chosen,
+                           t("evidence.col.completes"): [int((shown["interviewer"] == p).sum()) for p in chosen],
+                           t("evidence.map_flagged"): [int(shown.loc[shown["interviewer"] == p, "response_id"]
+                                                           .isin(flagged).sum()) for p in chosen]})
+    colours = [f"background-color: rgb{colour[p]}" for p in chosen]
+    st.dataframe(legend.style.apply(lambda col: colours if col.name == swatch else [""] * len(col)),
+                 hide_index=True, width="content")
     if flags:
         st.subheader(t("evidence.map_flags"))
         st.dataframe(pd.DataFrame([{t("evidence.col.response_id"): f["response_id"],
