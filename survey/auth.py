@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from common.errors import Forbidden, Invalid, NotFound, wave_not_found
+from survey import i18n
 from survey.store import Store, StoreError
 from survey.waves import get_wave
 
@@ -96,6 +97,7 @@ class Account:
     firm: str | None = None
     display_name: str | None = None
     waves: tuple[str, ...] = field(default_factory=tuple)
+    home_district: str | None = None  # 异地交叉: the unit whose cases this pollster does not get
 
     def can(self, right: str) -> bool:
         return self.role == "admin" or self.role in RIGHTS.get(right, ())
@@ -205,9 +207,14 @@ def _dummy_hash() -> str:
 
 
 def create_account(store: Store, actor: Account, username: str, role: str, password: str,
-                   firm: str | None = None, display_name: str | None = None, *, policy: bool = True) -> Account:
+                   firm: str | None = None, display_name: str | None = None, *, policy: bool = True,
+                   home_district: str | None = None) -> Account:
     """Create an account; `policy=False` only for the demo's published password (demo-only stores)."""
     require(actor, "accounts.manage")
+    problem = home_district_problem(home_district)
+    if problem:
+        raise Invalid(problem, field="home_district", code="bad_home_district")
+    home_district = (home_district or "").strip() or None
     if role not in ROLES:
         raise StoreError(f"unknown role `{role}` (one of {', '.join(ROLES)})")
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -217,8 +224,8 @@ def create_account(store: Store, actor: Account, username: str, role: str, passw
     if policy:
         _check_new_password(password, username)
     store.add_account(username, role, hash_password(password), actor.username, firm=firm,
-                      display_name=display_name)
-    return Account(username, role, firm, display_name)
+                      display_name=display_name, home_district=home_district)
+    return Account(username, role, firm, display_name, home_district=home_district)
 
 
 def reset_password(store: Store, actor: Account, username: str, password: str) -> None:
@@ -242,12 +249,37 @@ def assign(store: Store, actor: Account, username: str, wave: str | None = None,
         store.update_account(username, actor.username, "assign_firm", firm=firm)
 
 
+MAX_DISTRICT_CHARS = 40
+
+
+def home_district_problem(value: str | None, lang: str = "zh") -> str | None:
+    """A Chinese refusal of a home district name (blank clears it), else None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if len(text) > MAX_DISTRICT_CHARS or any(not ch.isprintable() for ch in text):
+        return i18n.t("cross_district.bad_home_district", lang)
+    return None
+
+
+def set_home_district(store: Store, actor: Account, username: str, district: str | None) -> None:
+    """Record the district an account lives in (异地交叉), or clear it with None / blank; audited."""
+    require(actor, "accounts.manage")
+    problem = home_district_problem(district)
+    if problem:
+        raise Invalid(problem, field="home_district", code="bad_home_district")
+    if store.account(username) is None:
+        raise NotFound(f"no account `{username}`", field="username", code="account_not_found")
+    store.update_account(username, actor.username, "set_home_district",
+                         home_district=(district or "").strip() or None)
+
+
 def load_account(store: Store, username: str) -> Account | None:
     row = store.account(username)
     if row is None:
         return None
     return Account(row["username"], row["role"], row["firm"], row["display_name"],
-                   tuple(store.assigned_waves(username)))
+                   tuple(store.assigned_waves(username)), row.get("home_district"))
 
 
 def login(store: Store, username: str, password: str,

@@ -175,7 +175,12 @@ def _m0800_qc_flags(db: Db) -> None:
         flag TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, response_id, flag))""")
 
 
-def _m1700_recordings_reviews(db: Db) -> None:
+def _m1700_account_home_district(db: Db) -> None:
+    # 异地交叉: the district a pollster lives in, whose cases they do not interview (issue 17)
+    _ddl(db, "ALTER TABLE accounts ADD COLUMN home_district TEXT")
+
+
+def _m1710_recordings_reviews(db: Db) -> None:
     # evidence files live outside the database (survey.recordings); a row holds where and its sha256
     _ddl(db, """CREATE TABLE recordings (
         id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('audio', 'photo')),
@@ -203,7 +208,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0650_paper_keying_backchecks", _m0650_paper_keying_backchecks),
     ("0700_web_survey", _m0700_web_survey),
     ("0800_qc_flags", _m0800_qc_flags),
-    ("1700_recordings_reviews", _m1700_recordings_reviews),
+    ("1700_account_home_district", _m1700_account_home_district),
+    ("1710_recordings_reviews", _m1710_recordings_reviews),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 assert len(set(NAMES)) == len(NAMES), "a migration name is used twice"
