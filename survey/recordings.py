@@ -27,8 +27,8 @@ names climb out of the archive (`..`, absolute paths: path traversal) is refused
 A file already stored (same content) stores nothing, so importing again is harmless.
 
 Review queue. Each pollster's completes (phone and door interviews) are sampled at the
-wave's 复核率 (`evidence.review_rate`, default 30 %) by the back-check's bottom-k keyed
-hash (survey.backcheck.draw), with the seed `review:<evidence.review_seed or wave id>`,
+wave's 复核率 (`evidence.review_rate`, default 30 %) by the back-check's bottom-k keyed hash
+(survey.backcheck.draw), with the seed `review:<evidence.review_seed or wave id>`,
 so k = ⌈rate × completes⌉ (at least one per pollster), the same seed and data give the
 same queue in any row order, and the queue is independent of the back-check list. Every
 response flagged by the current QC run joins the queue too. A reviewer (supervisor of
@@ -443,7 +443,13 @@ def review_seed(wave: Mapping[str, Any]) -> str:
 
 
 def review_sample(completes: Iterable[tuple[str, str]], seed: str, rate: float = REVIEW_RATE) -> set[str]:
-    """The random part of the queue from (response_id, pollster) pairs: ⌈rate × n⌉ per pollster, bottom-k."""
+    """The random part of the queue from (response_id, pollster) pairs: ⌈rate × n⌉ per pollster, bottom-k.
+
+    The back-check's draw (survey.backcheck.draw: each response scores sha256(seed:id), each
+    pollster's k lowest are drawn), with the review's own seed: the same seed gives the same
+    sample in any row order, every pollster with a complete gets one at least, and new
+    completes move it little.
+    """
     return draw(completes, seed, rate)
 
 

@@ -241,3 +241,25 @@ def test_door_files_attach_to_own_responses_only(store, accounts, tmp_path, monk
         add_response_file(store, accounts["p1"], rid, "photo", b"GIF89a", "x.jpg")
     files = response_files(store, accounts["sup"], rid)
     assert sorted(f["kind"] for f in files) == ["audio", "photo"] and all(f["source"] == "browser" for f in files)
+
+
+def test_cli_imports_a_folder_once_lists_the_queue_and_records(store, accounts, called, tmp_path, capsys):
+    from survey.cli import main
+    folder = tmp_path / "cli-calls"
+    folder.mkdir()
+    (folder / "C1_20251016190105.wav").write_bytes(wav(tone=1))
+    assert main(["recordings", "import", str(folder), "--wave", "2025", "--by", "sup"]) == 0
+    assert "1 new recording(s) stored" in capsys.readouterr().out
+    assert main(["recordings", "import", str(folder), "--wave", "2025", "--by", "sup"]) == 0
+    assert "0 new recording(s) stored" in capsys.readouterr().out
+    (folder / "bad name.wav").write_bytes(wav(tone=2))
+    assert main(["recordings", "import", str(folder), "--wave", "2025"]) == 2
+    assert "bad name.wav：文件名不符合约定" in capsys.readouterr().err
+    out = tmp_path / "queue.csv"
+    assert main(["recordings", "queue", "--wave", "2025", "--out", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("response_id,interviewer,unit,mode,submitted_at,reason,recordings")
+    assert main(["recordings", "review", called, "--outcome", "fail", "--by", "sup"]) == 2
+    assert "不合格须写明原因" in capsys.readouterr().err
+    assert main(["recordings", "review", called, "--outcome", "none", "--by", "sup"]) == 0
+    assert store.review_history(called)[-1]["outcome"] == "none"
