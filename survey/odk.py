@@ -234,6 +234,9 @@ def odk_frame(frame: pd.DataFrame, qn: Questionnaire, wave: str, name: str
         central = {key: text[col] for col, key in CENTRAL_COLUMNS.items() if text.get(col)}
         paradata[rid] = {"odk": {"instance_id": instance, "start": stamps.get("start"), "end": stamps.get("end"),
                                  "device_id": device or None, "gps": gps, **central}}
+        if gps:  # the door evidence's position (map, GPS QC flags): the form asks it at the door, first
+            paradata[rid]["geo"] = {"start": {"lat": gps["lat"], "lon": gps["lon"], "accuracy": gps.get("acc"),
+                                              "at": stamps.get("start") or stamps.get("end")}}
     columns = ["response_id", "wave", "unit", "mode", "interviewer", "started_at", "submitted_at", "duration_s",
                *[q.id for q in qn.questions if q.id in by]]
     return pd.DataFrame(rows, columns=columns), numbers, paradata, screened_out, problems, back
