@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from common.errors import Rejected
-from survey.auth import scope
+from survey.auth import allowed, scope
 from survey.recordings import (OUTCOMES, evidence_options, import_recordings, read_zip, record_review,
                                recording_bytes, response_files, review_history, review_queue)
 from ui import evidence_views, session
@@ -92,9 +92,11 @@ with tab_queue:
             outcome = st.radio(t("evidence.form_outcome"), OUTCOMES, horizontal=True, key="rr_outcome",
                                format_func=lambda o: t(f"evidence.outcome.{o}"))
             reason = st.text_input(t("evidence.form_reason"), key="rr_reason", max_chars=500)
-            exclude = st.checkbox(t("evidence.form_exclude"), key="rr_exclude")
-            exclusion_reason = st.text_input(t("evidence.form_exclusion_reason"), key="rr_exclusion_reason",
-                                             max_chars=500)
+            exclude, exclusion_reason = False, ""
+            if allowed(account, "responses.exclude"):  # a 复核员 judges; the supervisor excludes
+                exclude = st.checkbox(t("evidence.form_exclude"), key="rr_exclude")
+                exclusion_reason = st.text_input(t("evidence.form_exclusion_reason"), key="rr_exclusion_reason",
+                                                 max_chars=500)
             if st.form_submit_button(t("evidence.form_submit"), type="primary"):
                 try:
                     stored = record_review(store, account, chosen, outcome, reason, exclude=exclude,

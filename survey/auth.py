@@ -25,7 +25,8 @@ from survey import i18n
 from survey.store import Store, StoreError
 from survey.waves import get_wave
 
-ROLES = ("admin", "supervisor", "pollster", "analyst", "liaison")
+ROLES = ("admin", "supervisor", "pollster", "analyst", "liaison", "reviewer")
+FIRM_ROLES = ("pollster", "supervisor", "reviewer")  # roles that belong to a survey firm
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
@@ -81,7 +82,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     # recording review (survey.recordings): import call recordings, attach door files, listen and judge
     "recordings.import": {"admin": ALL, "supervisor": FIRM},
     "recordings.add": {"admin": ALL, "supervisor": FIRM, "pollster": OWN},
-    "recordings.review": {"admin": ALL, "supervisor": FIRM},
+    "recordings.review": {"admin": ALL, "supervisor": FIRM, "reviewer": FIRM},  # 复核员 of a firm
     "evidence.map": {"admin": ALL, "analyst": ALL, "supervisor": FIRM},
 }
 
@@ -237,7 +238,7 @@ def create_account(store: Store, actor: Account, username: str, role: str, passw
         raise StoreError(f"unknown role `{role}` (one of {', '.join(ROLES)})")
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise StoreError(f"username `{username}`: use letters, digits, - _ . only")
-    if role in ("pollster", "supervisor") and not firm:
+    if role in FIRM_ROLES and not firm:
         raise StoreError(f"a {role} belongs to a firm: give --firm")
     unit = (unit or "").strip() or None
     if role == "liaison":

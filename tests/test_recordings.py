@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from common.errors import Forbidden, Invalid
+from common.errors import Forbidden, Invalid, Rejected
 from survey.auth import SYSTEM
 from survey.fieldwork import assign_cases, import_cases, record_attempt
 from survey.recordings import (ImportResult, add_response_file, import_recordings, media_dir, read_zip,
@@ -263,3 +263,20 @@ def test_cli_imports_a_folder_once_lists_the_queue_and_records(store, accounts, 
     assert "不合格须写明原因" in capsys.readouterr().err
     assert main(["recordings", "review", called, "--outcome", "none", "--by", "sup"]) == 0
     assert store.review_history(called)[-1]["outcome"] == "none"
+
+
+def test_a_reviewer_of_the_firm_judges_but_does_not_exclude(store, accounts):
+    from survey.auth import create_account, load_account
+    create_account(store, SYSTEM, "rev", "reviewer", "reviewer-pass-1", firm="A")
+    rev = load_account(store, "rev")
+    with pytest.raises(Rejected):
+        create_account(store, SYSTEM, "rev2", "reviewer", "reviewer-pass-1")  # a reviewer belongs to a firm
+    rid = interviews(store, accounts["p1"], 3)[0]
+    interviews(store, accounts["p3"], 3)
+    assert {i.interviewer for i in review_queue(store, rev, "2025", flagged=[])} == {"p1"}
+    with pytest.raises(Forbidden):
+        review_queue(store, rev, "2025", firm="B")
+    assert record_review(store, rev, rid, "pass") is True
+    with pytest.raises(Forbidden):
+        record_review(store, rev, rid, "fail", "代答", exclude=True)
+    assert store.current_exclusions("2025") == []
