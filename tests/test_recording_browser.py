@@ -195,7 +195,7 @@ def test_reviewer_imports_listens_judges_and_excludes(tmp_path, monkeypatch):
         page.get_by_role("heading", name="入户访问地图").scroll_into_view_if_needed()
         page.locator('[data-testid="stDeckGlJsonChart"]').first.wait_for(timeout=30_000)
         page.get_by_role("heading", name="定位质量标记").wait_for(timeout=30_000)
-        assert page.get_by_text("定位重合", exact=True).count() >= 1          # cells of the flags table
+        page.get_by_text("定位重合", exact=True).first.wait_for(state="attached", timeout=30_000)  # grid cells
         assert page.get_by_text("远离所在社区", exact=True).count() >= 1
         assert page.locator('[data-testid="stException"]').count() == 0
         if SHOTS:
