@@ -175,6 +175,37 @@ def _m0800_qc_flags(db: Db) -> None:
         flag TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, response_id, flag))""")
 
 
+def _m0900_tamper_evidence(db: Db) -> None:
+    """Chain audit, exclusions and published scores (survey.storage.chain); refuse UPDATE/DELETE on all three.
+
+    Rows stored before this migration are hashed in id order as they stand: the chain
+    vouches for them from now on.
+    """
+    from survey.storage.chain import CHAINED, backfill
+    for table in ("published_scores",):
+        for event in ("update", "delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}" + (f" ON {table}" if db.pg else ""))
+    _ddl(db, "ALTER TABLE published_scores ADD COLUMN snapshot TEXT")
+    for table in CHAINED:
+        _ddl(db, f"ALTER TABLE {table} ADD COLUMN prev_hash TEXT")
+        _ddl(db, f"ALTER TABLE {table} ADD COLUMN row_hash TEXT")
+        backfill(db, table)
+    if db.pg:
+        db.execute("""CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS
+                      $$ BEGIN RAISE EXCEPTION '% rows are immutable (append-only)', TG_TABLE_NAME; END $$""")
+        for table in CHAINED:
+            for event in ("UPDATE", "DELETE"):
+                db.execute(f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+                               FOR EACH ROW EXECUTE FUNCTION append_only()""")
+            db.execute(f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+                           FOR EACH STATEMENT EXECUTE FUNCTION append_only()""")
+        return
+    for table in CHAINED:
+        for event in ("UPDATE", "DELETE"):
+            db.execute(f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+                           BEGIN SELECT RAISE(ABORT, '{table} rows are immutable (append-only)'); END""")
+
+
 # The order they run in; a store records each name once.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _m0001_initial),
@@ -185,6 +216,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0650_paper_keying_backchecks", _m0650_paper_keying_backchecks),
     ("0700_web_survey", _m0700_web_survey),
     ("0800_qc_flags", _m0800_qc_flags),
+    ("0900_tamper_evidence", _m0900_tamper_evidence),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 assert len(set(NAMES)) == len(NAMES), "a migration name is used twice"
