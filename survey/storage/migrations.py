@@ -206,6 +206,18 @@ def _m0900_tamper_evidence(db: Db) -> None:
                            BEGIN SELECT RAISE(ABORT, '{table} rows are immutable (append-only)'); END""")
 
 
+def _m0910_login_throttle_sessions(db: Db) -> None:
+    """Failed-login counters and login sessions in the database, so they hold across app servers."""
+    _ddl(db, """CREATE TABLE login_throttle (
+        scope TEXT PRIMARY KEY, window_start TEXT NOT NULL, failures INTEGER NOT NULL)""")
+    _ddl(db, """CREATE TABLE login_sessions (
+        id TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES accounts(username),
+        token_hash TEXT UNIQUE, handoff_hash TEXT UNIQUE, handoff_expires TEXT,
+        created_at TEXT NOT NULL, last_seen TEXT NOT NULL, expires_at TEXT NOT NULL,
+        revoked_at TEXT, revoked_reason TEXT)""")
+    _ddl(db, "CREATE INDEX login_sessions_user ON login_sessions(username, revoked_at)")
+
+
 # The order they run in; a store records each name once.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _m0001_initial),
@@ -217,6 +229,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0700_web_survey", _m0700_web_survey),
     ("0800_qc_flags", _m0800_qc_flags),
     ("0900_tamper_evidence", _m0900_tamper_evidence),
+    ("0910_login_throttle_sessions", _m0910_login_throttle_sessions),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 assert len(set(NAMES)) == len(NAMES), "a migration name is used twice"
