@@ -3,7 +3,7 @@
 Each row stores `prev_hash` (the previous row's `row_hash`, or GENESIS for the first)
 and `row_hash` = SHA-256 of the canonical JSON of {table, prev, row content}. Editing a
 row breaks its own hash; deleting or inserting one breaks the next row's link. Triggers
-(migration 0900) refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL) on these tables, so
+(migration 1780) refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL) on these tables, so
 a change needs someone who bypasses the database's own rules, and `verify` then names
 the first row where the chain no longer holds.
 
@@ -112,7 +112,7 @@ def heads(db: Db, tables: Sequence[str] = tuple(CHAINED)) -> dict[str, dict[str,
 
 
 def backfill(db: Db, table: str) -> None:
-    """Hash the rows a store held before it had chains (migration 0900), in id order."""
+    """Hash the rows a store held before it had chains (migration 1780), in id order."""
     prev = GENESIS
     for row in list(_rows(db, table)):
         h = row_hash(table, row, prev)
