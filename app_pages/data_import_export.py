@@ -19,6 +19,8 @@ from ui import session
 from ui.plain import md_escape
 from ui.session import t
 
+FILE_PROBLEMS = ("xlsx_inflated", "xlsx_ratio", "xlsx_not_zip")  # codes of common.input_checks, worded here
+
 account = session.page_account(__file__)
 store = session.store()
 st.title(t("quality.data_title"))
@@ -57,10 +59,15 @@ with tab_import:
                     created = import_attempts(store, path, wave_id, account.username)
                 st.success(t("quality.imported_attempts", name=upload.name, created=created))
         except ImportRejected as err:
-            st.error(t("quality.rejected", total=err.total))
-            # name the file as the user knows it, never the server's temporary path
-            problems = [p.replace(str(path), upload.name) if path else p for p in err.problems]
-            st.dataframe(pd.DataFrame({t("quality.col_problem"): problems}), hide_index=True, width="stretch")
+            file_level = [p for p in err.problems if getattr(p, "code", "") in FILE_PROBLEMS]
+            if file_level:  # the whole file refused before reading (a bomb, not an .xlsx): say what and why
+                st.error(t(f"quality.{file_level[0].code}", **{**file_level[0].values,
+                                                                "name": md_escape(upload.name)}))
+            else:
+                st.error(t("quality.rejected", total=err.total))
+                # name the file as the user knows it, never the server's temporary path
+                problems = [p.replace(str(path), upload.name) if path else p for p in err.problems]
+                st.dataframe(pd.DataFrame({t("quality.col_problem"): problems}), hide_index=True, width="stretch")
         except PermissionDenied as err:
             st.error(t("common.no_permission", detail=md_escape(err)))
 

@@ -20,11 +20,14 @@ class Problem(str):
 
     field: str | None
     code: str
+    values: dict
 
-    def __new__(cls, message: str, field: str | None = None, code: str = "invalid") -> "Problem":
+    def __new__(cls, message: str, field: str | None = None, code: str = "invalid",
+                values: dict | None = None) -> "Problem":
         obj = super().__new__(cls, message)
         obj.field = field
         obj.code = code
+        obj.values = dict(values or {})  # the message's parameters, for a page that words it from the catalog
         return obj
 
     @property
@@ -32,7 +35,7 @@ class Problem(str):
         return str.__str__(self)
 
     def __reduce__(self):  # picklable across processes
-        return (Problem, (self.message, self.field, self.code))
+        return (Problem, (self.message, self.field, self.code, self.values))
 
 
 class Rejected(Exception):

@@ -18,6 +18,8 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
+from common.errors import Problem
+
 MAX_XLSX_INFLATED = 250 * 1024 * 1024   # bytes, all members of the zip together
 MAX_XLSX_RATIO = 200                     # inflated / compressed of one member; real sheets reach ~20
 _SHEET = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
@@ -33,17 +35,22 @@ def xlsx_problems(raw: bytes, name: str) -> list[str]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile:
-        return [f"{name}: not a readable .xlsx file (not a zip archive)"]
+        return [Problem(f"{name}: not a readable .xlsx file (not a zip archive)", "file", "xlsx_not_zip",
+                        {"name": name})]
     with archive:
         infos = archive.infolist()
         inflated = sum(i.file_size for i in infos)
         if inflated > MAX_XLSX_INFLATED:
-            return [f"{name}: inflates to {_mb(inflated)}, above the limit of {_mb(MAX_XLSX_INFLATED)}; not read"]
+            return [Problem(f"{name}: inflates to {_mb(inflated)}, above the limit of {_mb(MAX_XLSX_INFLATED)}; "
+                            "not read", "file", "xlsx_inflated",
+                            {"name": name, "size": _mb(inflated), "limit": _mb(MAX_XLSX_INFLATED)})]
         for info in infos:
             if info.compress_size and info.file_size > 1024 * 1024 and \
                     info.file_size / info.compress_size > MAX_XLSX_RATIO:
-                return [f"{name}: member {info.filename} inflates {info.file_size // info.compress_size}-fold "
-                        f"(a decompression bomb?); not read"]
+                ratio = info.file_size // info.compress_size
+                return [Problem(f"{name}: member {info.filename} inflates {ratio}-fold (a decompression bomb?); "
+                                "not read", "file", "xlsx_ratio",
+                                {"name": name, "member": info.filename, "ratio": ratio, "limit": MAX_XLSX_RATIO})]
         sheets = sorted((i for i in infos if _SHEET.match(i.filename)), key=lambda i: i.filename)
         if not sheets:
             return [f"{name}: no worksheet in the file"]

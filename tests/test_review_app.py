@@ -142,3 +142,22 @@ def test_attempts_import_problems_name_the_upload_not_a_server_path(store, accou
     assert not at.exception
     problems = " ".join(at.dataframe[0].value["问题"].tolist())
     assert "拨打记录.csv" in problems and "/tmp" not in problems and "tmp" not in problems
+
+
+def test_import_page_names_a_decompression_bomb_and_the_limit_in_chinese(store, accounts):
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b" " * (20 * 1024 * 1024))  # inflates about 1,000-fold
+    at = _open(store, "ana", "app_pages/data_import_export.py")
+    at.file_uploader(key="import_file").set_value(("答卷-压缩.xlsx", buf.getvalue(), "application/zip")).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception, at.exception
+    message = at.error[0].value.replace("\\", "")  # the name is Markdown-escaped (shown as typed)
+    assert "文件“答卷-压缩.xlsx”未导入" in message and "超过上限 200 倍" in message and "压缩炸弹" in message
+    assert not at.dataframe and store.count_responses("2025") == 0
+    at.file_uploader(key="import_file").set_value(("假的.xlsx", b"not a zip", "application/zip")).run()
+    at.button(key="do_import").click().run()
+    assert "文件“假的.xlsx”未导入：不是可读取的 .xlsx 文件" in at.error[0].value.replace("\\", "")
