@@ -5,15 +5,15 @@ import io
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
+from common.errors import renamed
 from survey.auth import PermissionDenied
 from survey.errors import ImportRejected
 from survey.exporting import FORMATS, ExportError, export_wave
 from survey.fieldwork import import_attempts
 from survey.importing import import_responses
-from ui import session
+from ui import plain, session
 from ui.plain import md_escape
 from ui.session import t
 
@@ -47,8 +47,7 @@ with tab_import:
         except ImportRejected as err:
             st.error(t("quality.rejected", total=err.total))
             # name the file as the user knows it, never the server's temporary path
-            problems = [p.replace(str(path), upload.name) if path else p for p in err.problems]
-            st.dataframe(pd.DataFrame({t("quality.col_problem"): problems}), hide_index=True, width="stretch")
+            plain.problem_table([renamed(p, str(path), upload.name) if path else p for p in err.problems])
         except PermissionDenied as err:
             st.error(t("common.no_permission", detail=md_escape(err)))
 

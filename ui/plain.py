@@ -16,3 +16,13 @@ def md_escape(value: object) -> str:
     """The value as Markdown that shows exactly its characters (newlines become spaces)."""
     text = " ".join(str(value).splitlines())
     return _SPECIAL.sub(r"\\\1", text)
+
+
+def problem_table(problems: list[str]) -> None:
+    """An import's problems as a table (行 / 列 / 值 / 问题), said from the catalog in the UI language."""
+    import pandas as pd
+    import streamlit as st
+
+    from survey.errors import problem_rows
+    from ui.session import lang
+    st.dataframe(pd.DataFrame(problem_rows(list(problems), lang())), hide_index=True, width="stretch")
