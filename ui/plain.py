@@ -26,3 +26,16 @@ def problem_table(problems: list[str]) -> None:
     from survey.errors import problem_rows
     from ui.session import lang
     st.dataframe(pd.DataFrame(problem_rows(list(problems), lang())), hide_index=True, width="stretch")
+
+
+def headed(frame, prefix: str):
+    """A frame with its code-named columns (`n_eff_w`) renamed from the catalog (`<prefix><column>`).
+
+    A column without a catalog text keeps its name, so a gap shows (tests/test_try_everything.py
+    fails on code headers).
+    """
+    from survey import i18n
+    from ui.session import lang
+    known = i18n.catalog("zh")
+    return frame.rename(columns={c: i18n.t(f"{prefix}{c}", lang()) for c in frame.columns
+                                 if f"{prefix}{c}" in known})
