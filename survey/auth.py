@@ -21,10 +21,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from common.errors import Forbidden, Invalid, NotFound, wave_not_found
+from survey import i18n
 from survey.store import Store, StoreError
 from survey.waves import get_wave
 
-ROLES = ("admin", "supervisor", "pollster", "analyst")
+ROLES = ("admin", "supervisor", "pollster", "analyst", "liaison")
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
@@ -55,10 +56,11 @@ RIGHTS: dict[str, tuple[str, ...]] = {
 
 # Actions on one resource (a case, an attempt, a paper form, a wave), declared as data:
 # action -> role -> reach. Reach "all": any resource; "firm": the actor's firm's; "own": the
-# actor's own (resource's pollster/interviewer); "assigned": waves the actor is assigned to.
+# actor's own (resource's pollster/interviewer); "assigned": waves the actor is assigned to;
+# "unit": the actor's own unit (district) — a unit liaison (区联络员) sees and contests only its own.
 # A role not listed may not. Unlike RIGHTS, admin is listed where it may (it never sees a
 # contact in clear).
-ALL, FIRM, OWN, ASSIGNED = "all", "firm", "own", "assigned"
+ALL, FIRM, OWN, ASSIGNED, UNIT = "all", "firm", "own", "assigned", "unit"
 ACTIONS: dict[str, dict[str, str]] = {
     "waves.enter": {"admin": ALL, "supervisor": ALL, "pollster": ASSIGNED},
     "cases.read": {"admin": ALL, "analyst": ALL, "supervisor": FIRM, "pollster": OWN},
@@ -70,6 +72,12 @@ ACTIONS: dict[str, dict[str, str]] = {
     "paper.key": {"admin": ALL, "supervisor": FIRM, "pollster": FIRM},
     "responses.exclude": {"analyst": ALL, "supervisor": FIRM, "admin": ALL},
     "fieldwork.supervise": {"admin": ALL, "supervisor": FIRM},
+    # appeals (survey/appeals.py): a publication's results, method sheet and evidence summary
+    "published.read": {"admin": ALL, "analyst": ALL, "liaison": UNIT},
+    "objections.file": {"liaison": UNIT},
+    "objections.read": {"admin": ALL, "analyst": ALL, "liaison": UNIT},
+    "objections.decide": {"admin": ALL, "analyst": ALL},
+    "appeals.set_deadline": {"admin": ALL, "analyst": ALL},
 }
 
 _hasher = PasswordHasher()
@@ -91,6 +99,8 @@ class Account:
     firm: str | None = None
     display_name: str | None = None
     waves: tuple[str, ...] = field(default_factory=tuple)
+    home_district: str | None = None  # 异地交叉: the unit whose cases this pollster does not get
+    unit: str | None = None  # a unit liaison's unit (district), whose results it sees and contests
 
     def can(self, right: str) -> bool:
         return self.role == "admin" or self.role in RIGHTS.get(right, ())
@@ -124,6 +134,8 @@ def allowed(actor: Account, action: str, resource: Mapping[str, Any] | None = No
         return _owner(resource) == actor.username
     if reach == ASSIGNED:
         return resource.get("wave") in actor.waves
+    if reach == UNIT:
+        return bool(actor.unit) and resource.get("unit") == actor.unit
     raise AssertionError(f"unknown reach {reach}")
 
 
@@ -134,10 +146,11 @@ class Scope:
     firm: str | None = None
     pollster: str | None = None
     waves: tuple[str, ...] | None = None
+    unit: str | None = None
 
     @property
     def everything(self) -> bool:
-        return self.firm is None and self.pollster is None and self.waves is None
+        return self.firm is None and self.pollster is None and self.waves is None and self.unit is None
 
 
 def scope(actor: Account, action: str, firm: str | None = None) -> Scope:
@@ -157,6 +170,10 @@ def scope(actor: Account, action: str, firm: str | None = None) -> Scope:
         if firm is not None and firm != actor.firm:
             raise Forbidden(f"{actor.username} works for firm {actor.firm}, not {firm}", code="other_firm")
         return Scope(firm=actor.firm)
+    if reach == UNIT:
+        if not actor.unit:
+            raise Forbidden(f"{actor.username} belongs to no unit", code="no_unit")
+        return Scope(unit=actor.unit)
     raise Forbidden(f"{action} has no row scope for {actor.role}")
 
 
@@ -200,20 +217,38 @@ def _dummy_hash() -> str:
 
 
 def create_account(store: Store, actor: Account, username: str, role: str, password: str,
-                   firm: str | None = None, display_name: str | None = None, *, policy: bool = True) -> Account:
-    """Create an account; `policy=False` only for the demo's published password (demo-only stores)."""
+                   firm: str | None = None, display_name: str | None = None, *, policy: bool = True,
+                   home_district: str | None = None, unit: str | None = None) -> Account:
+    """Create an account; `policy=False` only for the demo's published password (demo-only stores).
+
+    A unit liaison needs its `unit`: a unit of at least one wave of the store.
+    """
     require(actor, "accounts.manage")
+    problem = home_district_problem(home_district)
+    if problem:
+        raise Invalid(problem, field="home_district", code="bad_home_district")
+    home_district = (home_district or "").strip() or None
     if role not in ROLES:
         raise StoreError(f"unknown role `{role}` (one of {', '.join(ROLES)})")
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise StoreError(f"username `{username}`: use letters, digits, - _ . only")
     if role in ("pollster", "supervisor") and not firm:
         raise StoreError(f"a {role} belongs to a firm: give --firm")
+    unit = (unit or "").strip() or None
+    if role == "liaison":
+        known = sorted({u for w in store.waves() for u in w["units"]})
+        if not unit:
+            raise Invalid("a unit liaison belongs to a unit (district)", field="unit", code="unit_needed")
+        if unit not in known:
+            raise Invalid(f"unit `{unit}` is not a unit of any wave ({', '.join(known)})", field="unit",
+                          code="unknown_unit")
+    elif unit:
+        raise Invalid(f"only a unit liaison has a unit, not a {role}", field="unit", code="unit_not_for_role")
     if policy:
         _check_new_password(password, username)
     store.add_account(username, role, hash_password(password), actor.username, firm=firm,
-                      display_name=display_name)
-    return Account(username, role, firm, display_name)
+                      display_name=display_name, home_district=home_district, unit=unit)
+    return Account(username, role, firm, display_name, home_district=home_district, unit=unit)
 
 
 def reset_password(store: Store, actor: Account, username: str, password: str) -> None:
@@ -237,12 +272,37 @@ def assign(store: Store, actor: Account, username: str, wave: str | None = None,
         store.update_account(username, actor.username, "assign_firm", firm=firm)
 
 
+MAX_DISTRICT_CHARS = 40
+
+
+def home_district_problem(value: str | None, lang: str = "zh") -> str | None:
+    """A Chinese refusal of a home district name (blank clears it), else None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if len(text) > MAX_DISTRICT_CHARS or any(not ch.isprintable() for ch in text):
+        return i18n.t("cross_district.bad_home_district", lang)
+    return None
+
+
+def set_home_district(store: Store, actor: Account, username: str, district: str | None) -> None:
+    """Record the district an account lives in (异地交叉), or clear it with None / blank; audited."""
+    require(actor, "accounts.manage")
+    problem = home_district_problem(district)
+    if problem:
+        raise Invalid(problem, field="home_district", code="bad_home_district")
+    if store.account(username) is None:
+        raise NotFound(f"no account `{username}`", field="username", code="account_not_found")
+    store.update_account(username, actor.username, "set_home_district",
+                         home_district=(district or "").strip() or None)
+
+
 def load_account(store: Store, username: str) -> Account | None:
     row = store.account(username)
     if row is None:
         return None
     return Account(row["username"], row["role"], row["firm"], row["display_name"],
-                   tuple(store.assigned_waves(username)))
+                   tuple(store.assigned_waves(username)), row.get("home_district"), row.get("unit"))
 
 
 def login(store: Store, username: str, password: str,

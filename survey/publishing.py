@@ -66,7 +66,7 @@ def verify(store: Store, actor: Account, published: dict[str, Any]) -> Verificat
     """Recompute a published run from the wave's current data with its stored config and population."""
     rec = published["record"]
     config = ScoringConfig.model_validate(rec["config"])
-    population = pd.DataFrame(rec["population"])
+    population = pd.DataFrame(rec["population"]) if rec.get("population") is not None else None  # unweighted run
     again = compute_for_wave(store, actor, rec["wave"], population, config,
                              exclude_flagged=rec.get("exclude_flagged", False))
     return Verification(again.result_hash == published["result_hash"], published["result_hash"],

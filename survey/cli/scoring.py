@@ -11,7 +11,8 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("score", help="points per unit of a stored wave, Excel report, reproducibility record")
     p.add_argument("--wave", required=True, help="the wave whose included responses are scored")
-    p.add_argument("--population", required=True, help="population margins CSV unit,variable,category,population")
+    p.add_argument("--population", help="population margins CSV unit,variable,category,population "
+                   "(without it every weight is 1, stated as `unweighted`)")
     p.add_argument("--config", required=True, help="scoring config (YAML)")
     p.add_argument("--out", required=True, help="report .xlsx")
     p.add_argument("--json", action="store_true", help="print the score table as JSON on stdout")
@@ -29,7 +30,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from survey.publishing import compute_for_wave
     check_output(args.out)
     config = load_config(args.config)
-    population = read_population(args.population)
+    population = read_population(args.population) if args.population else None  # None: unweighted, stated
     store, _ = store_and_wave(args.wave)
     from survey.auth import SYSTEM
     run = compute_for_wave(store, SYSTEM, args.wave, population, config, exclude_flagged=args.exclude_flagged)

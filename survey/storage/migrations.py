@@ -175,6 +175,31 @@ def _m0800_qc_flags(db: Db) -> None:
         flag TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, response_id, flag))""")
 
 
+def _m1700_account_home_district(db: Db) -> None:
+    # 异地交叉: the district a pollster lives in, whose cases they do not interview (issue 17)
+    _ddl(db, "ALTER TABLE accounts ADD COLUMN home_district TEXT")
+
+
+def _m1770_appeals(db: Db) -> None:
+    # a unit liaison (区联络员) belongs to one unit (district) of the assessment
+    _ddl(db, "ALTER TABLE accounts ADD COLUMN unit TEXT")
+    # the appeal window of a publication: published scores are immutable, so the deadline sits beside them
+    _ddl(db, """CREATE TABLE appeal_windows (
+        publication_id INTEGER PRIMARY KEY REFERENCES published_scores(id), deadline TEXT NOT NULL,
+        set_by TEXT NOT NULL, set_at TEXT NOT NULL)""")
+    _ddl(db, """CREATE TABLE objections (
+        id INTEGER PRIMARY KEY, publication_id INTEGER NOT NULL REFERENCES published_scores(id),
+        wave TEXT NOT NULL, unit TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('responses', 'method')),
+        response_ids TEXT NOT NULL DEFAULT '[]', reason TEXT NOT NULL,
+        filed_by TEXT NOT NULL, filed_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'upheld', 'rejected')),
+        decided_by TEXT, decided_at TEXT, decision_reason TEXT,
+        new_publication_id INTEGER REFERENCES published_scores(id))""")
+    _ddl(db, "CREATE INDEX objections_publication ON objections(publication_id, status)")
+    _ddl(db, "CREATE INDEX objections_unit ON objections(wave, unit)")
+
+
 # The order they run in; a store records each name once.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _m0001_initial),
@@ -185,6 +210,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0650_paper_keying_backchecks", _m0650_paper_keying_backchecks),
     ("0700_web_survey", _m0700_web_survey),
     ("0800_qc_flags", _m0800_qc_flags),
+    ("1700_account_home_district", _m1700_account_home_district),
+    ("1770_appeals", _m1770_appeals),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 assert len(set(NAMES)) == len(NAMES), "a migration name is used twice"
