@@ -19,7 +19,7 @@ pytestmark = pytest.mark.app
 
 ODD = ["446", "1234567890", "<b>x</b>", "😀👍", "   "]
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")  # n_valid, mode, unit, response_id …
-ROLES = {"p1": "pollster", "sup": "supervisor", "ana": "analyst", "admin": "admin"}
+ROLES = {"p1": "pollster", "sup": "supervisor", "ana": "analyst", "admin": "admin", "li": "liaison"}
 
 
 def code_headers(at) -> list[str]:
@@ -44,7 +44,9 @@ def check(at, where: str) -> None:
 
 def test_every_page_of_every_role_survives_odd_input(store, accounts):
     from survey.demo import store_demo
+    from survey.auth import SYSTEM, create_account
     store_demo(store, "2025", 300, 1)
+    create_account(store, SYSTEM, "li", "liaison", "test-pass-123", unit="思明区")
     FOUND.clear()
     for username, role in ROLES.items():
         for spec in pages_for(role):
