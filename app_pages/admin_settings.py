@@ -36,17 +36,16 @@ with st.form(f"settings_{wave_id}"):
     st.subheader(t("setup.settings.quotas"))
     cells = pd.DataFrame(current.quotas, columns=list(QUOTA_COLS))
     cells[["sex", "age_group"]] = cells[["sex", "age_group"]].astype(object).fillna("")  # blank = any, never "None"
+    # headers in the UI language (a column_config label is not the frame's header everywhere)
+    heads = {c: wave_setup.field_label(f"quotas.{c}", session.lang()) for c in QUOTA_COLS}
     edited = st.data_editor(
-        cells, num_rows="dynamic", hide_index=True, width="stretch", key=f"settings_{wave_id}_quotas",
+        cells.rename(columns=heads), num_rows="dynamic", hide_index=True, width="stretch",
+        key=f"settings_{wave_id}_quotas",
         column_config={
-            "unit": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.unit", session.lang()),
-                                                     options=list(wave["units"])),
-            "sex": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.sex", session.lang()),
-                                                    options=list(SEXES)),
-            "age_group": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.age_group", session.lang()),
-                                                          options=list(AGE_GROUPS)),
-            "target": st.column_config.NumberColumn(wave_setup.field_label("quotas.target", session.lang()),
-                                                    step=1)})
+            heads["unit"]: st.column_config.SelectboxColumn(options=list(wave["units"])),
+            heads["sex"]: st.column_config.SelectboxColumn(options=list(SEXES)),
+            heads["age_group"]: st.column_config.SelectboxColumn(options=list(AGE_GROUPS)),
+            heads["target"]: st.column_config.NumberColumn(step=1)}).rename(columns={v: k for k, v in heads.items()})
     action = st.radio(wave_setup.field_label("quota_action", session.lang()), ("warn", "stop"), horizontal=True,
                       index=("warn", "stop").index(current.quota_action), key=f"settings_{wave_id}_action",
                       format_func=lambda a: t(f"setup.quota_action.{a}"))

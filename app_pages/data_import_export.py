@@ -5,19 +5,21 @@ import io
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
+from common.errors import renamed
 from survey.auth import PermissionDenied
-from survey.errors import ImportRejected
+from survey.errors import ImportRejected, problem_text
 from survey.exporting import FORMATS, ExportError, export_wave
 from survey.fieldwork import import_attempts
 from survey.importing import import_responses
 from survey.odk import import_odk
 from survey.xlsform import form_id, xlsform_bytes
-from ui import session
+from ui import plain, session
 from ui.plain import md_escape
 from ui.session import t
+
+FILE_REFUSED = ("xlsx_too_big", "xlsx_bomb", "not_xlsx")  # whole-file refusals of common.input_checks
 
 account = session.page_account(__file__)
 store = session.store()
@@ -57,10 +59,14 @@ with tab_import:
                     created = import_attempts(store, path, wave_id, account.username)
                 st.success(t("quality.imported_attempts", name=upload.name, created=created))
         except ImportRejected as err:
-            st.error(t("quality.rejected", total=err.total))
             # name the file as the user knows it, never the server's temporary path
-            problems = [p.replace(str(path), upload.name) if path else p for p in err.problems]
-            st.dataframe(pd.DataFrame({t("quality.col_problem"): problems}), hide_index=True, width="stretch")
+            problems = [renamed(p, str(path), upload.name) if path else p for p in err.problems]
+            whole = [p for p in problems if getattr(p, "code", "") in FILE_REFUSED]
+            if whole:  # refused before reading (a bomb, not an .xlsx): one sentence naming the file and the limit
+                st.error(t("quality.file_refused", reason=md_escape(problem_text(whole[0], session.lang()))))
+            else:
+                st.error(t("quality.rejected", total=err.total))
+                plain.problem_table(problems)
         except PermissionDenied as err:
             st.error(t("common.no_permission", detail=md_escape(err)))
 

@@ -136,10 +136,15 @@ _REASONS: list[tuple[str, str]] = [
     (r"starts with = \+ - or @.*", "odk.reason.formula"),
 ]
 _PROBLEM = re.compile(r"^row (\d+), column (.+?): value (.*) — (.*)$", re.S)
+_MISSING = re.compile(r"^(.+?): column `([^`]+)` is missing \((.*)\)$", re.S)
 
 
 def _chinese(problem: str, back: dict[str, str], instances: dict[str, str]) -> str:
     """A problem of the responses import in Chinese, its column (and a response id's instance) as in the ODK file."""
+    missing = _MISSING.match(problem)
+    if missing:
+        name, field, label = missing.groups()
+        return t("odk.column_absent", name=name, field=field, label=label)
     found = _PROBLEM.match(problem)
     if not found:
         return problem

@@ -149,6 +149,10 @@ def test_an_upheld_objection_excludes_and_publishes_the_difference_a_rejected_on
     assert publishing.verify(store, ana, new).identical
     [o] = [x for x in appeals.objections(store, siming) if x["id"] == contested]
     assert (o["status"], o["new_publication_id"], o["decided_by"]) == ("upheld", decision.new_publication_id, "ana")
+    # the same responses contested again: already excluded, the result does not change, nothing is published
+    again = appeals.file_objection(store, siming, pub, "responses", "同一批受访者", satisfied[:2], clock=BEFORE)
+    repeat = appeals.decide(store, ana, again, True, "已在申诉中剔除")
+    assert (repeat.excluded, repeat.new_publication_id) == (0, None) and len(store.published_scores("2025")) == 2
     actions = [(a["action"], a["entity"]) for a in store.audit_log(limit=100)]
     assert ("decide", "objection") in actions and ("publish", "score") in actions and ("exclude", "response") in actions
 
