@@ -27,7 +27,7 @@ def attempt(action, done_text: str) -> None:
 
 
 create, reset, assign = st.tabs([t("admin.create"), t("admin.reset"), t("admin.assign")])
-ROLE_ORDER = ("pollster", "supervisor", "analyst", "liaison", "admin")  # the commonest account first: the default
+ROLE_ORDER = ("pollster", "supervisor", "reviewer", "analyst", "liaison", "admin")  # the commonest account first: the default
 UNITS = sorted({u for w in store.waves() for u in w["units"]})
 
 
@@ -38,7 +38,7 @@ def new_account_problems(username: str, role: str, firm: str, password: str, uni
         problems.append(t("admin.bad_username"))
     elif username in {a["username"] for a in store.accounts()}:
         problems.append(t("admin.username_taken", username=username))
-    if role in ("pollster", "supervisor") and not firm:
+    if role in auth.FIRM_ROLES and not firm:
         problems.append(t("admin.firm_needed", role=t(f"role.{role}")))
     if role == "liaison" and not unit:
         problems.append(t("admin.unit_needed"))

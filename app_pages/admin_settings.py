@@ -36,17 +36,16 @@ with st.form(f"settings_{wave_id}"):
     st.subheader(t("setup.settings.quotas"))
     cells = pd.DataFrame(current.quotas, columns=list(QUOTA_COLS))
     cells[["sex", "age_group"]] = cells[["sex", "age_group"]].astype(object).fillna("")  # blank = any, never "None"
+    # headers in the UI language (a column_config label is not the frame's header everywhere)
+    heads = {c: wave_setup.field_label(f"quotas.{c}", session.lang()) for c in QUOTA_COLS}
     edited = st.data_editor(
-        cells, num_rows="dynamic", hide_index=True, width="stretch", key=f"settings_{wave_id}_quotas",
+        cells.rename(columns=heads), num_rows="dynamic", hide_index=True, width="stretch",
+        key=f"settings_{wave_id}_quotas",
         column_config={
-            "unit": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.unit", session.lang()),
-                                                     options=list(wave["units"])),
-            "sex": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.sex", session.lang()),
-                                                    options=list(SEXES)),
-            "age_group": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.age_group", session.lang()),
-                                                          options=list(AGE_GROUPS)),
-            "target": st.column_config.NumberColumn(wave_setup.field_label("quotas.target", session.lang()),
-                                                    step=1)})
+            heads["unit"]: st.column_config.SelectboxColumn(options=list(wave["units"])),
+            heads["sex"]: st.column_config.SelectboxColumn(options=list(SEXES)),
+            heads["age_group"]: st.column_config.SelectboxColumn(options=list(AGE_GROUPS)),
+            heads["target"]: st.column_config.NumberColumn(step=1)}).rename(columns={v: k for k, v in heads.items()})
     action = st.radio(wave_setup.field_label("quota_action", session.lang()), ("warn", "stop"), horizontal=True,
                       index=("warn", "stop").index(current.quota_action), key=f"settings_{wave_id}_action",
                       format_func=lambda a: t(f"setup.quota_action.{a}"))
@@ -81,3 +80,28 @@ with st.form(f"settings_{wave_id}"):
             st.error(t("common.error", detail=err))
         else:
             st.success(t("setup.settings.saved", wave=wave_id))
+
+
+# Recording review and door evidence (survey.recordings.EvidenceOptions): a form of its own
+from survey import recordings  # noqa: E402
+
+evidence = recordings.evidence_options(wave)
+with st.form(f"evidence_{wave_id}"):
+    st.subheader(t("evidence.settings_heading"))
+    left, right = st.columns(2)
+    review_rate = text_field(left, "evidence.review_rate", evidence.review_rate)
+    review_seed = text_field(right, "evidence.review_seed", evidence.review_seed)
+    switches = {name: st.checkbox(wave_setup.field_label(f"evidence.{name}", session.lang()),
+                                  value=getattr(evidence, name), key=f"settings_{wave_id}_evidence_{name}")
+                for name in ("geolocation", "photo", "audio")}
+    if st.form_submit_button(t("evidence.settings_submit")):
+        try:
+            recordings.save_evidence_options(store, account, wave_id, {"review_rate": review_rate,
+                                                                       "review_seed": review_seed, **switches},
+                                             session.lang())
+        except wave_setup.SetupError as err:
+            st.error(t("setup.settings.refused"))
+            for line in err.problems:
+                st.error(line)
+        else:
+            st.success(t("evidence.settings_saved", wave=wave_id))

@@ -19,7 +19,7 @@ from analysis.trend import annual, five_year
 from survey import publishing, wave_setup
 from survey.config import POPULATION_DIR, SCORING_DIR
 from survey.bootstrap import questionnaire_for_wave
-from ui import charts, session
+from ui import charts, plain, session
 from ui.runs import cached_run, fingerprint
 from ui.plain import md_escape
 from ui.session import t
@@ -232,7 +232,7 @@ with tab_weights:
         st.warning(t("analysis.extreme_weights", multiple=f"{config.warnings.max_weight_ratio:g}",
                      units="、".join(t("analysis.extreme_unit", unit=md_escape(r.unit), n=int(r.weights_above),
                                        largest=f"{r.max_weight_ratio:.1f}") for r in hit.itertuples())))
-    st.dataframe(diag, hide_index=True, width="stretch")
+    st.dataframe(plain.headed(diag, "analysis.col_"), hide_index=True, width="stretch")
 
 # ---- comparisons and trends -----------------------------------------------------------
 with tab_compare:
@@ -305,7 +305,7 @@ with tab_compare:
     if wave_id:
         st.caption(t("analysis.waves_caption"))
         if earlier:
-            st.dataframe(versus_previous, hide_index=True, width="stretch")
+            st.dataframe(plain.headed(versus_previous, "analysis.col_"), hide_index=True, width="stretch")
         else:
             st.info(t("analysis.no_previous"))
         series = annual({w: r.estimates for w, r in sorted(runs.items())})
@@ -317,13 +317,17 @@ with tab_compare:
         else:
             periods = five_year(series)
             st.altair_chart(charts.trend(periods, "period", "rate", "unit"), width="stretch")
-            st.dataframe(periods, hide_index=True, width="stretch")
+            st.dataframe(plain.headed(periods, "analysis.col_"), hide_index=True, width="stretch")
 
 # ---- key drivers ----------------------------------------------------------------------
 with tab_drivers:
     st.caption(t("analysis.drivers_caption"))
     drivers = key_drivers(run.extra["data"], run.extra["weights"]["weight"])
-    st.dataframe(drivers, hide_index=True, width="stretch")
+    if "item" in drivers.columns:  # questions by their label, as everywhere on the page
+        driver_qn = questionnaire_for_wave(store, wave_id) if wave_id else None
+        drivers = drivers.assign(item=[driver_qn.label(driver_qn.question(i), session.lang())
+                                       if driver_qn and i in driver_qn.item_ids else i for i in drivers["item"]])
+    st.dataframe(plain.headed(drivers, "analysis.col_"), hide_index=True, width="stretch")
 
 # ---- planning -------------------------------------------------------------------------
 with tab_plan:
@@ -333,8 +337,8 @@ with tab_plan:
     e = p2.number_input(t("analysis.plan_e"), 0.005, 0.2, 0.03, 0.005, format="%.3f")
     deff = p3.number_input(t("analysis.plan_deff"), 1.0, 5.0, 1.3, 0.1)
     units = list(run.scores["unit"])
-    st.dataframe(plan_table(units, p, e, deff, achieved_margins(run.estimates)), hide_index=True,
-                 width="stretch")
+    st.dataframe(plain.headed(plan_table(units, p, e, deff, achieved_margins(run.estimates)), "analysis.col_"),
+                 hide_index=True, width="stretch")
 
 # ---- publish --------------------------------------------------------------------------
 with tab_publish:

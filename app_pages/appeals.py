@@ -102,7 +102,7 @@ if liaison_unit:
     with right:
         st.subheader(t("appeals.evidence_title"))
         keys = ["responses", *[f"responses_{m}" for m in ("phone", "door", "paper", "web")], "excluded",
-                "backchecked", "backcheck_confirmed", "recordings_reviewed", "door_with_gps"]
+                "backchecked", "backcheck_confirmed", "recordings_reviewed", "door_with_gps", "gps_flagged"]
         st.dataframe(pd.DataFrame({c("item"): [t(f"appeals.evidence.{k}") for k in keys],
                                    c("count"): [view.evidence.get(k, 0) for k in keys]}),
                      hide_index=True, width="stretch")

@@ -6,7 +6,8 @@ from typing import Any
 import streamlit as st
 
 from survey.quotas import quota_status
-from ui import interview, session
+from survey.recordings import evidence_options
+from ui import door_evidence, interview, session
 from ui.session import t
 
 FORM = "door"
@@ -63,6 +64,13 @@ record = interview.Record("household", "interview.household", household)
 main, side = st.columns([2, 1], gap="large")
 with side:
     interview.quota_table(store, wave_id)
+evidence = evidence_options(store.wave(wave_id))  # wave options: position, entrance photo, recording
+evidence_no = door_evidence.interview_no()
 with main:
+    door_evidence.start_fix(evidence, evidence_no)
     interview.run(store, account, interview.Setup(FORM, MODE, wave_id, unit, record=record),
-                  quota=lambda answers: quota_status(store, wave_id, unit, answers))
+                  quota=lambda answers: quota_status(store, wave_id, unit, answers),
+                  evidence=lambda answers: door_evidence.section(evidence, evidence_no, answers),
+                  on_submitted=lambda done, draft: door_evidence.save_files(store, account, done.response_id,
+                                                                            evidence_no),
+                  on_new=door_evidence.next_interview)

@@ -18,9 +18,9 @@ from survey.quality import flagged_ids
 from survey.responses import SubmitError
 from survey.store import StoreError
 from survey.supervision import progress
-from ui import progress_charts, session
+from ui import forms, progress_charts, session
+from ui import evidence_views
 from ui.plain import md_escape
-from ui.forms import option_label
 from ui.session import t
 
 account = session.page_account(__file__)
@@ -196,23 +196,11 @@ with tab_back:
 
 
 def field_label(name: str) -> str:
-    if name == "unit":
-        return t("common.unit")
-    if name == "interviewer":
-        return t("supervision.paper.interviewer")
-    try:
-        return qn.label(qn.question(name), session.lang())
-    except KeyError:
-        return name
+    return forms.field_label(qn, name)
 
 
 def shown_value(name: str, value: Any) -> str:
-    if value is None:
-        return t("supervision.paper.blank")
-    try:
-        return option_label(qn, qn.question(name), value, "paper")
-    except KeyError:
-        return str(value)
+    return forms.shown_value(qn, name, value)
 
 
 def paper_value_input(name: str, key: str) -> Any:
@@ -271,3 +259,10 @@ with tab_paper:
     resolved = st.session_state.pop("paper_resolved", None)
     if resolved:
         st.success(t("supervision.paper.resolved", paper_id=resolved[0], response_id=resolved[1]))
+
+
+# 录音复核 rates by pollster and the map of door interviews
+
+st.divider()
+evidence_views.review_rates_table(store, account, wave_id, firm)
+evidence_views.door_map(store, account, wave_id, firm, key="sup_door_map")

@@ -339,8 +339,8 @@ def decide(store: Store, actor: Account, objection_id: int, upheld: bool, reason
         settled = [_settled_entry(x) for x in store.objections(wave=base["wave"])
                    if x["publication_id"] in chain_ids and x["status"] != "open" and int(x["id"]) not in listed]
         settled.append(_settled_entry(o, "upheld", text))
-        new_id = publishing.existing_publication(store, run)
-        if new_id is None:
+        new_id = None
+        if publishing.existing_publication(store, run) is None:  # else: the result did not change (nothing new)
             root = (rec.get("appeal") or {}).get("root", int(base["id"]))
             run.record["appeal"] = {"root": root, "base": int(base["id"]), "settled": settled,
                                     "differences": differences}

@@ -70,12 +70,16 @@ def _score(seed: str, response_id: str) -> str:
 
 def draw(completes: Iterable[tuple[str, str]], seed: str, share: float = SHARE) -> set[str]:
     """The random part of the list from (response_id, interviewer) pairs: bottom-k per pollster."""
-    by_pollster: dict[str, list[str]] = {}
+    prefix = hashlib.sha256(f"{seed}:".encode("utf-8"))  # hashed once; each id continues a copy of it
+    by_pollster: dict[str, list[tuple[bytes, str]]] = {}
     for rid, interviewer in completes:
-        by_pollster.setdefault(interviewer, []).append(rid)
+        h = prefix.copy()
+        h.update(rid.encode("utf-8"))
+        by_pollster.setdefault(interviewer, []).append((h.digest(), rid))  # digest order = _score's hex order
     picked: set[str] = set()
-    for rids in by_pollster.values():
-        picked.update(sorted(rids, key=lambda r: _score(seed, r))[:sample_size(len(rids), share)])
+    for scored in by_pollster.values():
+        scored.sort()
+        picked.update(rid for _, rid in scored[:sample_size(len(scored), share)])
     return picked
 
 

@@ -136,10 +136,15 @@ _REASONS: list[tuple[str, str]] = [
     (r"starts with = \+ - or @.*", "odk.reason.formula"),
 ]
 _PROBLEM = re.compile(r"^row (\d+), column (.+?): value (.*) — (.*)$", re.S)
+_MISSING = re.compile(r"^(.+?): column `([^`]+)` is missing \((.*)\)$", re.S)
 
 
 def _chinese(problem: str, back: dict[str, str], instances: dict[str, str]) -> str:
     """A problem of the responses import in Chinese, its column (and a response id's instance) as in the ODK file."""
+    missing = _MISSING.match(problem)
+    if missing:
+        name, field, label = missing.groups()
+        return t("odk.column_absent", name=name, field=field, label=label)
     found = _PROBLEM.match(problem)
     if not found:
         return problem
@@ -234,6 +239,9 @@ def odk_frame(frame: pd.DataFrame, qn: Questionnaire, wave: str, name: str
         central = {key: text[col] for col, key in CENTRAL_COLUMNS.items() if text.get(col)}
         paradata[rid] = {"odk": {"instance_id": instance, "start": stamps.get("start"), "end": stamps.get("end"),
                                  "device_id": device or None, "gps": gps, **central}}
+        if gps:  # the door evidence's position (map, GPS QC flags): the form asks it at the door, first
+            paradata[rid]["geo"] = {"start": {"lat": gps["lat"], "lon": gps["lon"], "accuracy": gps.get("acc"),
+                                              "at": stamps.get("start") or stamps.get("end")}}
     columns = ["response_id", "wave", "unit", "mode", "interviewer", "started_at", "submitted_at", "duration_s",
                *[q.id for q in qn.questions if q.id in by]]
     return pd.DataFrame(rows, columns=columns), numbers, paradata, screened_out, problems, back

@@ -52,7 +52,8 @@ from survey.questionnaire import DEMOGRAPHIC_IDS
 from survey.store import Store, StoreError
 from survey.waves import get_wave
 
-FLAGS = ("speeder", "straightliner", "duplicate", "interviewer_outlier", "aware_all")
+FLAGS = ("speeder", "straightliner", "duplicate", "interviewer_outlier", "aware_all",
+         "gps_same_spot", "gps_far", "gps_too_fast")  # gps_*: door locations (survey.door_evidence)
 AWARE_ALL_MIN_UNITS = 3
 OUTLIER_BINS = {1: "1-2", 2: "1-2", 3: "3", 4: "4", 5: "5", 9: "9"}
 BINS = ("1-2", "3", "4", "5", "9")
@@ -70,6 +71,13 @@ class QCSettings(BaseModel):
                                             description="web duplicates: time between submissions")
     outlier_alpha: float = Field(0.01, gt=0, lt=1, description="Holm-adjusted p below which a pollster is flagged")
     outlier_min_interviews: int = Field(30, ge=5, le=100_000, description="interviews a pollster (and the rest) needs")
+    # door locations (analysis.geo_checks)
+    gps_same_spot_m: float = Field(15.0, gt=0, le=10_000, description="same spot: radius in metres")
+    gps_same_spot_min: int = Field(3, ge=2, le=1000, description="same spot: interviews of a pollster within it")
+    gps_community_km: float = Field(2.0, gt=0, le=1000, description="far from the community's other interviews")
+    gps_community_min_others: int = Field(3, ge=1, le=1000, description="other located interviews a community needs")
+    gps_max_kmh: float = Field(60.0, gt=0, le=2000, description="speed between consecutive interviews")
+    gps_min_km: float = Field(1.0, ge=0, le=1000, description="distance below which no speed is judged")
 
 
 class QCSettingsError(Invalid):
@@ -299,6 +307,8 @@ def run_qc(store: Store, actor: Account, wave: str) -> QCRun:
     aware = [c for c in frame.columns if c.endswith("_aware")] \
         if questionnaire_for_wave(store, wave).kind == "appraisal" else None
     flags = compute_flags(frame, items, settings, contacts, labels, aware)
+    from survey.door_evidence import geo_flags
+    flags = sorted(flags + geo_flags(store, wave, settings), key=lambda f: (f["response_id"], f["flag"]))
     run_id = store.replace_qc_flags(wave, flags, settings.model_dump(), actor.username)
     if not actor.can("responses.read_all"):  # a supervisor sees the flags of responses it may read
         readable = {f["response_id"] for f in current_flags(store, wave, actor)}

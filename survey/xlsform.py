@@ -150,12 +150,18 @@ def convert(data: bytes) -> str:
         raise Invalid([t("odk.form.refused", detail=str(err).splitlines()[0])], code="xlsform_refused") from None
 
 
-def export_xlsform(store: Store, actor: Account, wave: str, out: str | Path) -> Path:
-    """Write the wave's XLSForm to `out` after pyxform converted it; returns the path."""
+def xlsform_bytes(store: Store, actor: Account, wave: str) -> bytes:
+    """The wave's XLSForm as .xlsx bytes, converted by pyxform first (Invalid when it refuses)."""
     require(actor, "export.responses")
     w = get_wave(store, wave)
     data = workbook_bytes(build_form(questionnaire_for_wave(store, wave), w))
-    convert(data)  # a form pyxform refuses is never written
+    convert(data)  # a form pyxform refuses is never handed out
+    return data
+
+
+def export_xlsform(store: Store, actor: Account, wave: str, out: str | Path) -> Path:
+    """Write the wave's XLSForm to `out` after pyxform converted it; returns the path."""
+    data = xlsform_bytes(store, actor, wave)
     with atomic_output(out) as tmp:
         tmp.write_bytes(data)
     return Path(out)

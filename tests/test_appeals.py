@@ -149,6 +149,10 @@ def test_an_upheld_objection_excludes_and_publishes_the_difference_a_rejected_on
     assert publishing.verify(store, ana, new).identical
     [o] = [x for x in appeals.objections(store, siming) if x["id"] == contested]
     assert (o["status"], o["new_publication_id"], o["decided_by"]) == ("upheld", decision.new_publication_id, "ana")
+    # the same responses contested again: already excluded, the result does not change, nothing is published
+    again = appeals.file_objection(store, siming, pub, "responses", "同一批受访者", satisfied[:2], clock=BEFORE)
+    repeat = appeals.decide(store, ana, again, True, "已在申诉中剔除")
+    assert (repeat.excluded, repeat.new_publication_id) == (0, None) and len(store.published_scores("2025")) == 2
     actions = [(a["action"], a["entity"]) for a in store.audit_log(limit=100)]
     assert ("decide", "objection") in actions and ("publish", "score") in actions and ("exclude", "response") in actions
 
@@ -160,3 +164,23 @@ def test_the_store_tables_copy_between_engines(store, published, tmp_path):
     appeals.file_objection(store, published["siming"], published["pub"], "method", "一个方法问题", clock=BEFORE)
     counts = copy_store(store, Store(tmp_path / "copy.db"))
     assert counts["objections"] == 1 and counts["appeal_windows"] == 1
+
+
+@pytest.mark.app
+def test_the_liaison_lands_on_the_appeals_page_and_has_no_other(store, published):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+    from ui.registry import PAGES, pages_for
+    assert [p.path for p in pages_for("liaison")] == ["app_pages/appeals.py"]
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.session_state["account"] = published["siming"]
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "区级结果与申诉"
+    shown = " ".join(str(df.value.to_dict()) for df in at.dataframe)
+    assert "思明区" in shown and "湖里区" not in shown
+    for spec in PAGES:
+        if spec.path != "app_pages/appeals.py":
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(spec.path)

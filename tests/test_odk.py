@@ -88,6 +88,10 @@ def test_an_odk_central_export_imports_with_paradata_and_again_stores_nothing(st
     odk = first["paradata"]["odk"]
     assert odk["device_id"] == "collect:abc1" and odk["instance_id"].startswith("uuid:00000001")
     assert odk["gps"] == {"lat": 24.4798, "lon": 118.0894, "alt": 12.5, "acc": 4.8}
+    # the position as the door evidence keeps it (map, GPS flags) and as the districts' evidence counts it
+    assert first["paradata"]["geo"]["start"] == {"lat": 24.4798, "lon": 118.0894, "accuracy": 4.8,
+                                                  "at": "2025-10-08T09:01:00"}
+    assert store.unit_evidence_counts("2025", "思明区")["door_with_gps"] == 2
     assert stored[1]["answers"]["overall_reason"] == "臭味"
     audit_before = len(store.audit_log())
     again = import_odk(store, SYSTEM, "2025", io.BytesIO(data), "submissions.csv")
@@ -131,3 +135,18 @@ def test_the_cli_writes_the_form_and_imports_an_export(db_file, tmp_path, capsys
     path.write_text(out.getvalue().replace("24.48 118.09 10 5", "24.48"), encoding="utf-8")
     assert main(["import", str(path), "--wave", "2025", "--kind", "odk"]) == 2
     assert "第 2 行，列 gps：值 24.48 — GPS 应为" in capsys.readouterr().err
+
+
+@pytest.mark.app
+def test_the_data_page_offers_the_wave_form_for_an_odk_import(store, accounts):
+    from streamlit.testing.v1 import AppTest
+
+    from survey.auth import load_account
+    from tests.conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.session_state["account"] = load_account(store, "ana")
+    at.run()
+    at.switch_page("app_pages/data_import_export.py").run()
+    at.radio(key="import_kind").set_value("odk").run()
+    assert not at.exception, at.exception
+    assert any("ODK 表单" in str(getattr(el, "proto", "")) for el in at.get("download_button"))

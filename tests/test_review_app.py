@@ -85,8 +85,12 @@ def test_import_page_lists_row_problems_then_imports(store, accounts, tmp_path):
     at.button(key="do_import").click().run()
     assert not at.exception, at.exception
     assert "发现 2 个问题" in at.error[0].value
-    problems = at.dataframe[0].value["问题"].tolist()
-    assert problems[0].startswith("row 3, column unit: value 火星区") and problems[1].startswith("row 4, column air")
+    table = at.dataframe[0].value  # in Chinese, row and column named
+    assert list(table.columns) == ["行", "列", "值", "问题"]
+    assert table.iloc[0].tolist()[:3] == ["3", "unit（区）", "火星区"]
+    assert table.iloc[0, 3].startswith("不是轮次 2025 的区（思明区、")
+    assert table.iloc[1, :3].tolist() == ["4", "air", "8"] and table.iloc[1, 3].startswith("不是“")
+    assert "5 满意、4 比较满意" in table.iloc[1, 3] and not any("not a" in v for v in table["问题"])
     assert store.count_responses("2025") == 0
     good = write_csv(tmp_path / "good.csv", [good_row(i) for i in range(3)], encoding="gbk")
     at.file_uploader(key="import_file").set_value(("good.csv", good.read_bytes(), "text/csv")).run()
@@ -142,3 +146,23 @@ def test_attempts_import_problems_name_the_upload_not_a_server_path(store, accou
     assert not at.exception
     problems = " ".join(at.dataframe[0].value["问题"].tolist())
     assert "拨打记录.csv" in problems and "/tmp" not in problems and "tmp" not in problems
+
+
+def test_import_page_names_a_decompression_bomb_and_the_limit_in_chinese(store, accounts):
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b" " * (20 * 1024 * 1024))  # inflates about 1,000-fold
+    at = _open(store, "ana", "app_pages/data_import_export.py")
+    at.file_uploader(key="import_file").set_value(("答卷-压缩.xlsx", buf.getvalue(), "application/zip")).run()
+    at.button(key="do_import").click().run()
+    assert not at.exception, at.exception
+    message = at.error[0].value.replace("\\", "")  # the name is Markdown-escaped (shown as typed)
+    assert message.startswith("文件未导入：答卷-压缩.xlsx：其中的 xl/worksheets/sheet1.xml 解压后膨胀")
+    assert "超过上限 200 倍" in message and "压缩炸弹" in message
+    assert not at.dataframe and store.count_responses("2025") == 0
+    at.file_uploader(key="import_file").set_value(("假的.xlsx", b"not a zip", "application/zip")).run()
+    at.button(key="do_import").click().run()
+    assert "文件未导入：假的.xlsx：不是可读取的 .xlsx 文件" in at.error[0].value.replace("\\", "")

@@ -12,6 +12,7 @@ ACTORS = {
     "pollster": Account("p1", "pollster", firm="A", waves=("2025",)),
     "analyst": Account("ana", "analyst"),
     "liaison": Account("lia", "liaison", unit="思明区"),
+    "reviewer": Account("rev", "reviewer", firm="A"),
 }
 # the pollster's own case of firm A (in the liaison's unit)
 OWN = {"pollster": "p1", "firm": "A", "wave": "2025", "unit": "思明区"}
@@ -21,30 +22,39 @@ NONE = (0, 0, 0)
 
 # action: role -> (own, same firm, other) — written out by hand from DESIGN's rights, not derived
 EXPECTED = {
-    "waves.enter": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0), "analyst": (0, 0, 0), "liaison": NONE},
-    "cases.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1), "liaison": NONE},
+    "waves.enter": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0), "analyst": (0, 0, 0), "liaison": NONE, "reviewer": NONE},
+    "cases.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1), "liaison": NONE, "reviewer": NONE},
     "cases.contact_clear": {"admin": (0, 0, 0), "supervisor": (0, 0, 0), "pollster": (1, 0, 0),
-                            "analyst": (0, 0, 0), "liaison": NONE},
-    "cases.assign": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0), "analyst": (0, 0, 0), "liaison": NONE},
-    "attempts.add": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (0, 0, 0), "liaison": NONE},
-    "attempts.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1), "liaison": NONE},
+                            "analyst": (0, 0, 0), "liaison": NONE, "reviewer": NONE},
+    "cases.assign": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0), "analyst": (0, 0, 0), "liaison": NONE, "reviewer": NONE},
+    "attempts.add": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (0, 0, 0), "liaison": NONE, "reviewer": NONE},
+    "attempts.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1), "liaison": NONE, "reviewer": NONE},
     "attempts.link_response": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0),
-                               "analyst": (0, 0, 0), "liaison": NONE},
-    "paper.key": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 1, 0), "analyst": (0, 0, 0), "liaison": NONE},
+                               "analyst": (0, 0, 0), "liaison": NONE, "reviewer": NONE},
+    "paper.key": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 1, 0), "analyst": (0, 0, 0), "liaison": NONE, "reviewer": NONE},
     "responses.exclude": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0),
-                          "analyst": (1, 1, 1), "liaison": NONE},
+                          "analyst": (1, 1, 1), "liaison": NONE, "reviewer": NONE},
     "fieldwork.supervise": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0),
-                            "analyst": (0, 0, 0), "liaison": NONE},
+                            "analyst": (0, 0, 0), "liaison": NONE, "reviewer": NONE},
     # appeals: a liaison reads and contests its own unit only; analysts and the admin decide
     "published.read": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
-                       "liaison": (1, 0, 0)},
-    "objections.file": {"admin": NONE, "supervisor": NONE, "pollster": NONE, "analyst": NONE, "liaison": (1, 0, 0)},
+                       "liaison": (1, 0, 0), "reviewer": NONE},
+    "objections.file": {"admin": NONE, "supervisor": NONE, "pollster": NONE, "analyst": NONE, "liaison": (1, 0, 0), "reviewer": NONE},
     "objections.read": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
-                        "liaison": (1, 0, 0)},
+                        "liaison": (1, 0, 0), "reviewer": NONE},
     "objections.decide": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
-                          "liaison": NONE},
+                          "liaison": NONE, "reviewer": NONE},
     "appeals.set_deadline": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
-                             "liaison": NONE},
+                             "liaison": NONE, "reviewer": NONE},
+    # recording review: the firm's supervisor and 复核员 judge their firm's; pollsters attach files to their own
+    "recordings.import": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": NONE, "analyst": NONE,
+                          "liaison": NONE, "reviewer": NONE},
+    "recordings.add": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": NONE,
+                       "liaison": NONE, "reviewer": NONE},
+    "recordings.review": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": NONE, "analyst": NONE,
+                          "liaison": NONE, "reviewer": (1, 1, 0)},
+    "evidence.map": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": NONE, "analyst": (1, 1, 1),
+                     "liaison": NONE, "reviewer": NONE},
 }
 
 

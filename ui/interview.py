@@ -27,7 +27,7 @@ from ui import forms, session
 from ui.plain import md_escape
 from ui.session import t
 
-# What a pollster can key in one press per item (see `_quick_fill`).
+# What a pollster can key in one press per item (see `forms.quick_entry_field`).
 NUMBERED_ROLES = ("item", "followup")
 
 
@@ -99,25 +99,6 @@ def resume(store: Store, account: Account, form: str, case_id: str | None = None
     return draft
 
 
-def _quick_fill(qn: Questionnaire, form: str) -> None:
-    """Quick entry: "4459..." answers the items in order, one digit each (callback, runs before widgets)."""
-    raw = str(st.session_state.get(_k(form, "quick")) or "")
-    keys = [c for c in raw if not c.isspace() and c not in ",，"]
-    items = [q for q in qn.by_role("item") if forms.numeric_codes(qn, q)]
-    problems, filled = [], 0
-    for q, key in zip(items, keys):
-        codes = {o.code for o in qn.options(q)}
-        if key.isdigit() and int(key) in codes:
-            st.session_state[forms.widget_key(q.id, form)] = int(key)
-            filled += 1
-        else:
-            problems.append(t("interview.quick_bad", item=qn.label(q, session.lang()), digit=key))
-    if len(keys) > len(items):
-        problems.append(t("interview.quick_too_many", n=len(items)))
-    st.session_state[_k(form, "quick_msg")] = (problems, filled)
-    st.session_state[_k(form, "quick")] = ""
-
-
 def _elapsed(started_at: str) -> str:
     seconds = max(int((dt.datetime.now() - dt.datetime.fromisoformat(started_at)).total_seconds()), 0)
     return f"{seconds // 60}:{seconds % 60:02d}"
@@ -128,7 +109,8 @@ def run(store: Store, account: Account, setup: Setup, *,
         on_ineligible: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
         quota: Callable[[dict[str, Any]], QuotaStatus] | None = None,
         on_quota_full: Callable[[dict[str, Any]], None] | None = None,
-        new_label: str | None = None, on_new: Callable[[], None] | None = None) -> str:
+        new_label: str | None = None, on_new: Callable[[], None] | None = None,
+        evidence: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]] | None = None) -> str:
     """Draw the interview; returns "done", "ineligible", "quota_full" or "open".
 
     `on_submitted(done, draft)` runs after every submit (also a repeated one), e.g. to record the
@@ -136,6 +118,8 @@ def run(store: Store, account: Account, setup: Setup, *,
     interview (the draft is abandoned either way). `quota(answers)` is asked after screening and
     again before submit (when sex and age are known): a full cell warns, or with the wave's
     action "stop" ends the interview (`on_quota_full(draft)`). `on_new` runs when the pollster moves on.
+    `evidence(answers)` draws a block just before the submit (door evidence: position, photo,
+    recording) and returns (values kept in paradata under `evidence`, problems that block the submit).
     """
     form = setup.form
 
@@ -222,15 +206,7 @@ def run(store: Store, account: Account, setup: Setup, *,
         return "quota_full"
 
     st.subheader(t("interview.items"))
-    st.text_input(t("interview.quick"), key=_k(form, "quick"), help=t("interview.quick_help"),
-                  placeholder="4459...", on_change=_quick_fill, args=(qn, form))
-    msg = st.session_state.pop(_k(form, "quick_msg"), None)
-    if msg:
-        problems, filled = msg
-        for problem in problems:
-            st.error(problem)
-        if filled:
-            st.caption(t("interview.quick_done", n=filled))
+    forms.quick_entry_field(qn, form, ("item",))
     if setup.mode == "phone":
         st.caption(t("interview.dk_hint"))
     forms.ask_section(qn, "item", setup.mode, form, answers, numbered=True)
@@ -241,6 +217,11 @@ def run(store: Store, account: Account, setup: Setup, *,
     forms.ask_section(qn, "followup", setup.mode, form, answers, numbered=True)
     st.subheader(t("interview.demographics"))
     forms.ask_section(qn, "demographic", setup.mode, form, answers)
+    if evidence is not None:
+        evidence_values, evidence_problems = evidence(answers)
+        if evidence_values:
+            paradata["evidence"] = evidence_values
+        record_problems = record_problems + evidence_problems
     _save(store, account, setup, draft, answers, paradata)
     if any(answers.get(d) is not None for d in ("sex", "age_group")) and quota_stops():
         return "quota_full"

@@ -21,6 +21,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/paper_entry.py", "supervision.nav_paper", ":material/edit_note:", ("pollster", "supervisor"), "paper"),
     PageSpec("app_pages/supervisor_progress.py", "supervision.nav_progress", ":material/monitoring:", ("supervisor", "admin"), "supervision",
              home_for=("supervisor",)),
+    PageSpec("app_pages/recording_review.py", "evidence.nav_review", ":material/headphones:", ("supervisor", "reviewer", "admin"),
+             "recording-review", home_for=("reviewer",)),
     PageSpec("app_pages/overview.py", "nav.overview", ":material/bar_chart:", ("analyst", "supervisor", "admin"), "overview"),
     PageSpec("app_pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
     PageSpec("app_pages/review.py", "quality.nav_review", ":material/fact_check:", ("supervisor", "analyst", "admin"), "review"),

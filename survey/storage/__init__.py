@@ -3,5 +3,5 @@
 - `engine`: connections, transactions, the one JSON rule, the audit helper;
 - `migrations`: the schema as one ordered list, valid on both engines;
 - one module per domain: `waves`, `accounts`, `responses`, `cases`, `drafts`, `paper`,
-  `web`, `qc`, `scores`; `store.Store` composes them; `copy` moves a store between engines.
+  `web`, `qc`, `scores`, `recordings`; `store.Store` composes them; `copy` moves a store between engines.
 """

@@ -96,12 +96,15 @@ class ObjectionsStore(Database):
                 out["recordings_reviewed"] = int(db.scalar(
                     f"SELECT count(DISTINCT v.response_id) FROM {table} v JOIN responses r "
                     "ON r.response_id = v.response_id WHERE r.wave = ? AND r.unit = ?", [wave, unit]) or 0)
-        gps = db.json_text("r.paradata", "gps")
-        odk_gps = f"({db.json_text('r.paradata', 'odk')})"
+        # a position: paradata `geo` (ODK import, other paths) or `evidence.geo` (the door page)
+        located = " OR ".join(f"{db.json_text('r.paradata', key)} LIKE '%\"lat\"%'" for key in ("geo", "evidence"))
         out["door_with_gps"] = int(db.scalar(
-            f"""SELECT count(*) FROM responses r WHERE r.wave = ? AND r.unit = ? AND r.mode = 'door'
-                AND ({gps} IS NOT NULL OR ({odk_gps} IS NOT NULL AND {odk_gps} LIKE '%"lat"%'))""",
+            f"SELECT count(*) FROM responses r WHERE r.wave = ? AND r.unit = ? AND r.mode = 'door' AND ({located})",
             [wave, unit]) or 0)
+        run = db.scalar("SELECT max(id) FROM qc_runs WHERE wave = ?", [wave])
+        out["gps_flagged"] = int(db.scalar(
+            "SELECT count(DISTINCT f.response_id) FROM qc_flags f JOIN responses r ON r.response_id = f.response_id "
+            "WHERE f.run_id = ? AND r.unit = ? AND f.flag LIKE 'gps%'", [run, unit]) or 0) if run else 0
         return out
 
 
