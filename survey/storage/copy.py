@@ -50,7 +50,8 @@ def copy_store(src: Store, dst: Store) -> dict[str, int]:
                 out.insert_many(sql, chunk)
                 n += len(chunk)
             counts[table] = n
-            if out.pg and "id" in cols and n:  # identity columns continue after the copied ids
+            integer_id = "id" in cols and isinstance(out.scalar(f"SELECT max(id) FROM {table}"), int)
+            if out.pg and integer_id and n:  # identity columns continue after the copied ids (not text ids)
                 out.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         for table, n in counts.items():
             got = out.scalar(f"SELECT count(*) FROM {table}")
