@@ -259,13 +259,12 @@ def login(store: Store, username: str, password: str,
     try:
         _hasher.verify(row["password_hash"], password)
     except (VerificationError, InvalidHashError):
-        failed = row["failed_logins"] + 1
-        locked = (now + LOCKOUT).isoformat(timespec="seconds") if failed >= MAX_FAILED_LOGINS else None
-        store.record_login(username, False, 0 if locked else failed, locked)
+        locked = store.record_failed_login(username, MAX_FAILED_LOGINS,
+                                           (now + LOCKOUT).isoformat(timespec="seconds"))
         if locked:
             raise AuthError(f"连续 {MAX_FAILED_LOGINS} 次密码错误，账号锁定 15 分钟") from None
         raise AuthError("用户名或密码错误") from None
-    store.record_login(username, True, 0, None)
+    store.record_login(username)
     account = load_account(store, username)
     assert account is not None
     return account

@@ -46,13 +46,31 @@ class AccountsStore(Database):
                     shown["password"] = "changed"
                 audit(db, actor, audit_action, "account", username, shown)
 
-    def record_login(self, username: str, ok: bool, failed_logins: int, locked_until: str | None) -> None:
-        """Store the outcome of a login attempt and its audit row together."""
+    def record_login(self, username: str) -> None:
+        """A successful login: the failure count starts again; stored with its audit row."""
         with self.tx() as db:
-            db.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE username = ?",
-                       [failed_logins, locked_until, username])
-            audit(db, username, "login" if ok else "login_failed", "account", username,
-                        {"locked_until": locked_until} if locked_until else {})
+            db.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = ?", [username])
+            audit(db, username, "login", "account", username, {})
+
+    def record_failed_login(self, username: str, max_failed: int, lock_until: str) -> bool:
+        """Count one wrong password; the `max_failed`-th in a row locks the account until `lock_until`.
+
+        One UPDATE adds to the count the row holds at that moment (never a value read
+        earlier), so failures arriving together on several app servers are all counted.
+        Returns whether this failure locked the account (its count then starts again).
+        """
+        with self.tx() as db:
+            row = db.execute(
+                "UPDATE accounts SET "
+                "failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END, "
+                "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END "
+                "WHERE username = ? RETURNING failed_logins",
+                [max_failed, max_failed, lock_until, username]).fetchone()
+            if row is None:
+                raise StoreError(f"no account `{username}`")
+            locked = row[0] == 0
+            audit(db, username, "login_failed", "account", username, {"locked_until": lock_until} if locked else {})
+        return locked
 
     def assign(self, username: str, wave: str, actor: str) -> None:
         with self.tx() as db:
