@@ -22,6 +22,12 @@ SEEDED = {"web_secrets"}  # rows a migration writes itself: the source's replace
 CHUNK = 2000
 
 
+def _has_identity_id(db, table: str) -> bool:
+    """Whether `table.id` is a generated number on PostgreSQL (waves and questionnaires have text ids)."""
+    return bool(db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+                          "AND table_name = ? AND column_name = 'id' AND is_identity = 'YES'", [table]))
+
+
 def copy_store(src: Store, dst: Store) -> dict[str, int]:
     """Copy every table of `src` into the empty store `dst`; returns rows per table, verified on both sides."""
     src_names, dst_names = src.applied_migrations(), dst.applied_migrations()
@@ -50,7 +56,7 @@ def copy_store(src: Store, dst: Store) -> dict[str, int]:
                 out.insert_many(sql, chunk)
                 n += len(chunk)
             counts[table] = n
-            if out.pg and "id" in cols and n:  # identity columns continue after the copied ids
+            if out.pg and n and _has_identity_id(out, table):  # identity columns continue after the copied ids
                 out.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         for table, n in counts.items():
             got = out.scalar(f"SELECT count(*) FROM {table}")
