@@ -38,6 +38,7 @@ A case's final code is the first of 1.1, 1.2, 4.x, 2.1x, 2.3x, 2.2x, 3.x that it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +117,18 @@ def _classify(code: str) -> tuple[int, str]:
 def is_final(code: str) -> bool:
     """Complete, partial, not eligible, refusal / break-off or other eligible: no more attempts."""
     return _classify(code)[0] <= 4
+
+
+def final_code(attempts: Iterable[tuple[str, str]]) -> str | None:
+    """The final code of one case from its (attempted_at, code) pairs, as `final_codes` decides it:
+    the first class of 1.1, 1.2, 4.x, 2.1x, 2.3x, 2.2x, 3.x reached, the latest attempt within it.
+    None for a case never tried."""
+    best: tuple[int, str, str] | None = None
+    for at, code in attempts:
+        rank = _classify(str(code))[0]
+        if best is None or rank < best[0] or (rank == best[0] and str(at) >= best[1]):
+            best = (rank, str(at), str(code))
+    return best[2] if best else None
 
 
 def find_disposition(label_or_code: str) -> Disposition:

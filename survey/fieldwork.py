@@ -20,17 +20,18 @@ from typing import Any
 
 import pandas as pd
 
+from survey import i18n, scheduling
 from survey.aapor import DISPOSITIONS, find_disposition, is_final, valid_code
 from survey.auth import Account, PermissionDenied, SYSTEM, allowed, load_account, require, scope
 from survey.config import MODES
 from survey.contacts import ContactCipher, ContactError
-from survey.errors import ImportRejected, row_problem
+from survey.errors import ImportRejected, Invalid, row_problem
 from survey.importing import read_file
 from survey.store import Store, StoreError, now
 from survey.supervision import firm_scope
 from survey.waves import get_wave
 
-MAX_ATTEMPTS = 6  # a non-final case is dialled / visited at most this often
+MAX_ATTEMPTS = scheduling.DEFAULT_MAX_ATTEMPTS  # unless the wave's schedule sets max_attempts
 CASE_MODES = ("phone", "door", "paper")
 ATTEMPT_COLUMNS = ("case_id", "wave", "unit", "mode", "interviewer", "attempted_at", "disposition", "response_id")
 
@@ -159,13 +160,30 @@ def assign_cases(store: Store, actor: Account, wave: str, pollster: str, *, unit
         foreign = [c["case_id"] for c in cases if c["firm"] not in (None, actor.firm)]
         if foreign:
             raise PermissionDenied(f"cases of another firm: {', '.join(foreign[:20])}")
+    home = home_district_barred(store, wave, target)
+    if home is not None:
+        own = [c["case_id"] for c in cases if c["unit"] == home]
+        if own:
+            raise Invalid(i18n.t("cross_district.refused_assign", pollster=pollster, unit=home,
+                                 cases="、".join(own[:20]) + ("…" if len(own) > 20 else "")),
+                          field="pollster", code="own_district")
     return store.assign_cases(wave, [c["case_id"] for c in cases], pollster, target.firm, actor.username)
+
+
+def home_district_barred(store: Store, wave: str, pollster: Account | None) -> str | None:
+    """The unit a pollster may not work in (异地交叉 on and a home district set), else None."""
+    if pollster is None or not pollster.home_district:
+        return None
+    record = store.wave_record(wave)
+    return pollster.home_district if record is not None and record.settings.cross_district else None
 
 
 def assign_evenly(store: Store, actor: Account, wave: str, pollsters: list[str], *,
                   unit: str | None = None) -> dict[str, int]:
     """Share the unassigned cases (of one unit, or all) among pollsters in turn, in case-id order.
 
+    With 异地交叉 on, a case goes to the next pollster in turn who does not live in its unit;
+    a case of a unit every listed pollster lives in stays unassigned.
     One transaction: a refused pollster leaves every case as it was. Returns cases per pollster.
     """
     if not pollsters:
@@ -173,8 +191,17 @@ def assign_evenly(store: Store, actor: Account, wave: str, pollsters: list[str],
     if len(set(pollsters)) != len(pollsters):
         raise StoreError("a pollster is listed twice")
     wave_or_error(store, wave)
-    free = sorted(c["case_id"] for c in store.cases(wave, unit=unit) if c["pollster"] is None)
-    shares = {p: free[i::len(pollsters)] for i, p in enumerate(pollsters)}
+    free = sorted((c["case_id"], c["unit"]) for c in store.cases(wave, unit=unit) if c["pollster"] is None)
+    barred = {p: home_district_barred(store, wave, load_account(store, p)) for p in pollsters}
+    shares: dict[str, list[str]] = {p: [] for p in pollsters}
+    turn = 0
+    for case_id, case_unit in free:
+        for step in range(len(pollsters)):
+            who = pollsters[(turn + step) % len(pollsters)]
+            if barred[who] != case_unit:
+                shares[who].append(case_id)
+                turn = (turn + step + 1) % len(pollsters)
+                break
     with store.tx():
         return {p: assign_cases(store, actor, wave, p, case_ids=ids) if ids else 0 for p, ids in shares.items()}
 
@@ -261,41 +288,68 @@ def _case_state(attempts: list[dict[str, Any]]) -> dict[str, Any]:
             "last_at": last["attempted_at"] if last else None}
 
 
-def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime | None = None,
-              mode: str | None = None, pool: bool = False) -> dict[str, Any] | None:
-    """The pollster's next case: due callbacks first (earliest appointment), then cases never
-    tried, then open cases tried fewer than MAX_ATTEMPTS times (fewest tries, longest ago first).
-    A callback not yet due holds its case back. None when nothing is left to do.
+def _parse(value: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=None) if moment.tzinfo is not None else moment
 
-    Returns the case (contact masked) with `reason` (callback / new / retry), `tries`, `callback_at`.
-    `mode` keeps to the cases of one mode (the phone screen calls phone cases only).
+
+def _history(rows: list[dict[str, Any]]) -> list[scheduling.Attempt]:
+    """Stored attempts (in the order made) as scheduling records."""
+    return [scheduling.Attempt(_parse(a["attempted_at"]), str(a["disposition"]),
+                               _parse(a["callback_at"]) if a.get("callback_at") else None) for a in rows]
+
+
+def call_rules(store: Store, wave: str) -> scheduling.CallRules:
+    """The wave's scheduling rules (survey.scheduling; the defaults when it sets none)."""
+    return scheduling.rules_from_settings(wave_or_error(store, wave)["settings"])
+
+
+def _now(at: str | dt.datetime | None, clock: scheduling.Clock | None) -> dt.datetime:
+    if at is not None:
+        return _parse(_moment(at))
+    return (clock or dt.datetime.now)().replace(microsecond=0)
+
+
+def calling_closed_message(store: Store, wave: str, *, at: str | dt.datetime | None = None,
+                           clock: scheduling.Clock | None = None, lang: str = i18n.DEFAULT_LANG) -> str | None:
+    """What the calling screen says when the wave's call window is shut now (None when open)."""
+    return scheduling.closed_message(call_rules(store, wave), _now(at, clock), lang)
+
+
+def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime | None = None,
+              mode: str | None = None, pool: bool = False,
+              clock: scheduling.Clock | None = None) -> dict[str, Any] | None:
+    """The pollster's next case under the wave's scheduling rules (survey.scheduling), or None.
+
+    Outside the day's call window nothing is offered. Otherwise: due appointments first
+    (earliest), then busy lines whose redial wait is over, then cases never tried, then
+    open cases to retry (fewest tries, longest ago first; with named slots only in a slot the
+    case has been tried in least). An appointment not yet due holds its case back; a case
+    tried `max_attempts` times is exhausted. With 异地交叉 on, cases of the pollster's home
+    district are never offered. The moment is `at`, else `clock()`, else the wall clock.
+
+    Returns the case (contact masked) with `reason` (callback / busy / new / retry), `tries`,
+    `callback_at`. `mode` keeps to the cases of one mode (the phone screen calls phone cases only).
     With `pool`, a pollster with nothing left of their own claims the next unassigned case
     of the wave (a call centre's shared queue): the store hands each case to one pollster.
     """
     require(actor, "fieldwork.enter")
-    moment = _moment(at)
-    cases = [c for c in store.cases(wave, pollster=actor.username) if mode is None or c["mode"] == mode]
-    by_case: dict[str, list[dict[str, Any]]] = {}
-    for a in store.attempts(wave, case_ids=[c["case_id"] for c in cases]):
-        by_case.setdefault(a["case_id"], []).append(a)
-    due, fresh, retry = [], [], []
-    for case in cases:
-        state = _case_state(by_case.get(case["case_id"], []))
-        if state["final"]:
-            continue
-        item = {**_public_case(case), "tries": state["n"], "callback_at": state["callback_at"]}
-        if state["callback_at"]:
-            if state["callback_at"] <= moment:
-                due.append((state["callback_at"], case["case_id"], {**item, "reason": "callback"}))
-        elif state["n"] == 0:
-            fresh.append((case["case_id"], {**item, "reason": "new"}))
-        elif state["n"] < MAX_ATTEMPTS:
-            retry.append((state["n"], state["last_at"], case["case_id"], {**item, "reason": "retry"}))
-    for queue in (due, fresh, retry):
-        if queue:
-            return min(queue, key=lambda q: q[:-1])[-1]
+    moment = _now(at, clock)
+    rules = call_rules(store, wave)
+    if not rules.callable_at(moment):
+        return None
+    barred = home_district_barred(store, wave, actor)
+    cases = {c["case_id"]: c for c in store.cases(wave, pollster=actor.username)
+             if (mode is None or c["mode"] == mode) and c["unit"] != barred}
+    by_case: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in cases}
+    for a in store.attempts(wave, case_ids=list(cases)):
+        by_case[a["case_id"]].append(a)
+    chosen = scheduling.choose(rules, ((case_id, _history(rows)) for case_id, rows in by_case.items()), moment)
+    if chosen is not None:
+        return {**_public_case(cases[chosen.case_id]), "tries": chosen.tries, "reason": chosen.reason,
+                "callback_at": chosen.callback_at.isoformat(timespec="seconds") if chosen.callback_at else None}
     if pool:
-        claimed = store.claim_case(wave, actor.username, actor.firm, actor.username, mode=mode)
+        claimed = store.claim_case(wave, actor.username, actor.firm, actor.username, mode=mode, not_unit=barred)
         if claimed is not None:
             [case] = store.cases(wave, case_ids=[claimed])
             return {**_public_case(case), "tries": 0, "callback_at": None, "reason": "new"}
@@ -323,6 +377,7 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
     if case["mode"] not in d.modes:
         raise StoreError(f"disposition: {d.label} is not an outcome of a {case['mode']} case")
     when = _moment(at)
+    rules = call_rules(store, case["wave"])
     cb = None
     if d.callback:
         if callback_at is None:
@@ -333,6 +388,9 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
             raise StoreError(f"callback_at: not a date and time: {callback_at}") from None
         if cb < when:
             raise StoreError(f"callback_at: 约定回访时间 {cb} 早于本次拨打时间 {when}")
+        outside = scheduling.appointment_problem(rules, _parse(cb))
+        if outside:
+            raise Invalid(outside, field="callback_at", code="appointment_outside_window")
     if d.code == "1.1":
         if not response_id:
             raise StoreError("response_id: 完成 needs the stored interview")
@@ -344,6 +402,10 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
     attempts = store.attempts(case["wave"], case_ids=[case_id])
     if _case_state(attempts)["final"]:
         raise StoreError(f"case {case_id} is closed (final code reached)")
+    if d.code != "1.1" and scheduling.exhausted(rules, _history(attempts)):
+        # the interview of a case already on screen still counts; another call does not
+        raise Invalid(i18n.t("schedule.exhausted", case_id=case_id, n=len(attempts), max=rules.max_attempts),
+                      field="case_id", code="attempts_exhausted")
     return store.add_attempts([{
         "attempt_key": attempt_key or f"entry:{uuid.uuid4().hex}", "wave": case["wave"], "case_id": case_id,
         "unit": case["unit"], "mode": case["mode"], "interviewer": actor.username, "firm": actor.firm,

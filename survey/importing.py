@@ -71,6 +71,7 @@ class ImportResult:
     created: int     # responses stored by this import
     unchanged: int   # rows already stored with the same content (nothing new)
     file_sha256: str
+    screened_out: int = 0  # ODK submissions of ineligible respondents: a screen-out, not a response
 
 
 def _text(value: Any) -> str:
@@ -128,9 +129,13 @@ def read_file(source: str | Path | IO[bytes], name: str | None = None) -> tuple[
     return frame, raw
 
 
-def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.DataFrame, name: str
-               ) -> tuple[list[dict[str, Any]], int, list[str]]:
-    """Validate every row; returns (records to store, rows already stored identically, problems)."""
+def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.DataFrame, name: str,
+               row_numbers: list[int] | None = None) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """Validate every row; returns (records to store, rows already stored identically, problems).
+
+    `row_numbers` names each frame row as the user's file numbers it (when rows were left
+    out before the check, e.g. ODK screen-outs); by default the frame's rows from row 2.
+    """
     columns = set(frame.columns)
     problems: list[str] = []
     questions = [q for q in qn.questions if q.role != "screening" or q.id in columns]
@@ -153,7 +158,7 @@ def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.
     unchanged = 0
     cells = frame.to_dict("records")
     for i, cell in enumerate(cells):
-        row = i + FIRST_DATA_ROW
+        row = row_numbers[i] if row_numbers is not None else i + FIRST_DATA_ROW
         text = {c: _text(v) for c, v in cell.items()}
         found: list[str] = [row_problem(row, col, text[col], reason) for col in ID_COLUMNS
                             if text.get(col) and (reason := id_problem(text[col]))]

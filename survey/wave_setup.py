@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from common.errors import Invalid, Problem
-from survey import i18n
+from survey import i18n, scheduling
 from survey.auth import Account, require
 from survey.config import MODES
 from survey.fieldwork import wave_or_error
@@ -172,6 +172,9 @@ class WaveSettingsForm:
     double_entry: bool
     backcheck_rate: Any
     backcheck_seed: str
+    # call scheduling (survey.scheduling.parse_schedule's keys) and 异地交叉; None keeps what is stored
+    schedule: Mapping[str, Any] | None = None
+    cross_district: bool | None = None
 
 
 def current_settings(store: Store, wave: str) -> WaveSettingsForm:
@@ -184,7 +187,8 @@ def current_settings(store: Store, wave: str) -> WaveSettingsForm:
         quotas=[c.model_dump(exclude_none=True) for c in quotas.quotas], quota_action=quotas.quota_action,
         qc=QCSettings.model_validate(s.get("qc") or {}).model_dump(),
         web=WebLimits.model_validate(s.get("web") or {}).model_dump(),
-        double_entry=opts.double_entry, backcheck_rate=opts.backcheck_rate, backcheck_seed=opts.backcheck_seed)
+        double_entry=opts.double_entry, backcheck_rate=opts.backcheck_rate, backcheck_seed=opts.backcheck_seed,
+        schedule=scheduling.rules_from_settings(s).to_settings(), cross_district=bool(s.get("cross_district", False)))
 
 
 def _clean_number(value: Any) -> Any:
@@ -236,6 +240,14 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
                                                    or isinstance(v, bool)})
         except ValidationError as err:
             problems += _pydantic_lines(err, prefix, lang)
+    rules = None
+    if form.schedule is not None:
+        try:
+            rules = scheduling.parse_schedule(form.schedule, lang)
+        except Invalid as err:
+            problems += [str(p) for p in err.problems]
+    if form.cross_district is not None and not isinstance(form.cross_district, bool):
+        problems.append(_problem("cross_district", "bool_type", lang))
     if problems:
         raise SetupError(problems)
     assert quotas is not None
@@ -244,6 +256,10 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
                 "quota_action": quotas.quota_action,
                 "qc": parsed["qc"].model_dump(), "web": parsed["web"].model_dump(),
                 **parsed[""].model_dump()}
+    if rules is not None:
+        settings["schedule"] = rules.to_settings()
+    if form.cross_district is not None:
+        settings["cross_district"] = form.cross_district
     if not settings["backcheck_seed"]:
         settings.pop("backcheck_seed")  # the wave id is the default seed (survey.backcheck)
     store.update_wave(wave, actor.username, settings=settings)

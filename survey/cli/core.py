@@ -38,9 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("username")
     p.add_argument("--role", required=True, choices=auth.ROLES)
     p.add_argument("--firm")
+    p.add_argument("--unit", help="the unit (district) of a unit liaison (--role liaison)")
     p.add_argument("--name", help="display name")
     p.add_argument("--password", help="initial password (generated and printed if omitted)")
     p.add_argument("--wave", action="append", default=[], help="assign to this wave (repeatable)")
+    p.add_argument("--home-district", help="the district the pollster lives in (异地交叉: gets none of its cases)")
     p.set_defaults(func=cmd_user_add)
     p = user.add_parser("list", help="list accounts")
     p.set_defaults(func=cmd_user_list)
@@ -52,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("username")
     p.add_argument("--wave")
     p.add_argument("--firm")
+    p.add_argument("--home-district", help="the district the account lives in (异地交叉); '' clears it")
     p.set_defaults(func=cmd_user_assign)
 
     p = sub.add_parser("backup", help="online backup of the store to a file")
@@ -152,7 +155,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     if unknown:  # checked before the account exists: a failing command writes nothing
         raise NotFound([wave_not_found(w).problems[0] for w in unknown])
     password = args.password or auth.generate_password()
-    auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name)
+    auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name,
+                        home_district=args.home_district, unit=args.unit)
     for wave in args.wave:
         auth.assign(store, actor, args.username, wave=wave)
     print(f"account {args.username} ({args.role}) created" + ("" if args.password else f"; password: {password}"))
@@ -164,7 +168,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     store = get_store()
     for a in store.accounts():
         waves = ",".join(store.assigned_waves(a["username"]))
-        print(f"{a['username']}\t{a['role']}\t{a['firm'] or '-'}\t{waves or '-'}\t"
+        print(f"{a['username']}\t{a['role']}\t{a['firm'] or a.get('unit') or '-'}\t{waves or '-'}\t"
               f"{'locked until ' + a['locked_until'] if a['locked_until'] else 'active' if a['active'] else 'disabled'}")
     return 0
 
@@ -179,12 +183,19 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
 
 def cmd_user_assign(args: argparse.Namespace) -> int:
     from survey.cli import CliError
-    if not args.wave and not args.firm:
-        raise CliError("give --wave and/or --firm")
+    if not args.wave and not args.firm and args.home_district is None:
+        raise CliError("give --wave, --firm and/or --home-district")
+    problem = auth.home_district_problem(args.home_district)
+    if problem:  # checked before anything is written
+        raise CliError(f"--home-district: {problem}")
     actor = _init_and_report()
-    auth.assign(get_store(), actor, args.username, wave=args.wave, firm=args.firm)
+    if args.wave or args.firm:
+        auth.assign(get_store(), actor, args.username, wave=args.wave, firm=args.firm)
+    if args.home_district is not None:
+        auth.set_home_district(get_store(), actor, args.username, args.home_district)
     print(f"{args.username} assigned" + (f" to wave {args.wave}" if args.wave else "")
-          + (f" to firm {args.firm}" if args.firm else ""))
+          + (f" to firm {args.firm}" if args.firm else "")
+          + (f"; home district {args.home_district or '-'}" if args.home_district is not None else ""))
     return 0
 
 

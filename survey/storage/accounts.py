@@ -10,20 +10,25 @@ from survey.storage.engine import (Database, IntegrityError, StoreError, audit, 
 
 class AccountsStore(Database):
     def add_account(self, username: str, role: str, password_hash: str, actor: str | None,
-                    firm: str | None = None, display_name: str | None = None) -> None:
+                    firm: str | None = None, display_name: str | None = None,
+                    home_district: str | None = None, unit: str | None = None) -> None:
         with self.tx() as db:
             if db.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
                 raise StoreError(f"account `{username}` exists already")
-            db.execute("INSERT INTO accounts (username, display_name, role, firm, password_hash, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", [username, display_name, role, firm, password_hash, now()])
-            audit(db, actor, "create", "account", username, {"role": role, "firm": firm})
+            db.execute("INSERT INTO accounts (username, display_name, role, firm, password_hash, created_at, "
+                       "home_district, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [username, display_name, role, firm, password_hash, now(), home_district, unit])
+            audit(db, actor, "create", "account", username,
+                  {"role": role, "firm": firm, **({"home_district": home_district} if home_district else {}),
+                   **({"unit": unit} if unit else {})})
 
     def account(self, username: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM accounts WHERE username = ?", [username])
         return rows[0] if rows else None
 
     def accounts(self) -> list[dict[str, Any]]:
-        return self.query("SELECT username, display_name, role, firm, active, locked_until, created_at "
+        return self.query("SELECT username, display_name, role, firm, home_district, unit, active, locked_until, "
+                          "created_at "
                           "FROM accounts ORDER BY role, username")
 
     def count_accounts(self) -> int:
@@ -31,7 +36,8 @@ class AccountsStore(Database):
 
     def update_account(self, username: str, actor: str | None, audit_action: str | None = "update",
                        **fields: Any) -> None:
-        allowed = {"password_hash", "failed_logins", "locked_until", "active", "firm", "role", "display_name"}
+        allowed = {"password_hash", "failed_logins", "locked_until", "active", "firm", "role", "display_name",
+                   "home_district", "unit"}
         bad = set(fields) - allowed
         if bad:
             raise StoreError(f"cannot change {', '.join(sorted(bad))} of an account")
@@ -52,25 +58,20 @@ class AccountsStore(Database):
             db.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = ?", [username])
             audit(db, username, "login", "account", username, {})
 
-    def record_failed_login(self, username: str, max_failed: int, lock_until: str) -> bool:
-        """Count one wrong password; the `max_failed`-th in a row locks the account until `lock_until`.
+    def record_failed_login(self, username: str, detail: dict[str, Any] | None = None) -> int:
+        """Count one wrong password of an account; returns its failures since the last good login.
 
         One UPDATE adds to the count the row holds at that moment (never a value read
         earlier), so failures arriving together on several app servers are all counted.
-        Returns whether this failure locked the account (its count then starts again).
+        (The lockout itself is decided by the throttle counters of survey/storage/logins.)
         """
         with self.tx() as db:
-            row = db.execute(
-                "UPDATE accounts SET "
-                "failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END, "
-                "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END "
-                "WHERE username = ? RETURNING failed_logins",
-                [max_failed, max_failed, lock_until, username]).fetchone()
+            row = db.execute("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE username = ? "
+                             "RETURNING failed_logins", [username]).fetchone()
             if row is None:
                 raise StoreError(f"no account `{username}`")
-            locked = row[0] == 0
-            audit(db, username, "login_failed", "account", username, {"locked_until": lock_until} if locked else {})
-        return locked
+            audit(db, username, "login_failed", "account", username, detail or {})
+        return int(row[0])
 
     def assign(self, username: str, wave: str, actor: str) -> None:
         with self.tx() as db:

@@ -60,15 +60,17 @@ class CasesStore(Database):
         return [r["wave"] for r in self.query("SELECT wave FROM cases WHERE case_id = ? ORDER BY wave", [case_id])]
 
     def claim_case(self, wave: str, pollster: str, firm: str | None, actor: str, *,
-                   mode: str | None = None) -> str | None:
-        """Hand the first unassigned case of a wave (of one mode) to a pollster; None when the pool is empty.
+                   mode: str | None = None, not_unit: str | None = None) -> str | None:
+        """Hand the first unassigned case of a wave (of one mode, not of `not_unit`) to a pollster;
+        None when the pool is empty.
 
         Two pollsters asking at once never get the same case: SQLite serialises writers
         (BEGIN IMMEDIATE), PostgreSQL takes the row with `FOR UPDATE SKIP LOCKED`, so a
         second pollster skips a case being claimed instead of waiting for it.
         """
-        cond = "wave = ? AND pollster IS NULL" + (" AND mode = ?" if mode is not None else "")
-        params = [wave] + ([mode] if mode is not None else [])
+        cond = ("wave = ? AND pollster IS NULL" + (" AND mode = ?" if mode is not None else "")
+                + (" AND unit <> ?" if not_unit is not None else ""))
+        params = [wave] + ([mode] if mode is not None else []) + ([not_unit] if not_unit is not None else [])
         with self.tx() as db:
             lock = " FOR UPDATE SKIP LOCKED" if db.pg else ""
             row = db.execute(f"""UPDATE cases SET pollster = ?, firm = ?, assigned_at = ?

@@ -49,6 +49,8 @@ class WaveSettings:
     quotas: QuotaSection = QuotaSection()
     paper: PaperSection = PaperSection()
     backcheck: BackcheckSection = BackcheckSection()
+    schedule: Mapping[str, Any] = field(default_factory=dict)  # read by survey.scheduling.rules_from_settings
+    cross_district: bool = False  # 异地交叉: no pollster gets a case of their home district
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +66,7 @@ class WaveSettings:
             paper=PaperSection(str(raw["paper_id_pattern"]) if raw.get("paper_id_pattern") else None,
                                bool(raw.get("double_entry", False))),
             backcheck=BackcheckSection(str(raw["backcheck_seed"]) if raw.get("backcheck_seed") else None),
+            schedule=dict(raw.get("schedule") or {}), cross_district=bool(raw.get("cross_district", False)),
             raw=raw)
 
 
