@@ -391,7 +391,7 @@ def login(store: Store, username: str, password: str,
         raise AuthError(f"账号已锁定，请于 {row['locked_until'][11:16]} 后再试或联系管理员")
     if known and _verifies(row["password_hash"], password):
         store.clear_login_failures([scopes["pair"]])
-        store.record_login(username, True, 0, None)
+        store.record_login(username)
         account = load_account(store, username)
         assert account is not None
         return account
@@ -400,8 +400,7 @@ def login(store: Store, username: str, password: str,
     counts = store.count_login_failure({scopes[k]: LIMITS[k] for k in LIMITS}, at, since)
     pair = counts[scopes["pair"]]
     if known:
-        store.record_login(username, False, row["failed_logins"], row["locked_until"],
-                           detail={"address": scopes["address"][5:13], "failures": pair["failures"]})
+        store.record_failed_login(username, detail={"address": scopes["address"][5:13], "failures": pair["failures"]})
     if pair["failures"] >= MAX_FAILED_LOGINS or counts[scopes["account"]]["failures"] >= MAX_FAILURES_PER_ACCOUNT:
         raise AuthError(f"连续 {MAX_FAILED_LOGINS} 次密码错误，账号锁定 15 分钟")
     raise AuthError("用户名或密码错误")

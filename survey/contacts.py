@@ -170,8 +170,8 @@ def _opens(key: bytes, token: str) -> bool:
 
 def sample_token(store: Any) -> str | None:
     """One stored contact token of the store, or None when it holds no contact."""
-    rows = store.query("SELECT contact_enc FROM cases WHERE contact_enc IS NOT NULL AND contact_enc != '' LIMIT 1")
-    return rows[0]["contact_enc"] if rows else None
+    tokens = store.contact_tokens(limit=1)
+    return tokens[0] if tokens else None
 
 
 def store_secret(store: Any, *, create: bool = True) -> bytes:
@@ -195,7 +195,7 @@ def check_key(store: Any) -> KeyReport:
     if not (env and env.strip()) and not path.exists():
         raise KeyProblem(f"no key: neither SURVEY_SECRET_KEY is set nor the key file {path} exists")
     key = _fernet_key(env) if env and env.strip() else _read_key_file(path)
-    tokens = [r["contact_enc"] for r in store.query("SELECT contact_enc FROM cases WHERE contact_enc != ''")]
+    tokens = store.contact_tokens()
     fernet = Fernet(key)
     bad = 0
     for token in tokens:

@@ -92,12 +92,12 @@ class RealDataPresent(ValueError):
 
 def check_demo_only(store: Store) -> None:
     """Refuse (RealDataPresent, one line) unless the store is empty or holds demo data only."""
-    rows = store.query("SELECT source, COUNT(*) AS n FROM responses WHERE source != 'demo' GROUP BY source")
-    cases = store.query("SELECT COUNT(*) AS n FROM cases")[0]["n"]
-    real = ", ".join(f"{r['n']} {r['source']} response(s)" for r in rows) + (f"{', ' if rows else ''}{cases} "
-                                                                           "imported case(s)" if cases else "")
+    rows = {source: n for source, n in store.responses_by_source().items() if source != "demo"}
+    cases = store.count_cases()
+    real = ", ".join(f"{n} {source} response(s)" for source, n in rows.items()) + (
+        f"{', ' if rows else ''}{cases} imported case(s)" if cases else "")
     if real:
-        raise RealDataPresent(f"demo refused: the store {store.path} holds real data ({real}); demo responses "
+        raise RealDataPresent(f"demo refused: the store {store.target.label} holds real data ({real}); demo responses "
                               "and demo accounts with a published password go only into an empty or demo-only "
                               "store (set SURVEY_DB to a new file)")
 

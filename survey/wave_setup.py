@@ -3,8 +3,9 @@
 The admin pages are widgets plus calls to these functions; the CLI commands that do the
 same (`wave add`, `quotas set`, `qc --set`, `web wave-dates`) call the lower functions these
 reuse (store.add_wave, quotas.set_quotas, quality.set_settings). Every function validates
-first and writes nothing when a value is refused: `SetupError.problems` holds one Chinese
-line per problem, each naming the field as the form labels it.
+first and writes nothing when a value is refused: `SetupError` (an `Invalid`) holds one
+`Problem` per refused value: a Chinese line naming the field as the form labels it, the
+setting's name as `field` and the reason as `code`.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from common.errors import Invalid, Problem
 from survey import i18n, scheduling
-from common.errors import Invalid
 from survey.auth import Account, require
 from survey.config import MODES
 from survey.fieldwork import wave_or_error
@@ -34,12 +35,11 @@ STATUSES = ("open", "closed")
 MAX_SEED_CHARS = 64
 
 
-class SetupError(ValueError):
-    """Values refused by an admin form; one line per problem, in the UI language."""
+class SetupError(Invalid):
+    """Values refused by an admin form; one Problem per refused value, its message in the UI language."""
 
     def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+        super().__init__(problems)
 
 
 def field_label(name: str, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -49,7 +49,7 @@ def field_label(name: str, lang: str = i18n.DEFAULT_LANG) -> str:
     return name if text == key else text
 
 
-def _pydantic_lines(err: ValidationError, prefix: str, lang: str) -> list[str]:
+def _pydantic_lines(err: ValidationError, prefix: str, lang: str) -> list[Problem]:
     """Pydantic's errors as '字段：原因' lines from the catalog (never pydantic's English)."""
     lines = []
     for e in err.errors():
@@ -62,13 +62,15 @@ def _pydantic_lines(err: ValidationError, prefix: str, lang: str) -> list[str]:
         where = field_label(name, lang)
         if rows:
             where = i18n.t("setup.row_field", lang, row=rows[0], field=where)
-        lines.append(i18n.t("setup.problem", lang, field=where, reason=reason))
+        lines.append(Problem(i18n.t("setup.problem", lang, field=where, reason=reason), field=name, code=e["type"]))
     return lines
 
 
-def _problem(field: str, reason_key: str, lang: str, **values: Any) -> str:
-    return i18n.t("setup.problem", lang, field=field_label(field, lang),
-                  reason=i18n.t(f"setup.reason.{reason_key}", lang, **values))
+def _problem(field: str, reason_key: str, lang: str, **values: Any) -> Problem:
+    """One refused value: the line the form shows, the setting's name and the reason's key."""
+    return Problem(i18n.t("setup.problem", lang, field=field_label(field, lang),
+                          reason=i18n.t(f"setup.reason.{reason_key}", lang, **values)),
+                   field=field, code=reason_key)
 
 
 # ======================================================================================
@@ -84,7 +86,7 @@ class WaveForm:
     closes_at: str | None = None
 
 
-def _date_problems(opens_at: str | None, closes_at: str | None, lang: str) -> list[str]:
+def _date_problems(opens_at: str | None, closes_at: str | None, lang: str) -> list[Problem]:
     from survey.webform import _moment  # the one reading of a wave date
     problems, moments = [], {}
     for field, value, end in (("opens_at", opens_at, False), ("closes_at", closes_at, True)):
@@ -204,7 +206,7 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
     """
     require(actor, "waves.manage")
     w = wave_or_error(store, wave)
-    problems: list[str] = []
+    problems: list[Problem] = []
     cells = [{k: v for k, v in ((k, _clean_number(v)) for k, v in dict(c).items()) if v is not None}
              for c in form.quotas]
     cells = [c for c in cells if c]  # a blank row of the editor is no cell
@@ -217,14 +219,16 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
         seen: dict[tuple[Any, ...], int] = {}
         for i, cell in enumerate(quotas.quotas, start=1):
             if cell.unit not in w["units"]:
-                problems.append(i18n.t("setup.problem", lang, field=i18n.t("setup.row_field", lang, row=i,
-                                       field=field_label("quotas.unit", lang)),
-                                       reason=i18n.t("setup.reason.not_a_unit", lang, value=cell.unit)))
+                problems.append(Problem(i18n.t("setup.problem", lang, field=i18n.t(
+                    "setup.row_field", lang, row=i, field=field_label("quotas.unit", lang)),
+                    reason=i18n.t("setup.reason.not_a_unit", lang, value=cell.unit)), field="quotas.unit",
+                    code="not_a_unit"))
             key = (cell.unit, cell.sex, cell.age_group)
             if key in seen:
-                problems.append(i18n.t("setup.problem", lang, field=i18n.t("setup.row_field", lang, row=i,
-                                       field=field_label("quotas", lang)),
-                                       reason=i18n.t("setup.reason.same_cell", lang, other=seen[key])))
+                problems.append(Problem(i18n.t("setup.problem", lang, field=i18n.t(
+                    "setup.row_field", lang, row=i, field=field_label("quotas", lang)),
+                    reason=i18n.t("setup.reason.same_cell", lang, other=seen[key])), field="quotas",
+                    code="same_cell"))
             seen.setdefault(key, i)
     parsed: dict[str, BaseModel] = {}
     for prefix, model, raw in (("qc", QCSettings, form.qc), ("web", WebLimits, form.web),
@@ -317,7 +321,8 @@ def check_scoring(data: bytes, name: str, lang: str = i18n.DEFAULT_LANG):
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        raise SetupError([i18n.t("setup.yaml_error", lang, name=name, line=line)]) from None
+        raise SetupError([Problem(i18n.t("setup.yaml_error", lang, name=name, line=line), field="scoring",
+                                  code="yaml_error")]) from None
     try:
         return parse_config(raw, name)
     except ConfigError as err:

@@ -58,6 +58,13 @@ def db_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path | 
         _pg_admin(f"DROP SCHEMA {schema} CASCADE")
 
 
+def key_path(db_file: Path | str) -> Path:
+    """Where the contact key of a test store lives: beside a SQLite file, in SURVEY_KEY_DIR for PostgreSQL."""
+    from survey.contacts import key_file_path
+    from survey.storage.engine import resolve
+    return key_file_path(resolve(db_file).path)
+
+
 @pytest.fixture
 def store(db_file: Path):
     """An initialised store: schema, default questionnaire, wave 2025, admin."""

@@ -93,6 +93,21 @@ def test_save_settings_names_quota_rows_and_writes_nothing(store, accounts):
             **{**form.__dict__, "quotas": [{"unit": "鼓浪屿", "target": 5}, {"unit": "思明区", "target": 5},
                                            {"unit": "思明区", "target": 6}]}))
     assert err.value.problems == ["第 1 行 区：“鼓浪屿”不是本轮的被评价区", "第 3 行 配额：与第 2 行是同一配额单元"]
+    assert [(p.field, p.code) for p in err.value.problems] == [("quotas.unit", "not_a_unit"), ("quotas", "same_cell")]
+
+
+def test_setup_refusals_are_invalid_with_a_field_and_code_per_problem(store, accounts):
+    from common.errors import Invalid
+    with pytest.raises(Invalid) as err:  # the common vocabulary: pages and the CLI catch Invalid
+        wave_setup.create_wave(store, accounts["admin"], wave_setup.WaveForm(
+            "bad name!", "default-2025", ("思明区", "思明区"), opens_at="2026-02-30"))
+    assert isinstance(err.value, wave_setup.SetupError)
+    assert [(p.field, p.code) for p in err.value.problems] == [
+        ("name", "wave_name"), ("units", "duplicate_units"), ("opens_at", "not_a_date")]
+    assert err.value.problems[2].startswith("开始日期：“2026-02-30”不是有效日期")
+    with pytest.raises(Invalid) as err:
+        wave_setup.check_scoring(b"name: x\nitems: [air\n", "broken.yaml")
+    assert (err.value.field, err.value.code) == ("scoring", "yaml_error")
     assert "quotas" not in store.wave("2025")["settings"]
 
 

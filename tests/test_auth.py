@@ -35,6 +35,23 @@ def test_lockout_after_five_failures_for_fifteen_minutes(store, accounts):
     assert store.account("p2")["failed_logins"] == 0
 
 
+def test_failures_read_together_on_several_servers_are_all_counted(store, accounts, monkeypatch):
+    # five app servers read p2's row before any of them stores its failure: each still counts
+    stale = store.account("p2")
+    monkeypatch.setattr(store, "account", lambda username: dict(stale))
+    t0 = dt.datetime(2025, 10, 1, 9, 0, 0)
+    for _ in range(4):
+        with pytest.raises(AuthError, match="用户名或密码错误"):
+            auth.login(store, "p2", "bad", clock=lambda: t0)
+    monkeypatch.undo()
+    assert store.account("p2")["failed_logins"] == 4
+    with pytest.raises(AuthError, match="锁定"):
+        auth.login(store, "p2", "bad", clock=lambda: t0)
+    assert store.account("p2")["failed_logins"] == 5
+    assert auth.login(store, "p2", PASSWORD, clock=lambda: t0 + dt.timedelta(minutes=16)).username == "p2"
+    assert store.account("p2")["failed_logins"] == 0
+
+
 def test_admin_reset_lifts_lockout(store, accounts):
     t0 = dt.datetime.now()
     for _ in range(5):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from survey.cli import main
+from tests.conftest import ON_PG, key_path
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +33,7 @@ def _files(folder: Path) -> set[str]:
 @pytest.fixture
 def with_contacts(store, tmp_path, db_file):
     assert main(["cases", "import", str(_cases(tmp_path / "cases.csv")), "--wave", "2025"]) == 0
-    return db_file.with_name(db_file.stem + ".key")
+    return key_path(db_file)
 
 
 @pytest.mark.parametrize("command", [["wave", "list"], ["init"], ["key", "check"],
@@ -84,7 +85,11 @@ def test_app_start_with_lost_key_creates_no_key(with_contacts, db_file):
 def test_ip_salt_is_not_in_the_database(store, db_file):
     from survey.contacts import ip_salt
     salt = ip_salt(store)
-    raw = db_file.read_bytes() + (Path(f"{db_file}-wal").read_bytes() if Path(f"{db_file}-wal").exists() else b"")
+    if ON_PG:  # no file to read: every value of every table, as text
+        raw = "".join(str(row) for table in store.db.table_names()
+                      for row in store.query(f"SELECT * FROM {table}")).encode()
+    else:
+        raw = db_file.read_bytes() + (Path(f"{db_file}-wal").read_bytes() if Path(f"{db_file}-wal").exists() else b"")
     assert salt.encode() not in raw
     assert salt != store.web_salt()
 
@@ -191,7 +196,8 @@ def test_interrupted_export_leaves_no_partial_file(store, tmp_path, monkeypatch)
 def test_store_backup_and_contact_export_are_private(store, db_file, tmp_path, capsys):
     import stat
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
-    assert mode(db_file) == 0o600
+    if not ON_PG:  # a PostgreSQL store is no file: its rights are the server's
+        assert mode(db_file) == 0o600
     assert main(["backup", "--out", str(tmp_path / "b.db")]) == 0
     assert mode(tmp_path / "b.db") == 0o600
     assert main(["export", "--wave", "2025", "--format", "csv", "--out", str(tmp_path / "c.csv"),
@@ -199,12 +205,15 @@ def test_store_backup_and_contact_export_are_private(store, db_file, tmp_path, c
     assert mode(tmp_path / "c.csv") == 0o600
 
 
-def test_backup_onto_the_live_store_is_refused(store, db_file, capsys):
-    size = db_file.stat().st_size
-    capsys.readouterr()
-    assert main(["backup", "--out", str(db_file)]) == 2
-    assert "live store" in capsys.readouterr().err
-    assert db_file.stat().st_size == size
+def test_backup_onto_the_live_store_or_its_key_is_refused(store, db_file, capsys):
+    main(["key", "check"])  # makes the key file
+    # a PostgreSQL store is no file: its key is the one file a backup could overwrite
+    for target in [key_path(db_file)] + ([] if ON_PG else [Path(db_file)]):
+        content = target.read_bytes()
+        capsys.readouterr()
+        assert main(["backup", "--out", str(target)]) == 2
+        assert "live store" in capsys.readouterr().err
+        assert target.read_bytes() == content
 
 
 def test_restore_a_backup_into_a_fresh_path_and_open_it(store, db_file, tmp_path, monkeypatch, capsys):
@@ -214,7 +223,8 @@ def test_restore_a_backup_into_a_fresh_path_and_open_it(store, db_file, tmp_path
     fresh = tmp_path / "restored" / "survey.db"
     fresh.parent.mkdir()
     shutil.copy2(tmp_path / "b.db", fresh)  # the README's restore steps: copy the backup and the key
-    shutil.copy2(db_file.with_name("survey.key"), fresh.with_name("survey.key"))
+    # on PostgreSQL the backup is a SQLite file: this restores a PostgreSQL store onto SQLite
+    shutil.copy2(key_path(db_file), fresh.with_name("survey.key"))
     monkeypatch.setenv("SURVEY_DB", str(fresh))
     capsys.readouterr()
     assert main(["key", "check"]) == 0

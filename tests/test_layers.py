@@ -45,3 +45,38 @@ def test_the_scan_sees_lazy_imports(tmp_path):
     sample = tmp_path / "m.py"
     sample.write_text("def f():\n    from survey.store import Store\n    import streamlit as st\n")
     assert imported_modules(sample) == {"survey.store", "streamlit"}
+
+
+# ---- SQL lives in survey/storage/ only ---------------------------------------------------
+RAW_STORE_CALLS = {"query", "execute", "executemany", "exec_driver_sql", "scalar", "insert_many", "insert_id"}
+SQL_START = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "CREATE ", "ALTER ", "DROP ", "PRAGMA ", "WITH ")
+OUTSIDE_STORAGE = ("survey", "app_pages", "ui", "analysis", "common")
+
+
+def raw_sql_uses(path: Path) -> list[str]:
+    """Calls of a store's raw SQL methods, uses of its connection (`.db`) and SQL texts in one module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in RAW_STORE_CALLS:
+            found.append(f"{path.name}:{node.lineno} calls .{node.func.attr}()")
+        elif isinstance(node, ast.Attribute) and node.attr == "db" and isinstance(node.ctx, ast.Load):
+            found.append(f"{path.name}:{node.lineno} uses .db")
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and node.value.lstrip().upper().startswith(SQL_START) and node.value.lstrip()[:6].isupper()):
+            found.append(f"{path.name}:{node.lineno} holds SQL {node.value.strip()[:30]!r}")
+    return found
+
+
+def test_no_sql_outside_the_storage_package():
+    files = [ROOT / "streamlit_app.py"] + [p for pkg in OUTSIDE_STORAGE for p in sorted((ROOT / pkg).rglob("*.py"))]
+    found = [use for path in files if "storage" not in path.relative_to(ROOT).parts[:2]
+             for use in raw_sql_uses(path)]
+    assert found == []
+
+
+def test_the_sql_scan_sees_queries_and_connections(tmp_path):
+    sample = tmp_path / "m.py"
+    sample.write_text("def f(store):\n    store.query('SELECT 1')\n    store.db.scalar('x')\n"
+                      "    s = 'UPDATE accounts SET x = 1'\n")
+    assert len(raw_sql_uses(sample)) == 5

@@ -1,6 +1,7 @@
 """Store: migrations keep data, idempotent submit, concurrency, backup, nothing deleted."""
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -10,7 +11,7 @@ import pytest
 from survey.bootstrap import init_store
 from survey.responses import responses_frame, submit_interview
 from survey.store import MIGRATIONS, Store
-from tests.conftest import complete_answers
+from tests.conftest import ON_PG, ROOT, complete_answers
 
 
 def test_opening_an_older_schema_upgrades_and_keeps_data(tmp_path):
@@ -28,6 +29,57 @@ def test_opening_an_older_schema_upgrades_and_keeps_data(tmp_path):
     row = new.response("R1")
     assert row["answers"] == {"air": 4} and row["paradata"] == {}
     assert "exclusions" in new.db.table_names()
+
+
+OLD_STORE = ROOT / "tests" / "data" / "store_f335e39"
+
+
+def test_a_store_file_of_the_single_file_store_opens_and_keeps_every_row(tmp_path, db_file, monkeypatch):
+    """survey.db.gz was written by commit f335e39 (sqlite_utils, before survey/storage/; see make.py)."""
+    import gzip
+
+    from survey import auth, publishing
+    from survey.contacts import check_key
+    from survey.fieldwork import next_case
+    from survey.storage.copy import copy_store
+    from survey.webform import Refused, Visitor, open_survey
+    old = tmp_path / "old" / "survey.db"
+    old.parent.mkdir()
+    old.write_bytes(gzip.decompress((OLD_STORE / "survey.db.gz").read_bytes()))
+    monkeypatch.setenv("SURVEY_SECRET_KEY", "old-store-fixture")  # the fixture's contact key
+    raw = sqlite3.connect(old)
+    tables = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    before = {t: raw.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    answers_before = {rid: json.loads(text) for rid, text in raw.execute("SELECT response_id, answers FROM responses")}
+    raw.close()
+    assert before["responses"] == 401 and before["published_scores"] == 1 and before["cases"] == 6
+    store = Store(old)
+    assert store.applied_migrations() == sorted(MIGRATIONS)
+    if ON_PG:  # the PostgreSQL pass moves the old file onto PostgreSQL first (python -m survey copy)
+        target = Store(db_file)
+        copy_store(store, target)
+        store = target
+    after = {t: len(store.query(f"SELECT 1 FROM {t}")) for t in before}
+    assert after == before
+    assert {r["response_id"]: r["answers"] for r in store.responses("2025", include_excluded=True)} == answers_before
+    # the data reads as it did: the published run's data hash recomputes (its result need not: the
+    # scoring gained rank intervals since), the contacts open
+    analyst = auth.load_account(store, "analyst")
+    assert not publishing.verify(store, analyst, store.published_scores("2025")[0]).data_changed
+    assert check_key(store).unreadable == 0 and check_key(store).contacts == 6
+    assert store.wave("2025")["status"] == "open" and len(store.current_exclusions("2025")) == 1
+    # and new work goes on: a login, a case from the pool, an interview; a used token stays used
+    admin = auth.login(store, "admin", "old-admin-pass-1")
+    p02 = auth.login(store, "P02", "demo-2025")
+    case = next_case(store, p02, "2025", pool=True)
+    assert case is not None and case["case_id"] in {"C3", "C4", "C5"}
+    done = submit_interview(store, p02, "2025", unit=case["unit"], mode="phone", answers=complete_answers(),
+                            submit_key="after-upgrade", case_id=case["case_id"])
+    assert done.created and store.count_responses("2025") == 402
+    used = [t for t in store.web_tokens("2025") if t["response_id"]][0]
+    refused = open_survey(store, Visitor("e" * 32, "10.0.0.8"), token=used["token"])
+    assert isinstance(refused, Refused) and refused.reason == "token_used"
+    assert admin.role == "admin"
 
 
 def test_double_submit_stores_one_response(store, accounts):

@@ -11,7 +11,7 @@ from typing import Any
 from survey import auth
 from survey.auth import SYSTEM
 from survey.bootstrap import init_store
-from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path
+from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path, db_target
 from survey.demo import (RealDataPresent, check_demo_only, ensure_demo_accounts, store_demo,
                          store_demo_attempts)
 from survey.store import Store, get_store
@@ -120,7 +120,7 @@ def _demo_appraisal(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     _init_and_report()
     store = get_store()
-    print(f"store {db_path()} ready: schema version {store.schema_version()}, "
+    print(f"store {store.target.label} ready: schema version {store.schema_version()}, "
           f"{len(store.waves())} wave(s), {store.count_responses()} response(s)")
     return 0
 
@@ -246,7 +246,7 @@ def cmd_key_check(args: argparse.Namespace) -> int:
     """Exit 0 when the key opens every stored contact, 2 (one line) otherwise; changes nothing."""
     from survey.cli import CliError
     from survey.contacts import check_key
-    report = check_key(Store(db_path()))
+    report = check_key(Store(db_target()))
     if report.unreadable:
         raise CliError(f"{report.source}: {report.unreadable} of {report.contacts} stored contact(s) cannot be "
                        "decrypted with this key (set the right SURVEY_SECRET_KEY or restore the key file)")

@@ -52,14 +52,26 @@ class AccountsStore(Database):
                     shown["password"] = "changed"
                 audit(db, actor, audit_action, "account", username, shown)
 
-    def record_login(self, username: str, ok: bool, failed_logins: int, locked_until: str | None,
-                     detail: dict[str, Any] | None = None) -> None:
-        """Store the outcome of a login attempt and its audit row together."""
+    def record_login(self, username: str) -> None:
+        """A successful login: the failure count starts again; stored with its audit row."""
         with self.tx() as db:
-            db.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE username = ?",
-                       [failed_logins, locked_until, username])
-            audit(db, username, "login" if ok else "login_failed", "account", username,
-                  {**({"locked_until": locked_until} if locked_until else {}), **(detail or {})})
+            db.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = ?", [username])
+            audit(db, username, "login", "account", username, {})
+
+    def record_failed_login(self, username: str, detail: dict[str, Any] | None = None) -> int:
+        """Count one wrong password of an account; returns its failures since the last good login.
+
+        One UPDATE adds to the count the row holds at that moment (never a value read
+        earlier), so failures arriving together on several app servers are all counted.
+        (The lockout itself is decided by the throttle counters of survey/storage/logins.)
+        """
+        with self.tx() as db:
+            row = db.execute("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE username = ? "
+                             "RETURNING failed_logins", [username]).fetchone()
+            if row is None:
+                raise StoreError(f"no account `{username}`")
+            audit(db, username, "login_failed", "account", username, detail or {})
+        return int(row[0])
 
     def assign(self, username: str, wave: str, actor: str) -> None:
         with self.tx() as db:

@@ -45,6 +45,17 @@ class CasesStore(Database):
         rows = self.query(f"SELECT * FROM cases WHERE {' AND '.join(where)} ORDER BY case_id", params)
         return [decoded(r, "strata") for r in rows]
 
+    def contact_tokens(self, limit: int | None = None) -> list[str]:
+        """The sealed contact values of every wave (the first `limit`): what a key is checked against."""
+        sql = "SELECT contact_enc FROM cases WHERE contact_enc IS NOT NULL AND contact_enc != '' ORDER BY wave, case_id"
+        if limit is not None:
+            return [r[0] for r in self.db.execute(sql + " LIMIT ?", [limit]).fetchall()]
+        return [r[0] for r in self.db.execute(sql).fetchall()]
+
+    def count_cases(self) -> int:
+        """Cases of every wave."""
+        return self.db.scalar("SELECT count(*) FROM cases")
+
     def case_waves(self, case_id: str) -> list[str]:
         return [r["wave"] for r in self.query("SELECT wave FROM cases WHERE case_id = ? ORDER BY wave", [case_id])]
 

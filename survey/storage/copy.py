@@ -17,9 +17,15 @@ if TYPE_CHECKING:
 TABLES = ("questionnaires", "waves", "accounts", "responses", "audit", "assignments", "exclusions",
           "published_scores", "appeal_windows", "objections", "cases", "attempts", "interview_drafts", "paper_forms", "paper_entries",
           "backchecks", "web_secrets", "web_tokens", "web_links", "web_drafts", "web_submissions",
-          "qc_runs", "qc_flags", "login_throttle", "login_sessions", "recordings", "recording_reviews")
+          "qc_runs", "qc_flags", "login_throttle", "login_sessions")
 SEEDED = {"web_secrets"}  # rows a migration writes itself: the source's replace them
 CHUNK = 2000
+
+
+def _has_identity_id(db, table: str) -> bool:
+    """Whether `table.id` is a generated number on PostgreSQL (waves and questionnaires have text ids)."""
+    return bool(db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+                          "AND table_name = ? AND column_name = 'id' AND is_identity = 'YES'", [table]))
 
 
 def copy_store(src: Store, dst: Store) -> dict[str, int]:
@@ -50,8 +56,7 @@ def copy_store(src: Store, dst: Store) -> dict[str, int]:
                 out.insert_many(sql, chunk)
                 n += len(chunk)
             counts[table] = n
-            integer_id = "id" in cols and isinstance(out.scalar(f"SELECT max(id) FROM {table}"), int)
-            if out.pg and integer_id and n:  # identity columns continue after the copied ids (not text ids)
+            if out.pg and n and _has_identity_id(out, table):  # identity columns continue after the copied ids
                 out.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         for table, n in counts.items():
             got = out.scalar(f"SELECT count(*) FROM {table}")

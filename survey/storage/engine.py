@@ -80,6 +80,13 @@ class Target:
     def dialect(self) -> str:
         return "postgresql" if self.url.startswith("postgresql") else "sqlite"
 
+    @property
+    def label(self) -> str:
+        """What to print for this store: the file, or the URL without its password."""
+        if self.dialect == "sqlite":
+            return str(self.path)
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
 
 def resolve(target: str | Path | None = None) -> Target:
     """A path, a `sqlite:///` URL or a `postgresql://` URL (default: `SURVEY_DB`, else data/survey.db)."""

@@ -101,6 +101,11 @@ class ResponsesStore(Database):
             return self.db.execute("SELECT count(*) FROM responses").fetchone()[0]
         return self.db.execute("SELECT count(*) FROM responses WHERE wave = ?", [wave]).fetchone()[0]
 
+    def responses_by_source(self) -> dict[str, int]:
+        """How many responses each source (demo, import, cati, web, paper…) brought, over every wave."""
+        rows = self.db.execute("SELECT source, count(*) FROM responses GROUP BY source ORDER BY source").fetchall()
+        return {source: n for source, n in rows}
+
     def edit_response(self, response_id: str, answers: dict[str, Any], actor: str, reason: str) -> None:
         """Change answers; the audit row keeps the old and new values."""
         with self.tx() as db:

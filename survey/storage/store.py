@@ -62,9 +62,16 @@ class Store(WavesStore, AccountsStore, CasesStore, DraftsStore, PaperStore, WebS
                 dest.close()
             return
         from survey.storage.copy import copy_store
+        from survey.storage.engine import close_all
         if out.exists() and out.stat().st_size:
             raise StoreError(f"{out} exists already: a backup never overwrites a file")
-        copy_store(self, Store(out))
+        dest = Store(out)
+        copy_store(self, dest)
+        # fold the write-ahead log into the file and close it: the caller may rename the file
+        # next, and a -wal left under the old name would take the copied rows with it
+        dest.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        dest.db.execute("PRAGMA journal_mode = DELETE")
+        close_all(dest.url)
 
     # -- audit ---------------------------------------------------------------------
     def audit_log(self, entity: str | None = None, entity_id: str | None = None,
