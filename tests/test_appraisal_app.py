@@ -58,8 +58,8 @@ def test_paper_entry_asks_the_unit_blocks(store, accounts):
     at.selectbox(key="paper_wave").set_value("2025-评议").run()
     at.text_input(key="paper_id").input("XM-000777").run()
     at.selectbox(key="paper_unit").set_value("思明区")
-    at.radio[0].set_value("是")
-    at.radio[1].set_value("是")
+    at.radio[0].set_value(1)
+    at.radio[1].set_value(1)
     at.run()
     labels = [r.label for r in at.radio]
     assert "您是否了解或接触过市生态环境局？" in labels and "您对市生态环境局的工作是否满意？" not in labels
