@@ -24,7 +24,7 @@ from survey import i18n, scheduling
 from survey.aapor import DISPOSITIONS, find_disposition, is_final, valid_code
 from survey.auth import Account, PermissionDenied, SYSTEM, allowed, load_account, require, scope
 from survey.config import MODES
-from survey.contacts import ContactCipher, ContactError
+from survey.contacts import ContactCipher, ContactError, check_number_strata, line_type_of, normalize_phone
 from survey.errors import ImportRejected, Invalid, row_problem
 from survey.importing import read_file
 from survey.store import Store, StoreError, now
@@ -91,6 +91,12 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
             problems.append(row_problem(n, "mode", mode, f"one of {', '.join(CASE_MODES)}"))
         kind = "address" if mode == "door" or (mode == "paper" and not row.get("phone")) else "phone"
         raw = row.get(kind, "")
+        digits = _digits_or_none(row.get("phone", ""))
+        number_strata, strata_problems = check_number_strata(row.get("line_type", ""), row.get("prefix", ""), digits)
+        for item in strata_problems:
+            column, key = item.split(":")
+            actual = i18n.t(f"strata.line_type.{line_type_of(digits)}") if digits else ""
+            problems.append(row_problem(n, column, row.get(column, ""), i18n.t(f"strata.{key}", expected=actual)))
         sealed: dict[str, str] | None = None
         if not raw:
             problems.append(row_problem(n, kind, "", f"empty: a {mode or 'phone'} case needs a {kind}"))
@@ -113,12 +119,20 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
             problems.append(row_problem(n, kind, sealed["contact_mask"], f"same {kind} as case {other}"))
             continue
         hashes[sealed["contact_hash"]] = case_id
-        strata = {c: row[c] for c in strata_cols if row.get(c)}
+        strata = {**{c: row[c] for c in strata_cols if row.get(c)}, **number_strata}
         new.append({"wave": wave, "case_id": case_id, "unit": unit, "mode": mode, "strata": strata,
                     "firm": None, **sealed})
     if problems:
         raise ImportRejected(problems)
     return store.add_cases(new, actor.username) if new else 0
+
+
+def _digits_or_none(raw: str) -> str | None:
+    """A contact-list phone cell as a normalised number, None when blank or not a number."""
+    try:
+        return normalize_phone(raw) if raw else None
+    except ContactError:
+        return None
 
 
 def _mask_raw(kind: str, raw: str) -> str:

@@ -220,7 +220,7 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
                 problems.append(i18n.t("setup.problem", lang, field=i18n.t("setup.row_field", lang, row=i,
                                        field=field_label("quotas.unit", lang)),
                                        reason=i18n.t("setup.reason.not_a_unit", lang, value=cell.unit)))
-            key = (cell.unit, cell.sex, cell.age_group)
+            key = cell.key
             if key in seen:
                 problems.append(i18n.t("setup.problem", lang, field=i18n.t("setup.row_field", lang, row=i,
                                        field=field_label("quotas", lang)),
