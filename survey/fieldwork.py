@@ -302,8 +302,8 @@ def _case_state(attempts: list[dict[str, Any]]) -> dict[str, Any]:
             "last_at": last["attempted_at"] if last else None}
 
 
-def _parse(value: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(str(value))
+def _parse(value: str | dt.datetime) -> dt.datetime:
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     return moment.replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
@@ -353,14 +353,15 @@ def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime 
     if not rules.callable_at(moment):
         return None
     barred = home_district_barred(store, wave, actor)
-    cases = {c["case_id"]: c for c in store.cases(wave, pollster=actor.username)
-             if (mode is None or c["mode"] == mode) and c["unit"] != barred}
-    by_case: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in cases}
-    for a in store.attempts(wave, case_ids=list(cases)):
-        by_case[a["case_id"]].append(a)
-    chosen = scheduling.choose(rules, ((case_id, _history(rows)) for case_id, rows in by_case.items()), moment)
+    ids, rows = store.call_queue(wave, actor.username, mode=mode, not_unit=barred)
+    by_case: dict[str, list[scheduling.Attempt]] = {case_id: [] for case_id in ids}
+    for case_id, attempted_at, code, callback_at in rows:
+        by_case[case_id].append(scheduling.Attempt(_parse(attempted_at), str(code),
+                                                   _parse(callback_at) if callback_at else None))
+    chosen = scheduling.choose(rules, by_case.items(), moment)
     if chosen is not None:
-        return {**_public_case(cases[chosen.case_id]), "tries": chosen.tries, "reason": chosen.reason,
+        [case] = store.cases(wave, case_ids=[chosen.case_id])
+        return {**_public_case(case), "tries": chosen.tries, "reason": chosen.reason,
                 "callback_at": chosen.callback_at.isoformat(timespec="seconds") if chosen.callback_at else None}
     if pool:
         claimed = store.claim_case(wave, actor.username, actor.firm, actor.username, mode=mode, not_unit=barred)
