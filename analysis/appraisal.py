@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.estimation import (CITY, ITEMS, Contrast, Design, _add_intervals, _ratio_linearization, _row, _t,
-                                 make_design)
-from analysis.distributions import t_sf
+from analysis.estimation import (CITY, ITEMS, Contrast, Design, equal_weight_design, indicator_estimates,
+                                 linearized_ratios, make_design)
+from analysis.distributions import t_quantiles, t_sf
 from analysis.ranking import holm
 from analysis.io import TEXT_COLUMNS, read_table
 
@@ -139,28 +139,6 @@ class AppraisalDesign:
     statement: str
 
 
-def equal_weight_design(responses: pd.DataFrame, strata: str | None = None) -> Design:
-    """Weights 1, no calibration: R's `svydesign(ids=~1, strata=~strata)` without `rake`.
-
-    The one "margin" is the stratum itself: subtracting a stratum mean from the linearised
-    values changes no stratum variance, so calibration is the identity, as it must be.
-    """
-    data = responses.reset_index(drop=True)
-    if strata is None:
-        labels = [CITY]
-        codes = np.zeros(len(data), dtype=int)
-    else:
-        codes, uniques = pd.factorize(data[strata])
-        if (codes < 0).any():
-            raise InputError([f"responses: {int((codes < 0).sum())} response(s) without `{strata}`"])
-        labels = [str(u) for u in uniques]
-    n = np.bincount(codes, minlength=len(labels))
-    diagnostics = pd.DataFrame({"unit": labels, "n": n, "sum_w": n.astype(float), "min_w": 1.0, "max_w": 1.0,
-                                "max_min_ratio": 1.0, "cv": 0.0, "deff_w": 1.0, "n_eff_w": n.astype(float),
-                                "sweeps": 0, "max_margin_error": 0.0})
-    return Design(data, np.ones(len(data)), codes.astype(int), labels, [codes.astype(int)], diagnostics)
-
-
 def appraisal_design(responses: pd.DataFrame, population: pd.DataFrame | None,
                      variables: Sequence[str] = ("sex", "age_group"), unit: str = "unit") -> AppraisalDesign:
     """City margins if the population file has 全市 rows, else the districts' margins, else weights 1."""
@@ -206,40 +184,38 @@ def _indicators(data: pd.DataFrame, units: Sequence[RatedUnit]) -> _Indicators:
 def linearized(design: Design, units: Sequence[RatedUnit]) -> tuple[np.ndarray, np.ndarray]:
     """Each unit's rate and its calibration-adjusted linearised values (N × K), for contrasts."""
     ind = _indicators(design.data, units)
-    dom = np.zeros(design.n, dtype=int)
-    rate, x, _ = _ratio_linearization(design, dom, 1, ind.valid, ind.satisfied)
-    return rate[0], design.calibrate(x)
+    return linearized_ratios(design, ind.valid, ind.satisfied)
 
 
 def appraisal_estimates(design: Design, units: Sequence[RatedUnit]) -> pd.DataFrame:
     """One row per rated unit: awareness, satisfaction rate and index with SE, CI and deff.
 
-    Awareness is estimated among those asked; satisfaction among the valid (1..5) ratings.
-    Degrees of freedom are R's `degf` of the subset: valid rows − strata among them.
+    Awareness is estimated among those asked; satisfaction among the valid (1..5) ratings
+    (`analysis.estimation.indicator_estimates`: R's svymean on the subset of valid answers).
     """
     ind = _indicators(design.data, units)
-    w = design.weights
-    dom = np.zeros(design.n, dtype=int)
-    k = len(units)
-    rate, x_rate, den = _ratio_linearization(design, dom, 1, ind.valid, ind.satisfied)
-    index, x_index, _ = _ratio_linearization(design, dom, 1, ind.valid, ind.score)
-    aware, x_aware, _ = _ratio_linearization(design, dom, 1, ind.asked, ind.aware)
-    raw = np.column_stack([x_rate, x_index, x_aware])
-    var = design.stratum_variances(design.calibrate(raw)).sum(axis=0)
-    var_fix = design.stratum_variances(raw).sum(axis=0)
-    rows = []
-    for j, unit in enumerate(units):
-        n_valid = ind.valid[:, j].sum()
-        strata_valid = len(np.unique(design.strata[ind.valid[:, j] > 0]))
-        resid2 = float(np.sum(w * ind.valid[:, j] * (ind.satisfied[:, j] - rate[0, j]) ** 2))
-        row = _row(unit.id, None, "overall", ind.asked[:, j].sum(), n_valid, rate[0, j], var[j], var_fix[j],
-                   index[0, j], var[k + j], resid2, den[0, j], n_valid - max(strata_valid, 1))
-        row.update(type=unit.type, name=unit.name, n_aware=int(ind.aware[:, j].sum()), aware_rate=aware[0, j],
-                   aware_se=float(np.sqrt(var[2 * k + j])))
-        rows.append(row)
-    frame = _add_intervals(pd.DataFrame(rows), design.n)
+    ids = [u.id for u in units]
+    frame = indicator_estimates(design, ids, ind.valid, ind.satisfied, ind.score, n=ind.asked.sum(axis=0))
+    aware = indicator_estimates(design, ids, ind.asked, ind.aware, ind.aware)
+    frame["type"] = [u.type for u in units]
+    frame["name"] = [u.name for u in units]
+    frame["n_aware"] = ind.aware.sum(axis=0).astype(int)
+    frame["aware_rate"] = aware["rate"].to_numpy()
+    frame["aware_se"] = aware["rate_se"].to_numpy()
     front = [*COLUMNS, "name", "aware_se", "index_low", "index_high", "df", "rate_se_fixed_weights"]
     return frame[front]
+
+
+def estimate_covariance(design: Design, units: Sequence[RatedUnit], basis: str = "rate") -> pd.DataFrame:
+    """K × K covariance of the rated units' rates (or indexes), joint linearisation.
+
+    The same respondents rate several units, so their estimates are correlated: the rank
+    intervals draw them jointly with this matrix (its diagonal is each unit's SE²).
+    """
+    ind = _indicators(design.data, units)
+    _, x = linearized_ratios(design, ind.valid, ind.satisfied if basis == "rate" else ind.score)
+    ids = [u.id for u in units]
+    return pd.DataFrame(design.covariance(x), index=ids, columns=ids)
 
 
 def unit_contrast(design: Design, units: Sequence[RatedUnit], a: str, b: str) -> Contrast:
@@ -255,7 +231,7 @@ def _contrast(rate_a: float, rate_b: float, var: float, design: Design) -> Contr
     se = float(np.sqrt(var))
     diff = float(rate_a - rate_b)
     df = max(design.n - len(design.units), 1)
-    t = float(_t(np.asarray(float(df))))
+    t = float(t_quantiles(0.975, np.asarray(float(df))))
     p = float(2 * t_sf(abs(diff / se), df)) if se > 0 else float("nan")
     return Contrast(float(rate_a), float(rate_b), diff, se, diff - t * se, diff + t * se, p)
 

@@ -21,7 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.ranking import p_below, rank_intervals
-from analysis.appraisal import UNIT_TYPES, AppraisalDesign, RatedUnit, estimate_appraisal, pairwise_within_types
+from analysis.appraisal import (UNIT_TYPES, AppraisalDesign, RatedUnit, estimate_appraisal, estimate_covariance,
+                                pairwise_within_types)
 from analysis.scoring import (Band, ConfigError, Rounding, Warnings, Weighting, rank_units, raw_points, round_points,
                               unit_warnings)
 
@@ -119,8 +120,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def score_units(estimates: pd.DataFrame, config: AppraisalConfig) -> pd.DataFrame:
-    """Points, rank within type with its interval, p_below and warnings, from the estimates."""
+def score_units(estimates: pd.DataFrame, config: AppraisalConfig,
+                covariance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Points, rank within type with its interval, p_below and warnings, from the estimates.
+
+    `covariance` (rated unit × rated unit, on the basis scale) makes the rank intervals draw
+    the units of a type jointly: one respondent rates many units, so they are not independent.
+    """
     basis_col, low_col, high_col = (("rate", "rate_low", "rate_high") if config.basis == "rate"
                                     else ("index", "index_low", "index_high"))
     parts = []
@@ -141,8 +147,9 @@ def score_units(estimates: pd.DataFrame, config: AppraisalConfig) -> pd.DataFram
             s = part[scorable]
             part.loc[scorable, "rank"] = rank_units(s["points"], s["basis"]).to_numpy()
             se = s["rate_se"] if config.basis == "rate" else s["index_se"]
+            cov = None if covariance is None else covariance.loc[list(s["unit"]), list(s["unit"])].to_numpy(float)
             low, high = rank_intervals(s["basis"].to_numpy(float), se.to_numpy(float), basis=config.basis,
-                                       draws=config.rank_draws)
+                                       draws=config.rank_draws, cov=cov)
             part.loc[scorable, "rank_low"] = np.asarray(low, dtype=int)
             part.loc[scorable, "rank_high"] = np.asarray(high, dtype=int)
         if config.threshold is not None:
@@ -196,7 +203,8 @@ def score_appraisal(responses: pd.DataFrame, units: list[RatedUnit], population:
             raise InputError(["responses: column `mode` is missing, and the config counts only some modes"])
         data = data[data["mode"].isin(modes)]
     estimates, ad = estimate_appraisal(data, units, population, config.weighting.variables)
-    scores = score_units(estimates, config)
+    covariance = estimate_covariance(ad.design, units, config.basis)
+    scores = score_units(estimates, config, covariance)
     pairwise = pairwise_within_types(ad.design, units)
     record: dict[str, Any] = {
         "wave": wave, "source": source, "kind": "appraisal", "config_name": config.name,

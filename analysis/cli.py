@@ -66,7 +66,9 @@ def _cluster(args: argparse.Namespace, config=None) -> str | None:
 
 
 def cmd_weight(args: argparse.Namespace) -> int:
-    from analysis.weighting import rake
+    from analysis.weighting import extreme_rows, extreme_weights, rake
+    if not (math.isfinite(args.max_ratio) and args.max_ratio > 1):
+        raise InputError([f"--max-ratio: must be a finite number above 1, got {args.max_ratio}"])
     if not args.population:
         raise InputError(["--population: weighting needs population margins (without them every weight is 1)"])
     responses, population = _load(args)
@@ -88,7 +90,18 @@ def cmd_weight(args: argparse.Namespace) -> int:
         empty = values.isna() | (values == "")
         psus = responses.loc[~empty, ["unit", args.cluster]].drop_duplicates().shape[0] + int(empty.sum())
         design_note = f"; {psus:,} PSUs ({args.cluster} within unit, empty = own PSU)"
-    out.to_csv(args.out, index=False, float_format="%.10f")
+    kept = out["weight"].notna()
+    extreme = extreme_rows(out.loc[kept, "weight"], responses.loc[out.index[kept], "unit"], args.max_ratio)
+    if args.flag:  # opt-in column, so the contract `response_id,weight` holds by default
+        out["extreme"] = extreme.reindex(out.index, fill_value=False).astype(int)
+    _write_atomic(args.out, out.to_csv(index=False, float_format="%.10f"))
+    flagged = extreme_weights(out.loc[kept, "weight"], responses.loc[out.index[kept], "unit"], args.max_ratio)
+    for row in flagged[flagged["weights_above"] > 0].sort_values("unit").itertuples():
+        where = extreme[extreme].index
+        ids = sorted(out.loc[where, "response_id"][responses.loc[where, "unit"] == row.unit].astype(str))
+        _say(f"warning: unit {row.unit}: {int(row.weights_above)} weight(s) above {args.max_ratio:g} x the unit's "
+             f"mean weight (largest {row.max_weight_ratio:.1f} x): {', '.join(ids[:10])}"
+             f"{' …' if len(ids) > 10 else ''}")
     _say(f"weights for {len(out):,} responses in {len(diag)} units written to {args.out}; "
          f"Kish deff {diag['deff_w'].min():.2f}-{diag['deff_w'].max():.2f}, max sweeps {diag['sweeps'].max()}"
          f"{design_note}")
@@ -114,7 +127,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         if args.cluster or args.bounds:
             raise InputError(["--cluster/--bounds: need --population (without margins the estimate is unweighted, "
                               "one respondent per PSU)"])
-        from analysis.appraisal import equal_weight_design
+        from analysis.estimation import equal_weight_design
         design = equal_weight_design(responses, strata="unit")
         _say("weighting: unweighted (no --population given): every weight is 1; strata = units")
     table = estimate_table(responses, population, items, item_weights, by=args.by, ci=args.ci,
@@ -169,10 +182,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from analysis.scoring import load_config
     from analysis.io import read_population, read_responses
     config = load_config(args.config)
-    if not args.population:
-        raise InputError(["--population: required for a district wave's score (an appraisal wave, "
-                          "--appraisal, may be unweighted; `estimate` works without it)"])
-    population = read_population(args.population)
+    population = read_population(args.population) if args.population else None
     if not args.responses:
         raise InputError(["give a responses file (a wave of the store: python -m survey score --wave W)"])
     responses = read_responses(args.responses)
@@ -186,8 +196,11 @@ def report_score_run(run, out, as_json: bool) -> None:
     from analysis.score_run import write_run_report
     write_run_report(run, out)
     rec = run.record
+    if rec.get("weighting_statement"):
+        _say(rec["weighting_statement"])
     _say(f"config {rec['config_name']} sha256 {rec['config_hash'][:16]}; data {rec['data_count']} responses "
          f"sha256 {rec['data_hash'][:16]}; exclusions {len(rec['exclusions'])}; code {rec['code_version']}; "
+         f"{'unweighted; ' if rec.get('weighting') == 'unweighted' else ''}"
          f"result sha256 {rec['result_hash']}")
     _say(f"report written to {out}")
     if as_json:
@@ -237,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bounds", help="LOW,HIGH bounds of weight / unit mean weight, e.g. 0.3,3")
     p.add_argument("--drop-missing", action="store_true", help="drop responses lacking a raking variable")
     p.add_argument("--cluster", help="PSU column within units, e.g. interviewer (reported; weights unchanged)")
+    p.add_argument("--max-ratio", type=float, default=5.0,
+                   help="flag weights above this multiple of the unit's mean weight (default 5; a warning per unit "
+                        "on stderr)")
+    p.add_argument("--flag", action="store_true", help="add a column `extreme` (1 = above --max-ratio) to the output")
     p.set_defaults(func=cmd_weight)
 
     p = sub.add_parser("estimate", help="rates and indexes with CIs per unit, 全市 and subgroups")

@@ -124,6 +124,19 @@ class Design:
             v = np.where(m_h > 1, m_h / (m_h - 1) * (s2 - s1 * s1 / m_h), 0.0)
         return np.maximum(v, 0.0)
 
+    def covariance(self, x: np.ndarray) -> np.ndarray:
+        """Σ_h m_h/(m_h − 1) · Σ_j (z_hj − z̄_h)(z_hj − z̄_h)ᵀ: the K × K covariance of the columns'
+        totals (x already calibrated), whose diagonal is `stratum_variances(x).sum(axis=0)`."""
+        if self._psu_groups is not None:
+            z, groups = self._psu_groups.sums(x), self._psu_strata
+        else:
+            z, groups = x, self._strata_groups
+        m_h = groups.counts
+        centred = z - (groups.sums(z) / np.maximum(m_h, 1)[:, None])[groups.codes]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(m_h > 1, m_h / (m_h - 1), 0.0)[groups.codes]
+        return (centred * factor[:, None]).T @ centred
+
     def psu_counts(self, present: np.ndarray) -> np.ndarray:
         """Per stratum and column: PSUs with at least one row where `present` (N × K) is nonzero."""
         if self._psu_groups is None:
@@ -193,6 +206,35 @@ def make_design(responses: pd.DataFrame, population: pd.DataFrame, variables: Se
     psu = cluster_psus(data, strata, cluster) if cluster else None
     return Design(data, weights.to_numpy(dtype=float), strata, units, margin_cells, diagnostics, psu, cluster,
                   tuple(variables))
+
+
+def equal_weight_design(responses: pd.DataFrame, strata: str | None = None, cluster: str | None = None) -> Design:
+    """Weights 1, no calibration: R's `svydesign(ids = ~1 or ~cluster, strata = ~strata)` without `rake`.
+
+    For data without population margins (an appraisal wave, or a district wave without
+    census figures): the record then says `unweighted`. The one "margin" is the stratum
+    itself: subtracting a stratum mean from the linearised values changes no stratum
+    variance, so the calibration is the identity, as it must be.
+    """
+    data = responses.reset_index(drop=True)
+    if strata is None:
+        labels = [CITY]
+        codes = np.zeros(len(data), dtype=int)
+    else:
+        if strata not in data.columns:
+            raise InputError([f"responses: column `{strata}` is missing"])
+        values = data[strata].astype("string")
+        if values.isna().any():
+            raise InputError([f"responses: {int(values.isna().sum())} response(s) without `{strata}`"])
+        labels = sorted(str(u) for u in pd.unique(values))
+        codes = pd.Categorical(values, categories=labels).codes.astype(int)
+    n = np.bincount(codes, minlength=len(labels))
+    diagnostics = pd.DataFrame({"unit": labels, "n": n, "sum_w": n.astype(float), "min_w": 1.0, "max_w": 1.0,
+                                "max_min_ratio": 1.0, "cv": 0.0, "deff_w": 1.0, "n_eff_w": n.astype(float),
+                                "sweeps": 0, "max_margin_error": 0.0})
+    psu = cluster_psus(data, codes, cluster) if cluster else None
+    return Design(data, np.ones(len(data)), codes.astype(int), labels, [codes.astype(int)], diagnostics, psu,
+                  cluster)
 
 
 # --------------------------------------------------------------------------------------
@@ -499,3 +541,126 @@ def contrast_waves(rate_1: float, se_1: float, rate_2: float, se_2: float) -> Co
     diff = rate_1 - rate_2
     p = float(2 * normal_sf(abs(diff / se))) if se > 0 else float("nan")
     return Contrast(rate_1, rate_2, diff, se, diff - 1.959963984540054 * se, diff + 1.959963984540054 * se, p)
+
+
+# --------------------------------------------------------------------------------------
+# Differences between the groups (modes) within each unit
+# --------------------------------------------------------------------------------------
+def group_differences(design: Design, items: Sequence[str], by: str = "mode",
+                      item_weights: Mapping[str, float] | None = None,
+                      not_applicable: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """Rate of group a minus group b, per unit and 全市, per item and the composite.
+
+    Every pair of levels present in the domain (a < b in sorted order). Each unit × level
+    domain has its own linearisation column, and the difference x_a − x_b is calibrated
+    and its variance taken as a whole, so the covariance of the two domains (same
+    stratum, same calibration cells, same clusters) is in the SE — R's svycontrast of the
+    two domain ratios. df = PSUs − strata among the valid rows of a and b, as `contrast`.
+    A difference is empty where a or b has no valid answer (the composite: where an
+    applicable item has none).
+    """
+    items = list(items)
+    k = len(items)
+    levels, codes = group_levels(design, by)
+    valid, satisfied, _ = _indicators(item_codes(design.data, items))
+    units = design.units
+    n_units = len(units)
+    c_unit = composite_weights(items, item_weights, units,
+                               {u: v for u, v in (not_applicable or {}).items() if u != CITY})
+    c_city = composite_weights(items, item_weights, [CITY])
+    city_strata = _city_strata(design)
+    per_level = []
+    for gi in range(len(levels)):
+        inside = codes == gi
+        rate_u, x_u, den_u = _ratio_linearization(design, np.where(inside, design.strata, -1), n_units, valid,
+                                                  satisfied)
+        rate_c, x_c, den_c = _ratio_linearization(design, np.where(inside, 0, -1), 1, valid, satisfied)
+        comp_u = (x_u * np.nan_to_num(c_unit)[design.strata]).sum(axis=1)
+        comp_c = (x_c * np.nan_to_num(c_city)[0]).sum(axis=1)
+        per_level.append((inside, rate_u, den_u, rate_c, den_c, np.column_stack([x_u, comp_u, x_c, comp_c])))
+    rows = []
+    for ai in range(len(levels)):
+        for bi in range(ai + 1, len(levels)):
+            in_a, rate_ua, den_ua, rate_ca, den_ca, x_a = per_level[ai]
+            in_b, rate_ub, den_ub, rate_cb, den_cb, x_b = per_level[bi]
+            var = design.stratum_variances(design.calibrate(x_a - x_b))       # strata × 2(K + 1)
+            either = in_a | in_b
+            present = np.column_stack([valid * either[:, None], either])
+            psus = design.psu_counts(present)                                 # strata × (K + 1)
+            for h, label in [*enumerate(units), (None, CITY)]:
+                hs = city_strata if h is None else np.array([h])
+                v = var[hs].sum(axis=0)[(k + 1 if h is None else 0):][:k + 1]
+                df = psus[hs].sum(axis=0) - (psus[hs] > 0).sum(axis=0)
+                if h is None:
+                    ra, rb, na, nb, c = rate_ca[0], rate_cb[0], den_ca[0], den_cb[0], c_city[0]
+                else:
+                    ra, rb, na, nb, c = rate_ua[h], rate_ub[h], den_ua[h], den_ub[h], c_unit[h]
+                if not (in_a & (True if h is None else design.strata == h)).any() or \
+                        not (in_b & (True if h is None else design.strata == h)).any():
+                    continue  # the level does not occur in this unit: no comparison
+                for j, item in enumerate(items):
+                    ok = na[j] > 0 and nb[j] > 0
+                    rows.append(_difference_row(label, item, levels[ai], levels[bi], ra[j] if ok else np.nan,
+                                                rb[j] if ok else np.nan, v[j] if ok else np.nan, df[j]))
+                used = np.nan_to_num(c) > 0
+                ok = not np.isnan(c).any() and bool((na[used] > 0).all() and (nb[used] > 0).all())
+                rows.append(_difference_row(label, "composite", levels[ai], levels[bi],
+                                            float(np.sum(c[used] * ra[used])) if ok else np.nan,
+                                            float(np.sum(c[used] * rb[used])) if ok else np.nan,
+                                            v[k] if ok else np.nan, df[k]))
+    columns = ["unit", "item", f"{by}_a", f"{by}_b", "rate_a", "rate_b", "difference", "se", "low", "high",
+               "p_value", "df"]
+    frame = pd.DataFrame(rows, columns=columns)
+    order = {u: i for i, u in enumerate([*units, CITY])}
+    item_order = {i: n for n, i in enumerate([*items, "composite"])}
+    key = [(order[u], item_order[i], a, b) for u, i, a, b in frame[["unit", "item", f"{by}_a", f"{by}_b"]]
+           .itertuples(index=False)]
+    return frame.iloc[sorted(range(len(frame)), key=key.__getitem__)].reset_index(drop=True)
+
+
+def _difference_row(unit: str, item: str, a: str, b: str, rate_a: float, rate_b: float, var: float,
+                    df: float) -> list:
+    diff = rate_a - rate_b
+    se = float(np.sqrt(var)) if np.isfinite(var) else np.nan
+    df = float(max(df, 1))
+    t = float(_t(np.asarray(df)))
+    p = float(2 * t_sf(abs(diff / se), df)) if np.isfinite(se) and se > 0 and np.isfinite(diff) else np.nan
+    return [unit, item, a, b, rate_a, rate_b, diff, se, diff - t * se, diff + t * se, p, df]
+
+
+# --------------------------------------------------------------------------------------
+# Many indicators over the whole sample (one respondent answers about many units)
+# --------------------------------------------------------------------------------------
+def linearized_ratios(design: Design, valid: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio Σw·v·y / Σw·v of every column over the whole sample, and its calibrated linearised
+    values (N × K): the columns of a joint variance (contrasts, covariance matrices)."""
+    rate, x, _ = _ratio_linearization(design, np.zeros(design.n, dtype=int), 1, np.asarray(valid, float),
+                                      np.asarray(value, float))
+    return rate[0], design.calibrate(x)
+
+
+def indicator_estimates(design: Design, labels: Sequence[str], valid: np.ndarray, satisfied: np.ndarray,
+                        score: np.ndarray, n: Sequence[float] | None = None) -> pd.DataFrame:
+    """Rate (share of `satisfied` among `valid`), index (mean `score`), SE, CI, deff per column.
+
+    Each column is its own domain "valid rows" of the whole sample (R: `svymean(~y,
+    subset(design, valid))` after the same raking); df = PSUs − strata among its valid
+    rows (R's `degf` of the subset). Columns: unit (the label), n (all rows, or `n`), n_valid,
+    rate, rate_se, rate_se_fixed_weights, index, index_se, deff, n_eff, the CIs and df.
+    """
+    valid, satisfied, score = (np.asarray(a, float) for a in (valid, satisfied, score))
+    k = valid.shape[1]
+    dom = np.zeros(design.n, dtype=int)
+    n = np.full(k, design.n) if n is None else np.asarray(n, float)
+    rate, x_rate, den = _ratio_linearization(design, dom, 1, valid, satisfied)
+    index, x_index, _ = _ratio_linearization(design, dom, 1, valid, score)
+    raw = np.column_stack([x_rate, x_index])
+    var = design.stratum_variances(design.calibrate(raw)).sum(axis=0)
+    var_fix = design.stratum_variances(raw).sum(axis=0)
+    psus = design.psu_counts(valid)
+    df = psus.sum(axis=0) - (psus > 0).sum(axis=0)
+    resid2 = _Groups(dom, 1, design.by_rank).sums(design.weights[:, None] * valid * (satisfied - rate[0]) ** 2)[0]
+    rows = [_row(label, None, "overall", n[j], valid[:, j].sum(), rate[0, j], var[j], var_fix[j], index[0, j],
+                 var[k + j], resid2[j], den[0, j], df[j])
+            for j, label in enumerate(labels)]
+    return _add_intervals(pd.DataFrame(rows), design.n).drop(columns=["group", "item"])

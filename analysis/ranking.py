@@ -98,7 +98,7 @@ def _scale(rate: np.ndarray, se: np.ndarray, basis: Basis) -> tuple[np.ndarray, 
 
 
 def rank_intervals(rate: object, se: object, basis: Basis = "rate", draws: int = DRAWS,
-                   seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+                   seed: int = SEED, cov: object | None = None) -> tuple[np.ndarray, np.ndarray]:
     """95 % rank interval (1 = best) of every unit, by simulation.
 
     Each draw takes every unit's value from Normal(estimate, SE) on the logit scale for a
@@ -107,6 +107,12 @@ def rank_intervals(rate: object, se: object, basis: Basis = "rate", draws: int =
     `rank_low`, `rank_high` are the 2.5 % and 97.5 % quantiles of a unit's ranks, taken as
     R's `quantile(type = 1)` (the inverse of the empirical distribution), so they are
     whole ranks. Units with NaN estimate or SE are left out of the ranking and get NaN.
+
+    `cov` (K × K, on the basis's own scale) is for units that share respondents (an
+    appraisal: one respondent rates many units): the draws are then jointly normal with
+    that covariance (the delta method carries it to the logit scale), and `se` must be
+    the square root of its diagonal. Without it the units are independent (districts:
+    separate strata, different respondents).
     """
     _check_basis(basis)
     r, s = _arrays(rate, se)
@@ -118,7 +124,17 @@ def rank_intervals(rate: object, se: object, basis: Basis = "rate", draws: int =
         return low, high
     centre, sd = _scale(r[ok], s[ok], basis)
     rng = np.random.default_rng(seed)
-    values = centre[None, :] + sd[None, :] * rng.standard_normal((draws, int(ok.sum())))
+    noise = rng.standard_normal((draws, int(ok.sum())))
+    if cov is None:
+        values = centre[None, :] + sd[None, :] * noise
+    else:
+        c = np.asarray(cov, dtype=float)[np.ix_(ok, ok)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(s[ok] > 0, sd / s[ok], 0.0)    # d logit / d rate (1 for an index)
+        c = c * np.outer(scale, scale)
+        vals, vecs = np.linalg.eigh((c + c.T) / 2)         # a square root that tolerates rank deficiency
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+        values = centre[None, :] + noise @ root.T
     # rank within each draw: 1 + how many units are strictly higher (ties share the best rank)
     ranks = rankdata(-values, axis=1, method="min")
     low[ok] = np.quantile(ranks, 0.025, axis=0, method="inverted_cdf")

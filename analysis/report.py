@@ -11,7 +11,8 @@ from typing import IO, Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.legend import Legend
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -53,7 +54,9 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, row: int = 1, col: int = 1,
 
 
 def _bar_with_ci(ws: Worksheet, title: str, cats: Reference, values: Reference, minus: Reference,
-                 plus: Reference, anchor: str, y_title: str) -> None:
+                 plus: Reference, anchor: str, y_title: str, line: Reference | None = None) -> None:
+    """Bars with CI error bars; `line` (a column holding the threshold on every row, header
+    included) is drawn over them as a line on the same axes, so the 80 % line is in the chart."""
     chart = BarChart()
     chart.type = "col"
     chart.title = title
@@ -67,6 +70,16 @@ def _bar_with_ci(ws: Worksheet, title: str, cats: Reference, values: Reference, 
                      plus=NumDataSource(numRef=NumRef(f=_ref(plus))),
                      minus=NumDataSource(numRef=NumRef(f=_ref(minus))))
     chart.series[0].errBars = bars
+    if line is not None:
+        overlay = LineChart()
+        overlay.add_data(line, titles_from_data=True)
+        overlay.series[0].marker.symbol = "none"
+        overlay.series[0].graphicalProperties.line.solidFill = "C00000"
+        overlay.series[0].graphicalProperties.line.dashStyle = "dash"
+        overlay.series[0].graphicalProperties.line.width = 22000
+        chart += overlay
+        chart.legend = Legend()
+        chart.legend.position = "b"
     chart.width, chart.height = 18, 9
     ws.add_chart(chart, anchor)
 
@@ -106,12 +119,21 @@ def summary_sheet(ws: Worksheet, scores: pd.DataFrame, meta: dict[str, Any]) -> 
         table["与标准线比较"] = [STATUS_LABELS.get(s, "") if isinstance(s, str) else "" for s in scores["threshold_status"]]
         ws["A3"] = f"标准线：{line:.0%}（“明显高于”= 95%置信下限不低于标准线，“明显低于”= 上限低于标准线）" \
             if isinstance(line, float) else ""
+    line = meta.get("threshold")
+    if isinstance(line, float) and meta.get("basis", "rate") == "rate":
+        table[f"标准线（{line:.0%}）"] = line
+        formats[f"标准线（{line:.0%}）"] = PERCENT
     first, last = write_table(ws, table, row=4, formats=formats)
     ws.column_dimensions["H"].width = 40
+    cols = list(table.columns)
+    line_ref = Reference(ws, min_col=len(cols), min_row=first - 1, max_row=last) \
+        if str(cols[-1]).startswith("标准线") else None
     _bar_with_ci(ws, "各区综合满意率（95%置信区间）", Reference(ws, min_col=2, min_row=first, max_row=last),
                  Reference(ws, min_col=4, min_row=first - 1, max_row=last),
                  Reference(ws, min_col=9, min_row=first, max_row=last),
-                 Reference(ws, min_col=10, min_row=first, max_row=last), f"A{last + 3}", "满意率")
+                 Reference(ws, min_col=10, min_row=first, max_row=last), f"A{last + 3}", "满意率", line=line_ref)
+    if meta.get("weighting_note"):
+        ws.cell(row=last + 2, column=1, value=meta["weighting_note"]).font = Font(bold=True, color="C00000")
 
 
 def items_sheet(ws: Worksheet, estimates: pd.DataFrame) -> None:
@@ -156,13 +178,27 @@ def frame_sheet(ws: Worksheet, title: str, blocks: list[tuple[str, pd.DataFrame]
         row = last + 3
 
 
-def method_sheet(ws: Worksheet, method_text: str, config: dict[str, Any], record: dict[str, Any]) -> None:
+def method_sheet(ws: Worksheet, method_text: str, config: dict[str, Any], record: dict[str, Any],
+                 tables: list[tuple[str, pd.DataFrame]] | None = None) -> None:
+    """The method text, captioned tables (e.g. how much clustering widens each SE), then the
+    config and the reproducibility record."""
     ws.title = "方法"
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 100
     row = 1
     for line in method_text.splitlines():
         ws.cell(row=row, column=1, value=line)
+        row += 1
+    for caption, frame in tables or []:
+        row += 1
+        ws.cell(row=row, column=1, value=caption).font = Font(bold=True)
+        if frame is None or frame.empty:
+            ws.cell(row=row + 1, column=1, value="（无数据）")
+            row += 2
+            continue
+        _, row = write_table(ws, frame, row=row + 1, formats={c: "0.0000" for c in frame.columns
+                                                               if str(c).startswith("标准误")} |
+                             {c: "0.00" for c in frame.columns if str(c).startswith("放大")})
         row += 1
     for heading, pairs in (("计分配置", config), ("可复现记录", record)):
         row += 1
@@ -176,14 +212,15 @@ def method_sheet(ws: Worksheet, method_text: str, config: dict[str, Any], record
 
 def write_report(path: str | Path | IO[bytes], *, scores: pd.DataFrame, estimates: pd.DataFrame, diagnostics: pd.DataFrame,
                  comparisons: list[tuple[str, pd.DataFrame]], method_text: str, config: dict[str, Any],
-                 record: dict[str, Any], meta: dict[str, Any]) -> None:
+                 record: dict[str, Any], meta: dict[str, Any],
+                 method_tables: list[tuple[str, pd.DataFrame]] | None = None) -> None:
     """Write the workbook to a path or a binary file object (a download buffer)."""
     wb = Workbook()
     summary_sheet(wb.active, scores, meta)
     items_sheet(wb.create_sheet(), estimates)
     frame_sheet(wb.create_sheet(), "权重", [("各区权重诊断", diagnostics)])
     frame_sheet(wb.create_sheet(), "对比", comparisons)
-    method_sheet(wb.create_sheet(), method_text, config, record)
+    method_sheet(wb.create_sheet(), method_text, config, record, method_tables)
     if isinstance(path, (str, Path)):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -19,6 +19,8 @@ import pandas as pd
 
 import analysis
 from analysis.errors import InputError
+from analysis.modes import mode_mix
+from analysis.weighting import extreme_weights
 from analysis.scoring import CITY, ScoringConfig, score_table
 
 SNAPSHOT_COLUMNS = ("response_id", "unit", "mode", "sex", "age_group", "education")
@@ -108,19 +110,57 @@ class ScoreRun:
         return self.record["result_hash"]
 
     def extra_comparisons(self) -> list[tuple[str, pd.DataFrame]]:
-        """Comparison tables computed with the run (captions in Chinese for the report)."""
+        """Comparison tables computed with the run (captions and headers in Chinese for the report's 对比)."""
         captions = {"modes": "各访问方式综合满意率", "waves": "与上一轮次比较",
-                    "pairwise": "各区两两比较（Holm 校正 p 值）", "cluster_effect": "聚类对标准误的影响（比值 = 放大倍数）"}
-        headers = {"unit_a": "区（甲）", "unit_b": "区（乙）", "diff": "差值（甲 − 乙）", "se": "标准误", "p": "p 值",
-                   "p_holm": "Holm 校正 p 值", "unit": "区", "se_clustered": "标准误（聚类设计）",
-                   "se_respondents": "标准误（受访者为单元）", "widening": "放大倍数"}
+                    "mode_mix": "各区访问方式构成（受访者占比）", "mode_items": "各区分项满意率（按访问方式）",
+                    "mode_differences": "访问方式之间的差异（同区内，联合线性化标准误）",
+                    "pairwise": "各区两两比较（Holm 校正 p 值）"}
         out = []
-        for k in ("waves", "modes", "pairwise", "cluster_effect"):
+        for k in ("waves", "modes", "mode_mix", "mode_items", "mode_differences", "pairwise"):
             if k in self.extra:
                 frame = self.extra[k]
-                out.append((captions[k], frame.rename(columns=headers) if k in ("pairwise", "cluster_effect")
-                            else frame))
+                caption = captions[k]
+                if k == "mode_mix":
+                    caption += "；" + mix_note(frame)
+                if k in ("mode_items", "mode_differences"):
+                    frame = frame.assign(item=frame["item"].map(lambda i: REPORT_ITEM_LABELS.get(i, i)))
+                out.append((caption, frame.rename(columns=REPORT_HEADERS) if k != "waves" else frame))
         return out
+
+    def method_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """Tables for the 方法 sheet: the design, and per unit how much clustering widens the SE."""
+        effect = self.extra.get("cluster_effect")
+        psu = self.record.get("design", {}).get("psu", "respondent")
+        if effect is None:
+            return [(f"抽样设计：按区分层，受访者为初级抽样单元（未指定聚类列）", pd.DataFrame())] \
+                if psu == "respondent" else []
+        return [(f"抽样设计：按区分层，{psu} 为区内初级抽样单元；聚类对综合满意率标准误的影响"
+                 "（放大倍数 = 聚类设计标准误 ÷ 受访者为单元的标准误）", effect.rename(columns=REPORT_HEADERS))]
+
+
+REPORT_HEADERS = {"unit_a": "区（甲）", "unit_b": "区（乙）", "diff": "差值（甲 − 乙）", "se": "标准误", "p": "p 值",
+                  "p_holm": "Holm 校正 p 值", "unit": "区", "se_clustered": "标准误（聚类设计）",
+                  "se_respondents": "标准误（受访者为单元）", "widening": "放大倍数", "mode": "访问方式",
+                  "item": "项目", "n": "样本", "n_valid": "有效回答", "rate": "满意率", "rate_se": "满意率标准误",
+                  "rate_low": "下限", "rate_high": "上限", "mode_a": "方式甲", "mode_b": "方式乙",
+                  "rate_a": "满意率（甲）", "rate_b": "满意率（乙）", "difference": "差值（甲 − 乙）",
+                  "low": "差值下限", "high": "差值上限", "p_value": "p 值", "df": "自由度",
+                  "distance": "与其他区构成的差距", "differs": "构成明显不同",
+                  "phone": "电话", "door": "入户", "paper": "纸质", "web": "网络"}
+REPORT_ITEM_LABELS = {"air": "空气质量", "water": "河流湖库与饮用水水环境", "sea": "近岸海域与海滩环境",
+                      "noise": "声环境（噪声）", "waste": "生活垃圾分类与处理", "greenery": "城市绿化与公园",
+                      "rural": "农村人居环境", "enforcement": "环境违法查处与投诉处理",
+                      "publicity": "生态环境宣传与信息公开", "overall": "总体满意程度", "composite": "综合满意率"}
+
+
+def mix_note(mix: pd.DataFrame) -> str:
+    """The report's sentence on the mode mix (which units differ strongly from the others)."""
+    from analysis.modes import MIX_LIMIT, mix_note_units
+    units = mix_note_units(mix)
+    if not units:
+        return f"各区访问方式构成相近（与其他区的差距均不超过 {MIX_LIMIT:.0%}）"
+    return (f"注意：{'、'.join(units)} 的访问方式构成与其他区明显不同（差距超过 {MIX_LIMIT:.0%}），"
+            "不同访问方式的满意率可能不同，比较这些区时请参看分方式结果")
 
 
 def population_hash(population: pd.DataFrame) -> str:
@@ -204,16 +244,6 @@ def saturated_units(design: Any) -> set[str]:
     return out
 
 
-def extreme_weights(weights: pd.Series, units: pd.Series, multiple: float) -> pd.DataFrame:
-    """Per unit: the largest weight ÷ unit mean weight and how many weights exceed `multiple` × mean."""
-    frame = pd.DataFrame({"unit": units.to_numpy(), "w": weights.to_numpy(float)})
-    ratio = frame["w"] / frame.groupby("unit")["w"].transform("mean")
-    frame["ratio"] = ratio
-    frame["above"] = ratio > multiple
-    out = frame.groupby("unit", sort=False).agg(max_weight_ratio=("ratio", "max"), weights_above=("above", "sum"))
-    return out.reset_index()
-
-
 def _extreme_warning(count: int, largest: float, multiple: float) -> str:
     return f"有 {count} 个权重超过本区平均权重的 {multiple:g} 倍（最大 {largest:.1f} 倍）"
 
@@ -232,14 +262,16 @@ def sort_by_response_id(responses: pd.DataFrame) -> pd.DataFrame:
     return responses.iloc[order].reset_index(drop=True)
 
 
-def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config: ScoringConfig, *,
+def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame | None, config: ScoringConfig, *,
                       wave: str | None = None, exclusions: list[dict[str, Any]] | None = None,
                       source: str = "", cluster: str | None = None) -> ScoreRun:
     """Weight, estimate and score one snapshot; the record says how to get it again.
 
     `cluster` (or the config's `design.cluster`) makes that column the PSU within units.
+    Without a population (None) every weight is 1, strata are the units, and the record
+    (`weighting: unweighted`), the stderr line and the report say so.
     """
-    from analysis.estimation import estimate_table, make_design
+    from analysis.estimation import equal_weight_design, estimate_table, make_design
     from analysis.ranking import pairwise_differences
 
     items = list(config.items)
@@ -248,7 +280,10 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
     cluster = cluster or config.design.cluster
     if cluster and not _supports(make_design, "cluster"):
         raise InputError(["design.cluster: this version of the estimation cannot use clusters yet"])
-    design = make_design(data, population, variables, **({"cluster": cluster} if cluster else {}))
+    if population is None:  # no census figures: weights 1, strata = units, stated in the record and report
+        design = equal_weight_design(data, "unit", cluster)
+    else:
+        design = make_design(data, population, variables, **({"cluster": cluster} if cluster else {}))
     weights = pd.Series(design.weights, index=data.index)
     na = config.not_applicable_for()
     if na and not _supports(estimate_table, "not_applicable"):
@@ -270,8 +305,11 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
         "config": json.loads(config.canonical_json()), "data_count": int(len(data)),
         "data_count_before_mode_filter": int(len(responses)), "data_hash": snapshot,
         "modes": config.modes, "exclusions": exclusions or [], "code_version": code_version(),
-        "population_hash": population_hash(population),
-        "population": population.to_dict("records"),
+        "population_hash": population_hash(population) if population is not None else None,
+        "population": population.to_dict("records") if population is not None else None,
+        "weighting": "unweighted" if population is None else "raked",
+        "weighting_statement": UNWEIGHTED_STATEMENT if population is None else
+        f"weighting: raked within units on {', '.join(variables)}",
         "design": {"strata": "unit", "psu": cluster or "respondent"},
         "not_applicable": {u: {"items": v, "item_weights": _renormalised(config, v)} for u, v in na.items()},
         "threshold": config.threshold,
@@ -283,9 +321,18 @@ def compute_score_run(responses: pd.DataFrame, population: pd.DataFrame, config:
     pairs = pairwise_differences(list(ordered["unit"]), ordered["basis"].where(ordered["points"].notna()),
                                  ordered["se"], basis=config.basis)
     run.extra["pairwise"] = pairs
-    run.extra["modes"] = mode_comparison(run, data, population, design if config.mode_list() is None else None)
+    by_mode = mode_estimates(run, data, population, design)
+    if by_mode is not None:
+        run.extra["modes"] = by_mode[by_mode["item"] == "composite"][
+            ["unit", "mode", "n", "rate", "rate_low", "rate_high"]].reset_index(drop=True)
+        run.extra["mode_items"] = by_mode[["unit", "item", "mode", "n", "n_valid", "rate", "rate_se", "rate_low",
+                                           "rate_high"]].reset_index(drop=True)
+        run.extra["mode_differences"] = mode_differences(run, design)
+        run.extra["mode_mix"] = mode_mix(data)
     if cluster:
         run.extra["cluster_effect"] = cluster_effect(estimates, data, population, config, na)
+    if population is None:
+        run.extra["weighting_note"] = UNWEIGHTED_NOTE
     return run
 
 
@@ -302,9 +349,10 @@ def cluster_effect(estimates: pd.DataFrame, data: pd.DataFrame, population: pd.D
 
     The ratio is how much the interviewer (or building) clustering widens the CI.
     """
-    from analysis.estimation import estimate_table
+    from analysis.estimation import equal_weight_design, estimate_table
     plain = estimate_table(data, population, items=list(config.items), item_weights=config.item_weights,
                            ci=config.ci, variables=tuple(config.weighting.variables),
+                           design=equal_weight_design(data, "unit") if population is None else None,
                            **({"not_applicable": not_applicable} if not_applicable else {}))
     se_col = "index_se" if config.basis == "index" else "rate_se"
     a = estimates[estimates["item"] == "composite"].set_index("unit")[se_col]
@@ -312,6 +360,10 @@ def cluster_effect(estimates: pd.DataFrame, data: pd.DataFrame, population: pd.D
     return pd.DataFrame({"unit": a.index, "se_clustered": a.to_numpy(), "se_respondents": b.reindex(a.index).to_numpy(),
                          "widening": (a / b.reindex(a.index)).to_numpy()})
 
+
+UNWEIGHTED_STATEMENT = "weighting: unweighted (no population margins given): every weight is 1; strata = units"
+UNWEIGHTED_NOTE = "未加权：未提供人口边际（--population），所有权数均为 1，结果未按人口结构调整"
+UNWEIGHTED_METHOD = "1. 加权：未加权。未提供人口边际，所有权数均为 1（按区分层），结果未按性别、年龄等人口结构调整。"
 
 METHOD_TEXT = """方法说明
 1. 加权：在每个区内按性别、年龄（及配置的其他变量）的人口边际进行迭代比例拟合（raking），收敛标准为各边际误差不超过区人口的百万分之一。
@@ -322,19 +374,36 @@ METHOD_TEXT = """方法说明
 6. 计分：按计分配置（比例法、分档法或相对法）计算得分，四舍五入（half up）到配置的小数位；排名相同得分时按未舍入的综合满意率排序。
 7. 提示：有效样本少于配置下限或误差幅度超过配置上限的区，其得分须附提示；权重超过本区平均权重配置倍数（默认 5 倍）的区亦附提示。
 8. 标准线：配置 threshold（默认 80%）。“低于标准线的概率”= t 分布（自由度同置信区间）下真实综合满意率低于标准线的概率，在 logit 尺度计算；置信下限不低于标准线为“明显高于”，置信上限低于标准线为“明显低于”，否则“无显著差异”。
-9. 排名区间：按各区综合满意率及其标准误在 logit 尺度独立抽取 20000 次（固定随机种子 20250101），每次排序，取排名的 2.5% 与 97.5% 分位数。两两比较：各区独立分层，差值标准误为两区标准误的平方和开方，p 值经 Holm 校正。
+9. 排名区间：按各区综合满意率及其标准误在 logit 尺度独立抽取 20000 次（固定随机种子 20250101），每次排序，取排名的 2.5% 与 97.5% 分位数。两两比较：差值标准误为两区标准误的平方和开方，p 值经 Holm 校正。为何可按独立处理：每位受访者只属于一个区、只评价本区，各区样本在各自的层内独立抽取，加权（raking）也在区内进行，因此两区估计的线性化值不在同一层中相遇，协方差为 0（聚类设计中，同一访问员在不同区的访问按区内不同的初级抽样单元处理，结论相同）。部门评议中同一受访者评议多个单位，则按联合线性化计入协方差。
 10. 无法计分：适用项目在某区没有有效回答时，该区综合满意率无定义，不计分、不排名并注明项目；不适用项目（配置 not_applicable）从该区综合中剔除，其余项目权重重新归一。加权饱和（样本数不多于加权约束数）或综合满意率标准误为 0 而满意率介于 0 与 1 之间的区为“无法估计”，不计分、不排名。
 11. 抽样设计：按区分层；配置 design.cluster（或 --cluster）指定的列（如访问员）为区内初级抽样单元，该列为空的问卷自成一个单元。"""
 
 
-def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame,
-                    design: Any = None) -> pd.DataFrame:
-    """Composite rate by mode, per unit and 全市 (reusing the run's design when it holds every mode)."""
+def mode_estimates(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame | None,
+                   design: Any) -> pd.DataFrame | None:
+    """Every item and the composite by mode, per unit and 全市, on the run's design (None: one mode)."""
     from analysis.estimation import estimate_table
     if responses["mode"].nunique() < 2:
+        return None
+    na = run.config.not_applicable_for()
+    return estimate_table(responses, population, list(run.config.items), run.config.item_weights, by="mode",
+                          variables=tuple(run.config.weighting.variables), design=design,
+                          **({"not_applicable": na} if na else {}))
+
+
+def mode_differences(run: ScoreRun, design: Any) -> pd.DataFrame:
+    """Per unit, 全市, item and composite: every pair of modes, the difference with its SE, CI and p."""
+    from analysis.estimation import group_differences
+    return group_differences(design, list(run.config.items), "mode", run.config.item_weights,
+                             run.config.not_applicable_for())
+
+
+def mode_comparison(run: ScoreRun, responses: pd.DataFrame, population: pd.DataFrame,
+                    design: Any = None) -> pd.DataFrame:
+    """Composite rate by mode, per unit and 全市 (kept for callers of the earlier API)."""
+    table = mode_estimates(run, responses, population, design)
+    if table is None:
         return pd.DataFrame()
-    table = estimate_table(responses, population, list(run.config.items), run.config.item_weights, by="mode",
-                           variables=tuple(run.config.weighting.variables), design=design)
     comp = table[table["item"] == "composite"]
     return comp[["unit", "mode", "n", "rate", "rate_low", "rate_high"]].reset_index(drop=True)
 
@@ -356,12 +425,26 @@ def wave_comparison(current: ScoreRun, previous: ScoreRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def method_text(run: ScoreRun) -> str:
+    """The 方法 text of the report; its weighting line says `未加权` when there were no margins."""
+    text = METHOD_TEXT
+    psu = run.record.get("design", {}).get("psu", "respondent")
+    if psu != "respondent":  # the design's PSUs and df, as computed
+        text = text.replace("按区分层、受访者为初级抽样单元", f"按区分层、{psu} 为区内初级抽样单元（该列为空的问卷自成一个单元）")
+        text = text.replace("自由度 = 有效样本数 − 区数", "自由度 = 有效回答所在的初级抽样单元数 − 区数")
+    if run.record.get("weighting") != "unweighted":
+        return text
+    return "\n".join(UNWEIGHTED_METHOD if line.startswith("1. 加权") else line.replace("，并对 raking 权重做校准调整", "")
+                     for line in text.splitlines())
+
+
 def write_run_report(run: ScoreRun, out: str | Path | IO[bytes],
                      comparisons: list[tuple[str, pd.DataFrame]] | None = None) -> None:
     from analysis.report import write_report
     meta = {"wave": run.record.get("wave") or run.record.get("source", ""), "config_name": run.config.name,
-            "full_points": run.config.full_points, "threshold": run.config.threshold}
+            "full_points": run.config.full_points, "threshold": run.config.threshold, "basis": run.config.basis,
+            "weighting_note": UNWEIGHTED_NOTE if run.record.get("weighting") == "unweighted" else ""}
     record = {k: v for k, v in run.record.items() if k not in ("config", "population")}
     write_report(out, scores=run.scores, estimates=run.estimates, diagnostics=run.diagnostics,
-                        comparisons=comparisons or list(run.extra_comparisons()), method_text=METHOD_TEXT,
-                        config=run.record["config"], record=record, meta=meta)
+                        comparisons=comparisons or list(run.extra_comparisons()), method_text=method_text(run),
+                        config=run.record["config"], record=record, meta=meta, method_tables=run.method_tables())

@@ -434,3 +434,28 @@ def _feasible_by_lp(x: np.ndarray, targets: np.ndarray, d: np.ndarray, lo: float
                         f"margins (lower the lower bound or collapse categories of {where})")
     return None, problems or [f"unit {unit}: the bounds {lo:g} and {hi:g} bind together: no weights within both "
                               f"meet the margins (widen the bounds or collapse categories of {where})"]
+
+
+MAX_WEIGHT_RATIO = 5.0  # default: a weight above 5 × its unit's mean weight is "extreme" (METHODS, issue 13 §11)
+
+
+def extreme_weights(weights: pd.Series, units: pd.Series, multiple: float = MAX_WEIGHT_RATIO) -> pd.DataFrame:
+    """Per unit: the largest weight ÷ unit mean weight and how many weights exceed `multiple` × mean.
+
+    One respondent carrying five times the average weight moves a small unit's rate on
+    their own; the weight diagnostics, the `weight` command and the score warnings name it.
+    """
+    if not (np.isfinite(multiple) and multiple > 1):
+        raise InputError([f"--max-ratio: must be a finite number above 1, got {multiple}"])
+    frame = pd.DataFrame({"unit": units.to_numpy(), "w": weights.to_numpy(float)})
+    ratio = frame["w"] / frame.groupby("unit")["w"].transform("mean")
+    frame["ratio"] = ratio
+    frame["above"] = ratio > multiple
+    out = frame.groupby("unit", sort=False).agg(max_weight_ratio=("ratio", "max"), weights_above=("above", "sum"))
+    return out.reset_index()
+
+
+def extreme_rows(weights: pd.Series, units: pd.Series, multiple: float = MAX_WEIGHT_RATIO) -> pd.Series:
+    """Boolean per row: weight > `multiple` × its unit's mean weight."""
+    w = pd.Series(np.asarray(weights, float), index=units.index)
+    return w / w.groupby(units).transform("mean") > multiple

@@ -8,6 +8,7 @@ from survey import auth, i18n
 from common.errors import Rejected
 from survey.auth import PermissionDenied
 from survey.store import StoreError
+from common.errors import Rejected
 from ui import session
 from ui.plain import md_escape
 from ui.session import t
@@ -28,10 +29,11 @@ def attempt(action, done_text: str) -> None:
 
 create, reset, assign, home = st.tabs([t("admin.create"), t("admin.reset"), t("admin.assign"),
                                        t("cross_district.set")])
-ROLE_ORDER = ("pollster", "supervisor", "analyst", "admin")  # the commonest account first: the default
+ROLE_ORDER = ("pollster", "supervisor", "analyst", "liaison", "admin")  # the commonest account first: the default
+UNITS = sorted({u for w in store.waves() for u in w["units"]})
 
 
-def new_account_problems(username: str, role: str, firm: str, password: str) -> list[str]:
+def new_account_problems(username: str, role: str, firm: str, password: str, unit: str = "") -> list[str]:
     """The form's problems in the admin's words, each naming its field (the core checks again)."""
     problems = []
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -40,13 +42,17 @@ def new_account_problems(username: str, role: str, firm: str, password: str) -> 
         problems.append(t("admin.username_taken", username=username))
     if role in ("pollster", "supervisor") and not firm:
         problems.append(t("admin.firm_needed", role=t(f"role.{role}")))
+    if role == "liaison" and not unit:
+        problems.append(t("admin.unit_needed"))
+    if role != "liaison" and unit:
+        problems.append(t("admin.unit_only_liaison"))
     if len(password) < auth.MIN_PASSWORD_LENGTH:
         problems.append(t("admin.password_short", n=auth.MIN_PASSWORD_LENGTH))
     return problems
 
 
 def clear_new_account() -> None:
-    for key in ("new_username", "new_name", "new_role", "new_firm", "new_password"):
+    for key in ("new_username", "new_name", "new_role", "new_firm", "new_unit", "new_password"):
         st.session_state.pop(key, None)
 
 
@@ -59,16 +65,18 @@ with create:
         name = st.text_input(t("admin.display_name"), key="new_name").strip()
         role = st.selectbox(t("admin.role"), ROLE_ORDER, format_func=lambda r: t(f"role.{r}"), key="new_role")
         firm = st.text_input(t("admin.firm"), key="new_firm").strip()
+        unit = st.selectbox(t("admin.unit"), ["", *UNITS], key="new_unit", help=t("admin.unit_help"),
+                            format_func=lambda u: u or t("admin.no_unit"))
         password = st.text_input(t("admin.password"), type="password", key="new_password")
         if st.form_submit_button(t("admin.submit_create"), type="primary"):
-            problems = new_account_problems(username, role, firm, password)
+            problems = new_account_problems(username, role, firm, password, unit)
             for problem in problems:
                 st.error(problem)
             if not problems:
                 try:
                     auth.create_account(store, account, username, role, password, firm=firm or None,
-                                        display_name=name or None)
-                except (StoreError, PermissionDenied) as err:
+                                        display_name=name or None, unit=unit or None)
+                except (StoreError, PermissionDenied, Rejected) as err:
                     st.error(t("common.error", detail=err))
                 else:
                     clear_new_account()
@@ -101,6 +109,7 @@ st.dataframe(pd.DataFrame({
     t("admin.role"): [t(f"role.{a['role']}") for a in rows],
     t("admin.firm"): [a["firm"] or "" for a in rows],
     t("cross_district.home_district"): [a.get("home_district") or "" for a in rows],
+    t("admin.unit"): [a.get("unit") or "" for a in rows],
     t("admin.active"): [i18n.yes_no(a["active"], session.lang()) for a in rows],
     t("admin.locked_until"): [i18n.when(a["locked_until"]) for a in rows],
     t("admin.created_at"): [i18n.when(a["created_at"]) for a in rows]}), width="stretch", hide_index=True)

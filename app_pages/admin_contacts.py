@@ -9,7 +9,7 @@ from survey.auth import PermissionDenied
 from survey.errors import ImportRejected
 from survey.fieldwork import assign_cases, assign_evenly
 from survey.store import StoreError
-from ui import session
+from ui import plain, session
 from ui.session import t
 
 account = session.page_account(__file__)
@@ -28,7 +28,7 @@ if upload is not None and st.button(t("setup.contacts.submit_import"), type="pri
         n = wave_setup.import_contact_list(store, account, wave_id, upload.getvalue(), upload.name)
     except ImportRejected as err:
         st.error(t("setup.contacts.rejected", n=err.total))
-        st.dataframe(pd.DataFrame({t("setup.col.problem"): err.problems}), hide_index=True, width="stretch")
+        plain.problem_table(err.problems)
     except (StoreError, PermissionDenied) as err:
         st.error(t("common.error", detail=err))
     else:

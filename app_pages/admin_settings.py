@@ -39,21 +39,19 @@ with st.form(f"settings_{wave_id}"):
     cells = pd.DataFrame(current.quotas, columns=list(QUOTA_COLS))
     blank = ["sex", "age_group", "line_type", "prefix"]
     cells[blank] = cells[blank].astype(object).fillna("")  # blank = any, never "None"
+    # headers in the UI language (a column_config label is not the frame's header everywhere)
+    heads = {c: wave_setup.field_label(f"quotas.{c}", session.lang()) for c in QUOTA_COLS}
     edited = st.data_editor(
-        cells, num_rows="dynamic", hide_index=True, width="stretch", key=f"settings_{wave_id}_quotas",
+        cells.rename(columns=heads), num_rows="dynamic", hide_index=True, width="stretch",
+        key=f"settings_{wave_id}_quotas",
         column_config={
-            "unit": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.unit", session.lang()),
-                                                     options=list(wave["units"])),
-            "sex": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.sex", session.lang()),
-                                                    options=list(SEXES)),
-            "age_group": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.age_group", session.lang()),
-                                                          options=list(AGE_GROUPS)),
-            "line_type": st.column_config.SelectboxColumn(wave_setup.field_label("quotas.line_type", session.lang()),
-                                                          options=list(LINE_TYPES),
-                                                          format_func=lambda v: t(f"strata.line_type.{v}")),
-            "prefix": st.column_config.TextColumn(wave_setup.field_label("quotas.prefix", session.lang())),
-            "target": st.column_config.NumberColumn(wave_setup.field_label("quotas.target", session.lang()),
-                                                    step=1)})
+            heads["unit"]: st.column_config.SelectboxColumn(options=list(wave["units"])),
+            heads["sex"]: st.column_config.SelectboxColumn(options=list(SEXES)),
+            heads["age_group"]: st.column_config.SelectboxColumn(options=list(AGE_GROUPS)),
+            heads["line_type"]: st.column_config.SelectboxColumn(options=list(LINE_TYPES),
+                                                                 format_func=lambda v: t(f"strata.line_type.{v}")),
+            heads["prefix"]: st.column_config.TextColumn(),
+            heads["target"]: st.column_config.NumberColumn(step=1)}).rename(columns={v: k for k, v in heads.items()})
     action = st.radio(wave_setup.field_label("quota_action", session.lang()), ("warn", "stop"), horizontal=True,
                       index=("warn", "stop").index(current.quota_action), key=f"settings_{wave_id}_action",
                       format_func=lambda a: t(f"setup.quota_action.{a}"))
@@ -74,11 +72,12 @@ with st.form(f"settings_{wave_id}"):
                            help=t("setup.settings.busy_help"))
     most = right.text_input(wave_setup.field_label("schedule.max_attempts", session.lang()),
                             value=str(sched.get("max_attempts", 6)), key=f"settings_{wave_id}_max_attempts")
+    slot_heads = {c: wave_setup.field_label(f"schedule.slots.{c}", session.lang()) for c in ("name", "hours")}
     slots = st.data_editor(
-        pd.DataFrame(sched.get("slots") or [], columns=["name", "hours"]), num_rows="dynamic", hide_index=True,
-        width="stretch", key=f"settings_{wave_id}_slots", column_config={
-            "name": st.column_config.TextColumn(wave_setup.field_label("schedule.slots.name", session.lang())),
-            "hours": st.column_config.TextColumn(wave_setup.field_label("schedule.slots.hours", session.lang()))})
+        pd.DataFrame(sched.get("slots") or [], columns=["name", "hours"]).rename(columns=slot_heads),
+        num_rows="dynamic", hide_index=True, width="stretch", key=f"settings_{wave_id}_slots",
+        column_config={h: st.column_config.TextColumn() for h in slot_heads.values()},
+    ).rename(columns={v: k for k, v in slot_heads.items()})
     st.caption(t("setup.settings.slots_help"))
     cross = st.checkbox(wave_setup.field_label("cross_district", session.lang()), value=bool(current.cross_district),
                         key=f"settings_{wave_id}_cross")

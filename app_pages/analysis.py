@@ -11,6 +11,7 @@ import streamlit as st
 from analysis.drivers import key_drivers
 from analysis.errors import InputError
 from analysis.io import read_population, read_responses
+from analysis.modes import MIX_LIMIT
 from analysis.planning import achieved_margins, plan_table
 from analysis.score_run import compute_score_run, write_run_report, wave_comparison
 from analysis.scoring import ConfigError, load_config, parse_config
@@ -18,8 +19,9 @@ from analysis.trend import annual, five_year
 from survey import publishing, wave_setup
 from survey.config import POPULATION_DIR, SCORING_DIR
 from survey.bootstrap import questionnaire_for_wave
-from ui import charts, session
+from ui import charts, plain, session
 from ui.runs import cached_run, fingerprint
+from ui.plain import md_escape
 from ui.session import t
 
 APPROXIMATE_POPULATION = {"xiamen-2020.csv"}
@@ -60,8 +62,11 @@ def file_label(name: str, chosen) -> str:
 
 
 pop_files = sorted(p.name for p in POPULATION_DIR.glob("*.csv"))
-pop_choice = col_pop.selectbox(t("analysis.population"), [*([WAVE_CHOICE] if chosen_pop else []), *pop_files, UPLOAD],
-                               format_func=lambda n: file_label(n, chosen_pop))
+NO_POPULATION = "__none__"  # no census figures: every weight 1, and the page and report say `unweighted`
+pop_choice = col_pop.selectbox(t("analysis.population"),
+                               [*([WAVE_CHOICE] if chosen_pop else []), *pop_files, UPLOAD, NO_POPULATION],
+                               format_func=lambda n: t("appraisal.unweighted") if n == NO_POPULATION
+                               else file_label(n, chosen_pop))
 pop_upload = col_pop.file_uploader(t("analysis.population_upload"), type=["csv"]) if pop_choice == UPLOAD else None
 if pop_choice in APPROXIMATE_POPULATION:
     col_pop.caption(t("analysis.population_approx", name=pop_choice))
@@ -76,7 +81,9 @@ cfg_upload = col_cfg.file_uploader(t("analysis.config_upload"), type=["yaml", "y
 
 
 def load_inputs():
-    if pop_choice == UPLOAD:
+    if pop_choice == NO_POPULATION:
+        population = None
+    elif pop_choice == UPLOAD:
         if pop_upload is None:
             st.info(t("analysis.need_upload"))
             st.stop()
@@ -106,6 +113,7 @@ def load_inputs():
 
 try:
     population, config = load_inputs()
+    pop_key = population.to_csv() if population is not None else "unweighted"
     if source == "wave":
         if store.count_responses(wave_id) == 0:
             st.info(t("analysis.no_data"))
@@ -113,7 +121,7 @@ try:
         stamp = (store.count_responses(wave_id), len(store.exclusions(wave_id)), wave_id)
         flags_stamp = (exclude_flagged, store.qc_runs(wave_id)[0]["id"] if exclude_flagged and store.qc_runs(wave_id)
                        else None)
-        key = fingerprint("wave", *stamp, *flags_stamp, config.hash(), population.to_csv())
+        key = fingerprint("wave", *stamp, *flags_stamp, config.hash(), pop_key)
         compute = lambda: publishing.compute_for_wave(store, account, wave_id, population, config,  # noqa: E731
                                                       exclude_flagged=exclude_flagged)
     else:
@@ -121,7 +129,7 @@ try:
             st.info(t("analysis.need_upload"))
             st.stop()
         raw = upload.getvalue()
-        key = fingerprint("file", hashlib.sha256(raw).hexdigest(), config.hash(), population.to_csv())
+        key = fingerprint("file", hashlib.sha256(raw).hexdigest(), config.hash(), pop_key)
         frame = read_responses(io.BytesIO(raw), upload.name)
         compute = lambda: compute_score_run(frame, population, config, source=upload.name)  # noqa: E731
     with st.spinner(t("analysis.computing")):
@@ -131,6 +139,8 @@ except (InputError, ConfigError) as err:
     st.stop()
 
 rec = run.record
+if rec.get("weighting") == "unweighted":
+    st.warning(t("analysis.weighting_unweighted"))
 st.caption(t("analysis.record_line", config=f"{rec['config_name']} ({rec['config_hash'][:8]})",
              count=rec["data_count"], data=rec["data_hash"][:8], excluded=len(rec["exclusions"]),
              code=rec["code_version"], result=rec["result_hash"][:8]))
@@ -143,7 +153,7 @@ if wave_id:
     earlier = [w for w in waves if w < wave_id and store.count_responses(w) > 0]
     for w in earlier:
         stamp = (store.count_responses(w), len(store.exclusions(w)), w)
-        runs[w] = cached_run(fingerprint("wave", *stamp, config.hash(), population.to_csv()),
+        runs[w] = cached_run(fingerprint("wave", *stamp, config.hash(), pop_key),
                              lambda w=w: publishing.compute_for_wave(store, account, w, population, config))
     if earlier:
         versus_previous = wave_comparison(run, runs[earlier[-1]])
@@ -216,7 +226,13 @@ with tab_items:
 # ---- weights --------------------------------------------------------------------------
 with tab_weights:
     st.caption(t("analysis.weights_caption"))
-    st.dataframe(run.diagnostics, hide_index=True, width="stretch")
+    diag = run.diagnostics
+    if "weights_above" in diag and (diag["weights_above"] > 0).any():  # extreme weights, named per unit
+        hit = diag[diag["weights_above"] > 0]
+        st.warning(t("analysis.extreme_weights", multiple=f"{config.warnings.max_weight_ratio:g}",
+                     units="、".join(t("analysis.extreme_unit", unit=md_escape(r.unit), n=int(r.weights_above),
+                                       largest=f"{r.max_weight_ratio:.1f}") for r in hit.itertuples())))
+    st.dataframe(plain.headed(diag, "analysis.col_"), hide_index=True, width="stretch")
 
 # ---- comparisons and trends -----------------------------------------------------------
 with tab_compare:
@@ -227,6 +243,50 @@ with tab_compare:
                                            "n": t("analysis.col_n"), "rate": t("analysis.col_rate"),
                                            "rate_low": t("analysis.col_low"), "rate_high": t("analysis.col_high")}),
                      hide_index=True, width="stretch")
+    mix = run.extra.get("mode_mix")
+    if mix is not None and not mix.empty:  # which units were reached by which modes, and a note where mixes differ
+        st.markdown(f"**{t('analysis.mode_mix')}**")
+        differing = [u for u, d in zip(mix["unit"], mix["differs"]) if d]
+        if differing:
+            st.warning(t("analysis.mode_mix_differs", units="、".join(md_escape(u) for u in differing),
+                         limit=f"{MIX_LIMIT:.0%}"))
+        else:
+            st.caption(t("analysis.mode_mix_alike", limit=f"{MIX_LIMIT:.0%}"))
+        mode_cols = [c for c in mix.columns if c not in ("unit", "n", "distance", "differs")]
+        st.dataframe(mix.assign(**{c: mix[c] * 100 for c in [*mode_cols, "distance"]},
+                                differs=mix["differs"].map(lambda d: t("analysis.yes") if d else ""))
+                     .rename(columns={"unit": t("analysis.col_unit"), "n": t("analysis.col_n"),
+                                      "distance": t("analysis.col_mix_distance"), "differs": t("analysis.col_mix_differs"),
+                                      **{c: t(f"mode.{c}") for c in mode_cols}}),
+                     hide_index=True, width="stretch",
+                     column_config={t(f"mode.{c}"): st.column_config.NumberColumn(format="%.1f%%")
+                                    for c in mode_cols} | {
+                         t("analysis.col_mix_distance"): st.column_config.NumberColumn(format="%.1f%%")})
+    mode_items = run.extra.get("mode_items")
+    differences = run.extra.get("mode_differences")
+    if mode_items is not None and not mode_items.empty:
+        st.markdown(f"**{t('analysis.mode_items')}**")
+        unit_pick = st.selectbox(t("analysis.col_unit"), list(dict.fromkeys(mode_items["unit"])), key="mode_unit")
+        item_label = {i: labels.get(i, i) for i in mode_items["item"].unique()} | {"composite": t("analysis.composite")}
+        part = mode_items[mode_items["unit"] == unit_pick]
+        wide = part.pivot_table(index="item", columns="mode", values="rate", sort=False) * 100
+        wide.index = [item_label.get(i, i) for i in wide.index]
+        wide.columns = [t(f"mode.{c}") for c in wide.columns]
+        st.dataframe(wide, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.1f%%")
+                                                           for c in wide.columns})
+        if differences is not None and not differences.empty:
+            st.caption(t("analysis.mode_differences_caption"))
+            d = differences[differences["unit"] == unit_pick]
+            st.dataframe(pd.DataFrame({
+                t("analysis.col_item"): d["item"].map(lambda i: item_label.get(i, i)),
+                t("analysis.col_mode_pair"): [f"{t(f'mode.{a}')} − {t(f'mode.{b}')}"
+                                              for a, b in zip(d["mode_a"], d["mode_b"])],
+                t("analysis.col_diff"): d["difference"] * 100, t("analysis.col_se"): d["se"] * 100,
+                t("analysis.col_low"): d["low"] * 100, t("analysis.col_high"): d["high"] * 100,
+                t("analysis.col_p"): d["p_value"]}), hide_index=True, width="stretch", column_config={
+                    c: st.column_config.NumberColumn(format="%.1f") for c in (
+                        t("analysis.col_diff"), t("analysis.col_se"), t("analysis.col_low"), t("analysis.col_high"))}
+                | {t("analysis.col_p"): st.column_config.NumberColumn(format="%.4f")})
     pairs = run.extra.get("pairwise")
     if pairs is not None and not pairs.empty:
         st.caption(t("analysis.pairwise_caption"))
@@ -244,7 +304,7 @@ with tab_compare:
     if wave_id:
         st.caption(t("analysis.waves_caption"))
         if earlier:
-            st.dataframe(versus_previous, hide_index=True, width="stretch")
+            st.dataframe(plain.headed(versus_previous, "analysis.col_"), hide_index=True, width="stretch")
         else:
             st.info(t("analysis.no_previous"))
         series = annual({w: r.estimates for w, r in sorted(runs.items())})
@@ -256,13 +316,17 @@ with tab_compare:
         else:
             periods = five_year(series)
             st.altair_chart(charts.trend(periods, "period", "rate", "unit"), width="stretch")
-            st.dataframe(periods, hide_index=True, width="stretch")
+            st.dataframe(plain.headed(periods, "analysis.col_"), hide_index=True, width="stretch")
 
 # ---- key drivers ----------------------------------------------------------------------
 with tab_drivers:
     st.caption(t("analysis.drivers_caption"))
     drivers = key_drivers(run.extra["data"], run.extra["weights"]["weight"])
-    st.dataframe(drivers, hide_index=True, width="stretch")
+    if "item" in drivers.columns:  # questions by their label, as everywhere on the page
+        driver_qn = questionnaire_for_wave(store, wave_id) if wave_id else None
+        drivers = drivers.assign(item=[driver_qn.label(driver_qn.question(i), session.lang())
+                                       if driver_qn and i in driver_qn.item_ids else i for i in drivers["item"]])
+    st.dataframe(plain.headed(drivers, "analysis.col_"), hide_index=True, width="stretch")
 
 # ---- planning -------------------------------------------------------------------------
 with tab_plan:
@@ -272,8 +336,8 @@ with tab_plan:
     e = p2.number_input(t("analysis.plan_e"), 0.005, 0.2, 0.03, 0.005, format="%.3f")
     deff = p3.number_input(t("analysis.plan_deff"), 1.0, 5.0, 1.3, 0.1)
     units = list(run.scores["unit"])
-    st.dataframe(plan_table(units, p, e, deff, achieved_margins(run.estimates)), hide_index=True,
-                 width="stretch")
+    st.dataframe(plain.headed(plan_table(units, p, e, deff, achieved_margins(run.estimates)), "analysis.col_"),
+                 hide_index=True, width="stretch")
 
 # ---- publish --------------------------------------------------------------------------
 with tab_publish:

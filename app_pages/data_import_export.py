@@ -5,15 +5,17 @@ import io
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
+from common.errors import renamed
 from survey.auth import PermissionDenied
 from survey.errors import ImportRejected
 from survey.exporting import FORMATS, ExportError, export_wave
 from survey.fieldwork import import_attempts
 from survey.importing import import_responses
-from ui import session
+from survey.odk import import_odk
+from survey.xlsform import form_id, xlsform_bytes
+from ui import plain, session
 from ui.plain import md_escape
 from ui.session import t
 
@@ -27,8 +29,14 @@ with tab_import:
     st.caption(t("quality.import_caption"))
     c1, c2 = st.columns(2)
     wave_id = session.wave_picker(c1, waves, "import_wave")
-    kind = c2.radio(t("quality.kind"), ["responses", "attempts"], horizontal=True, key="import_kind",
+    kind = c2.radio(t("quality.kind"), ["responses", "attempts", "odk"], horizontal=True, key="import_kind",
                     format_func=lambda k: t(f"quality.kind_{k}"))
+    if kind == "odk":  # the form the phones fill in, from this wave's questionnaire
+        cached = f"xlsform_{wave_id}"  # built and checked by pyxform once per session and wave (about 1 s)
+        if cached not in st.session_state:
+            st.session_state[cached] = xlsform_bytes(store, account, wave_id)
+        st.download_button(t("quality.xlsform"), st.session_state[cached],
+                           file_name=f"{form_id(wave_id)}.xlsx", key="download_xlsform")
     upload = st.file_uploader(t("quality.upload"), type=["csv", "xlsx"], key="import_file")
     if st.button(t("quality.do_import"), type="primary", key="do_import", disabled=upload is None):
         raw = io.BytesIO(upload.getvalue())
@@ -38,6 +46,10 @@ with tab_import:
                 result = import_responses(store, account, wave_id, raw, upload.name)
                 st.success(t("quality.imported", name=upload.name, rows=result.rows, created=result.created,
                              unchanged=result.unchanged))
+            elif kind == "odk":
+                result = import_odk(store, account, wave_id, raw, upload.name)
+                st.success(t("odk.imported", name=upload.name, rows=result.rows, created=result.created,
+                             unchanged=result.unchanged, screened_out=result.screened_out))
             else:
                 with tempfile.TemporaryDirectory() as tmp:  # the fieldwork import reads a path
                     path = Path(tmp) / Path(upload.name).name
@@ -47,8 +59,7 @@ with tab_import:
         except ImportRejected as err:
             st.error(t("quality.rejected", total=err.total))
             # name the file as the user knows it, never the server's temporary path
-            problems = [p.replace(str(path), upload.name) if path else p for p in err.problems]
-            st.dataframe(pd.DataFrame({t("quality.col_problem"): problems}), hide_index=True, width="stretch")
+            plain.problem_table([renamed(p, str(path), upload.name) if path else p for p in err.problems])
         except PermissionDenied as err:
             st.error(t("common.no_permission", detail=md_escape(err)))
 

@@ -18,9 +18,8 @@ from survey.quality import flagged_ids
 from survey.responses import SubmitError
 from survey.store import StoreError
 from survey.supervision import progress
-from ui import interview, progress_charts, session
+from ui import forms, interview, progress_charts, session
 from ui.plain import md_escape
-from ui.forms import option_label
 from ui.session import t
 
 account = session.page_account(__file__)
@@ -197,23 +196,11 @@ with tab_back:
 
 
 def field_label(name: str) -> str:
-    if name == "unit":
-        return t("common.unit")
-    if name == "interviewer":
-        return t("supervision.paper.interviewer")
-    try:
-        return qn.label(qn.question(name), session.lang())
-    except KeyError:
-        return name
+    return forms.field_label(qn, name)
 
 
 def shown_value(name: str, value: Any) -> str:
-    if value is None:
-        return t("supervision.paper.blank")
-    try:
-        return option_label(qn, qn.question(name), value, "paper")
-    except KeyError:
-        return str(value)
+    return forms.shown_value(qn, name, value)
 
 
 def paper_value_input(name: str, key: str) -> Any:

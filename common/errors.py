@@ -11,6 +11,7 @@ Messages never name CLI flags: the CLI layer adds `--field:` when it prints them
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 MAX_REPORTED = 100
 
@@ -33,6 +34,50 @@ class Problem(str):
 
     def __reduce__(self):  # picklable across processes
         return (Problem, (self.message, self.field, self.code))
+
+
+class FileProblem(Problem):
+    """A problem of an input file that the catalog can say in the reader's language.
+
+    The message (the string) stays the English line the CLI prints; `row` (as in Excel,
+    None for the whole file), `column`, `value` (as shown) and `params` let
+    `problem_text` say it from the catalog key `problems.<code>`. The column is not the
+    Problem's `field` (that one names a form field, which the CLI prints as `--field:`).
+    """
+
+    row: int | None
+    column: str | None
+    value: str
+    params: dict[str, Any]
+
+    def __new__(cls, message: str, column: str | None = None, code: str = "invalid", *, row: int | None = None,
+                value: str = "", params: dict[str, Any] | None = None) -> "FileProblem":
+        obj = super().__new__(cls, message, None, code)
+        obj.row, obj.column, obj.value, obj.params = row, column, value, dict(params or {})
+        return obj
+
+    def __reduce__(self):
+        return (_file_problem, (self.message, self.column, self.code, self.row, self.value, self.params))
+
+
+def _file_problem(message, field, code, row, value, params):  # unpickling with keyword arguments
+    return FileProblem(message, field, code, row=row, value=value, params=params)
+
+
+def renamed(problem: str, old: str, new: str) -> str:
+    """The problem with a file's name `old` (e.g. a server temp path) shown as `new`, its kind kept."""
+    if isinstance(problem, FileProblem):
+        params = {k: (v.replace(old, new) if isinstance(v, str) else v) for k, v in problem.params.items()}
+        return FileProblem(problem.message.replace(old, new), problem.column, problem.code, row=problem.row,
+                           value=problem.value, params=params)
+    if isinstance(problem, Problem):
+        return Problem(problem.message.replace(old, new), problem.field, problem.code)
+    return str(problem).replace(old, new)
+
+
+def file_problem(name: str, reason: str, code: str, column: str | None = None, **params: Any) -> FileProblem:
+    """A problem of a whole file (a missing column, an unreadable file), catalog text `problems.<code>`."""
+    return FileProblem(f"{name}: {reason}", column, code, params={"name": name, **params})
 
 
 class Rejected(Exception):

@@ -18,6 +18,8 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
+from common.errors import FileProblem, file_problem
+
 MAX_XLSX_INFLATED = 250 * 1024 * 1024   # bytes, all members of the zip together
 MAX_XLSX_RATIO = 200                     # inflated / compressed of one member; real sheets reach ~20
 _SHEET = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
@@ -28,25 +30,27 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:,.0f} MB"
 
 
-def xlsx_problems(raw: bytes, name: str) -> list[str]:
+def xlsx_problems(raw: bytes, name: str) -> list[FileProblem]:
     """Why an .xlsx must not be parsed: not a zip, inflates too far, formula cells without values."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile:
-        return [f"{name}: not a readable .xlsx file (not a zip archive)"]
+        return [file_problem(name, "not a readable .xlsx file (not a zip archive)", "not_xlsx")]
     with archive:
         infos = archive.infolist()
         inflated = sum(i.file_size for i in infos)
         if inflated > MAX_XLSX_INFLATED:
-            return [f"{name}: inflates to {_mb(inflated)}, above the limit of {_mb(MAX_XLSX_INFLATED)}; not read"]
+            return [file_problem(name, f"inflates to {_mb(inflated)}, above the limit of {_mb(MAX_XLSX_INFLATED)}; "
+                                 "not read", "xlsx_too_big", size=_mb(inflated), limit=_mb(MAX_XLSX_INFLATED))]
         for info in infos:
             if info.compress_size and info.file_size > 1024 * 1024 and \
                     info.file_size / info.compress_size > MAX_XLSX_RATIO:
-                return [f"{name}: member {info.filename} inflates {info.file_size // info.compress_size}-fold "
-                        f"(a decompression bomb?); not read"]
+                ratio = info.file_size // info.compress_size
+                return [file_problem(name, f"member {info.filename} inflates {ratio}-fold (a decompression bomb?); "
+                                     "not read", "xlsx_bomb", member=info.filename, ratio=ratio)]
         sheets = sorted((i for i in infos if _SHEET.match(i.filename)), key=lambda i: i.filename)
         if not sheets:
-            return [f"{name}: no worksheet in the file"]
+            return [file_problem(name, "no worksheet in the file", "no_sheet")]
         return _formula_problems(archive, sheets[0].filename, name)
 
 
@@ -65,8 +69,10 @@ def _formula_problems(archive: zipfile.ZipFile, member: str, name: str, limit: i
                 ref = elem.get("r", "?")
                 row = "".join(ch for ch in ref if ch.isdigit())
                 col = "".join(ch for ch in ref if ch.isalpha())
-                problems.append(f"{name}: row {row}, column {col}: a formula without a computed value — open the "
-                                "file in Excel, let it calculate, save it and import again")
+                problems.append(FileProblem(f"{name}: row {row}, column {col}: a formula without a computed value — "
+                                            "open the file in Excel, let it calculate, save it and import again",
+                                            col, "formula_no_value", row=int(row) if row else None,
+                                            params={"name": name}))
                 if len(problems) >= limit:
                     break
             elem.clear()
@@ -80,8 +86,8 @@ def duplicate_headers(headers: list[object], name: str) -> list[str]:
     for i, header in enumerate(headers, start=1):
         key = str(header).strip()
         if key in seen:
-            problems.append(f"{name}: column `{key}` appears twice (columns {seen[key]} and {i}); "
-                            "keep one of them")
+            problems.append(file_problem(name, f"column `{key}` appears twice (columns {seen[key]} and {i}); "
+                                         "keep one of them", "duplicate_header", key, first=seen[key], second=i))
         else:
             seen[key] = i
     return problems
@@ -97,5 +103,5 @@ def nul_problems(text: str, name: str, limit: int = 20) -> list[str]:
     if "\x00" not in text:
         return []
     lines = [i for i, line in enumerate(text.split("\n"), start=1) if "\x00" in line]
-    return [f"{name}: row {i}: holds a NUL character (U+0000); save the file again as plain text"
-            for i in lines[:limit]]
+    return [FileProblem(f"{name}: row {i}: holds a NUL character (U+0000); save the file again as plain text",
+                        None, "nul_char", row=i, params={"name": name}) for i in lines[:limit]]

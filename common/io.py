@@ -9,7 +9,7 @@ from typing import IO
 
 import pandas as pd
 
-from common.errors import Invalid
+from common.errors import Invalid, file_problem
 from common.input_checks import csv_header, duplicate_headers, nul_problems, xlsx_problems
 
 
@@ -22,7 +22,7 @@ def read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type]
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
-            raise Invalid([f"{name}: file not found: {path}"])
+            raise Invalid([file_problem(name, f"file not found: {path}", "file_not_found")])
         raw = path.read_bytes()
         suffix = path.suffix.lower()
     else:
@@ -44,11 +44,12 @@ def read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type]
         except UnicodeDecodeError:
             continue
     else:
-        raise Invalid([f"{name}: not UTF-8 or GBK text"])
+        raise Invalid([file_problem(name, "not UTF-8 or GBK text", "not_text")])
     problems = duplicate_headers(csv_header(text), name) + nul_problems(text, name)
     if problems:
         raise Invalid(problems)
     try:
         return pd.read_csv(io.StringIO(text), dtype=dtype, keep_default_na=True)
     except pd.errors.ParserError as err:
-        raise Invalid([f"{name}: not a readable CSV: {str(err).splitlines()[0]}"]) from None
+        detail = str(err).splitlines()[0]
+        raise Invalid([file_problem(name, f"not a readable CSV: {detail}", "unreadable", detail=detail)]) from None

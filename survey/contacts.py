@@ -52,9 +52,10 @@ def normalize_phone(raw: str) -> str:
     elif digits.startswith("0086"):
         digits = digits[4:]
     if not digits.isdigit():
-        raise ContactError("not a phone number (digits, spaces, - and + only)")
+        raise ContactError("not a phone number (digits, spaces, - and + only)", code="phone_chars")
     if not (_MOBILE.match(digits) or _LANDLINE.match(digits)):
-        raise ContactError("not a mainland mobile (11 digits from 13…) or a landline with area code (0…)")
+        raise ContactError("not a mainland mobile (11 digits from 13…) or a landline with area code (0…)",
+                           code="phone_format")
     return digits
 
 
@@ -307,6 +308,6 @@ class ContactCipher:
                     "contact_hash": self.keyed_hash(value), "contact_mask": mask_phone(value)}
         value = " ".join(str(raw or "").split())
         if not value:
-            raise ContactError("empty address")
+            raise ContactError("empty address", code="address_empty")
         return {"contact_kind": "address", "contact_enc": self.encrypt(value),
                 "contact_hash": self.keyed_hash(value), "contact_mask": mask_address(value)}

@@ -103,14 +103,18 @@ def check_demo_only(store: Store) -> None:
 
 
 def ensure_demo_accounts(store: Store, wave: str, password: str) -> list[str]:
-    """Pollsters P01..P24, a supervisor and an analyst, created once."""
+    """Pollsters P01..P24, a supervisor, an analyst and the liaison of the wave's first unit, created once."""
     created = []
     wanted: list[tuple[str, str, str | None, str]] = [(p, "pollster", DEMO_FIRM, f"访问员{p}") for p in pollsters()]
     wanted += [("supervisor", "supervisor", DEMO_FIRM, "督导"), ("analyst", "analyst", None, "分析员")]
+    units = list((store.wave(wave) or {}).get("units") or [])
+    if units:
+        wanted.append(("liaison", "liaison", None, f"{units[0]}联络员"))
     for username, role, firm, name in wanted:
         if store.account(username) is None:
             # the published demo password is allowed only here: demo refuses stores with real data
-            create_account(store, SYSTEM, username, role, password, firm=firm, display_name=name, policy=False)
+            create_account(store, SYSTEM, username, role, password, firm=firm, display_name=name, policy=False,
+                           unit=units[0] if role == "liaison" else None)
             created.append(username)
         if role in ("pollster", "supervisor") and wave not in store.assigned_waves(username):
             assign(store, SYSTEM, username, wave=wave)  # once: a rerun adds no audit rows

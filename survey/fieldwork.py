@@ -25,7 +25,7 @@ from survey.aapor import DISPOSITIONS, find_disposition, is_final, valid_code
 from survey.auth import Account, PermissionDenied, SYSTEM, allowed, load_account, require, scope
 from survey.config import MODES
 from survey.contacts import ContactCipher, ContactError, check_number_strata, line_type_of, normalize_phone
-from survey.errors import ImportRejected, Invalid, row_problem
+from survey.errors import ImportRejected, Invalid, file_problem, row_problem
 from survey.importing import read_file
 from survey.store import Store, StoreError, now
 from survey.supervision import firm_scope
@@ -67,8 +67,8 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
     if "phone" not in fields and "address" not in fields:
         missing.append("phone or address")
     if missing:
-        raise ImportRejected([f"{path}: column {c} missing (columns: case_id, unit, mode, phone or address, "
-                              "optional strata)" for c in missing])
+        raise ImportRejected([file_problem(Path(path).name, f"column {c} missing (columns: case_id, unit, mode, phone or "
+                                           "address, optional strata)", "case_column_missing", c) for c in missing])
     cipher = ContactCipher.for_store(store)
     strata_cols = [c for c in fields if c not in ("case_id", "unit", "mode", "phone", "address", "wave")]
     existing = {c["case_id"]: c for c in store.cases(wave)}
@@ -80,15 +80,18 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
         before = len(problems)
         case_id, unit, mode = row.get("case_id", ""), row.get("unit", ""), row.get("mode", "")
         if not case_id:
-            problems.append(row_problem(n, "case_id", case_id, "empty"))
+            problems.append(row_problem(n, "case_id", case_id, "empty", "required"))
         elif case_id in seen:
-            problems.append(row_problem(n, "case_id", case_id, f"repeats row {seen[case_id]}"))
+            problems.append(row_problem(n, "case_id", case_id, f"repeats row {seen[case_id]}", "duplicate_row",
+                                        first=seen[case_id]))
         else:
             seen[case_id] = n
         if unit not in w["units"]:
-            problems.append(row_problem(n, "unit", unit, f"not a unit of wave {wave} ({'、'.join(w['units'])})"))
+            problems.append(row_problem(n, "unit", unit, f"not a unit of wave {wave} ({'、'.join(w['units'])})",
+                                        "unknown_unit", wave=wave, units="、".join(w["units"])))
         if mode not in CASE_MODES:
-            problems.append(row_problem(n, "mode", mode, f"one of {', '.join(CASE_MODES)}"))
+            problems.append(row_problem(n, "mode", mode, f"one of {', '.join(CASE_MODES)}", "unknown_mode",
+                                        modes=", ".join(CASE_MODES)))
         kind = "address" if mode == "door" or (mode == "paper" and not row.get("phone")) else "phone"
         raw = row.get(kind, "")
         digits = _digits_or_none(row.get("phone", ""))
@@ -99,24 +102,26 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
             problems.append(row_problem(n, column, row.get(column, ""), i18n.t(f"strata.{key}", expected=actual)))
         sealed: dict[str, str] | None = None
         if not raw:
-            problems.append(row_problem(n, kind, "", f"empty: a {mode or 'phone'} case needs a {kind}"))
+            problems.append(row_problem(n, kind, "", f"empty: a {mode or 'phone'} case needs a {kind}",
+                                        f"case_needs_{kind}", mode=mode or "phone"))
         else:
             try:
                 sealed = cipher.seal(kind, raw)
             except ContactError as err:
                 # never echo a personal value back in full
-                problems.append(row_problem(n, kind, _mask_raw(kind, raw), str(err)))
+                problems.append(row_problem(n, kind, _mask_raw(kind, raw), str(err), err.code))
         if len(problems) > before or sealed is None:
             continue
         old = existing.get(case_id)
         if old is not None:
             if (old["contact_hash"], old["unit"], old["mode"]) != (sealed["contact_hash"], unit, mode):
                 problems.append(row_problem(n, "case_id", case_id, "already stored with another unit, mode or "
-                                            "contact; a case is never changed by an import"))
+                                            "contact; a case is never changed by an import", "case_changed"))
             continue
         other = hashes.get(sealed["contact_hash"])
         if other is not None and other != case_id:
-            problems.append(row_problem(n, kind, sealed["contact_mask"], f"same {kind} as case {other}"))
+            problems.append(row_problem(n, kind, sealed["contact_mask"], f"same {kind} as case {other}",
+                                        f"same_{kind}", other=other))
             continue
         hashes[sealed["contact_hash"]] = case_id
         strata = {**{c: row[c] for c in strata_cols if row.get(c)}, **number_strata}
@@ -460,19 +465,21 @@ def _store_problems(n: int, row: dict[str, str], when: str, known: _AttemptConte
     out = []
     case_id = row["case_id"]
     if known.cases and case_id not in known.cases:
-        out.append(row_problem(n, "case_id", case_id, "not a case of this wave's contact list"))
+        out.append(row_problem(n, "case_id", case_id, "not a case of this wave's contact list", "unknown_case"))
     elif known.cases and known.cases[case_id] != row["mode"]:
-        out.append(row_problem(n, "mode", row["mode"], f"case {case_id} is a {known.cases[case_id]} case"))
+        out.append(row_problem(n, "mode", row["mode"], f"case {case_id} is a {known.cases[case_id]} case",
+                               "case_mode", case_id=case_id, mode=known.cases[case_id]))
     if row["interviewer"] and row["interviewer"] not in known.pollsters:
-        out.append(row_problem(n, "interviewer", row["interviewer"], "no such account"))
+        out.append(row_problem(n, "interviewer", row["interviewer"], "no such account", "unknown_account"))
     if row["disposition"] == "1.1" and row["response_id"] not in known.responses:
         out.append(row_problem(n, "response_id", row["response_id"], "a complete (1.1) needs the response "
-                               "stored in this wave; import the responses first"))
+                               "stored in this wave; import the responses first", "complete_needs_response"))
     at = dt.datetime.fromisoformat(when)
     if at.tzinfo is not None:
         at = at.replace(tzinfo=None)
     if not EARLIEST_ATTEMPT <= at <= known.latest:
-        out.append(row_problem(n, "attempted_at", row["attempted_at"], "not a plausible date (2000 until tomorrow)"))
+        out.append(row_problem(n, "attempted_at", row["attempted_at"], "not a plausible date (2000 until tomorrow)",
+                               "implausible_date"))
     return out
 
 
@@ -493,8 +500,9 @@ def import_attempts(store: Store, path: str | Path, wave: str, actor: str) -> in
     fields, rows = _read_rows(path)
     missing = [c for c in ATTEMPT_COLUMNS if c not in fields]
     if missing:
-        raise ImportRejected([f"{path}: column {c} missing (attempts file: {', '.join(ATTEMPT_COLUMNS)})"
-                              for c in missing])
+        raise ImportRejected([file_problem(Path(path).name, f"column {c} missing (attempts file: "
+                                           f"{', '.join(ATTEMPT_COLUMNS)})", "attempt_column_missing", c,
+                                           columns=", ".join(ATTEMPT_COLUMNS)) for c in missing])
     firms = {a["username"]: a["firm"] for a in store.accounts()}
     known = _AttemptContext(
         cases={c["case_id"]: c["mode"] for c in store.cases(wave)}, pollsters=set(firms),
@@ -510,34 +518,39 @@ def import_attempts(store: Store, path: str | Path, wave: str, actor: str) -> in
         before = len(problems)
         case_id = row["case_id"]
         if not case_id:
-            problems.append(row_problem(n, "case_id", "", "empty"))
+            problems.append(row_problem(n, "case_id", "", "empty", "required"))
         if row["wave"] != wave:
-            problems.append(row_problem(n, "wave", row["wave"], f"does not match --wave {wave}"))
+            problems.append(row_problem(n, "wave", row["wave"], f"does not match --wave {wave}", "other_wave",
+                                        wave=wave))
         if row["unit"] not in w["units"]:
-            problems.append(row_problem(n, "unit", row["unit"], f"not a unit of wave {wave}"))
+            problems.append(row_problem(n, "unit", row["unit"], f"not a unit of wave {wave}", "unknown_unit",
+                                        wave=wave, units="、".join(w["units"])))
         elif case_id:
             first = unit_of.setdefault(case_id, (row["unit"], n))
             if first[0] != row["unit"]:
                 problems.append(row_problem(n, "unit", row["unit"], f"case {case_id} has unit {first[0]} in "
-                                            f"row {first[1]}"))
+                                            f"row {first[1]}", "case_unit_differs", case_id=case_id, unit=first[0],
+                                            first=first[1]))
         if row["mode"] not in MODES:
-            problems.append(row_problem(n, "mode", row["mode"], f"one of {', '.join(MODES)}"))
+            problems.append(row_problem(n, "mode", row["mode"], f"one of {', '.join(MODES)}", "unknown_mode",
+                                        modes=", ".join(MODES)))
         try:
             when = dt.datetime.fromisoformat(row["attempted_at"]).isoformat(timespec="seconds")
         except ValueError:
             when = ""
             problems.append(row_problem(n, "attempted_at", row["attempted_at"],
-                                        "not an ISO date and time (2025-06-01 14:30)"))
+                                        "not an ISO date and time (2025-06-01 14:30)", "not_datetime"))
         if not valid_code(row["disposition"]):
             problems.append(row_problem(n, "disposition", row["disposition"], "not an AAPOR code (1.1, 1.2, 2.1x, "
-                                        "2.2x, 2.3x, 3.1x, 3.2x, 4.x)"))
+                                        "2.2x, 2.3x, 3.1x, 3.2x, 4.x)", "not_aapor"))
         if len(problems) > before:
             continue
         problems += _store_problems(n, row, when, known)
         first_mode = mode_of.setdefault(case_id, (row["mode"], n))
         if first_mode[0] != row["mode"]:
             problems.append(row_problem(n, "mode", row["mode"], f"case {case_id} has mode {first_mode[0]} in "
-                                        f"row {first_mode[1]} (one case, one mode)"))
+                                        f"row {first_mode[1]} (one case, one mode)", "case_mode_differs",
+                                        case_id=case_id, mode=first_mode[0], first=first_mode[1]))
         if len(problems) > before:
             continue
         content = "\x1f".join([wave, case_id, when, row["disposition"], row["interviewer"], row["response_id"]])

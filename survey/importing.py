@@ -34,8 +34,8 @@ from common.io import read_table
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
-from survey.errors import ImportRejected, row_problem
-from survey.questionnaire import Question, Questionnaire
+from survey.errors import ImportRejected, file_problem, row_problem
+from survey.questionnaire import MAX_TEXT_CHARS, Question, Questionnaire
 from survey.responses import build_record, content_hash
 from survey.store import Store, now
 from survey.waves import get_wave
@@ -49,7 +49,7 @@ ID_COLUMNS = ("response_id", "interviewer", "case_id", "firm")
 MAX_DURATION_S = 86_400  # a day: longer is a clock or file error, not an interview
 
 
-def id_problem(value: str) -> str | None:
+def id_problem(value: str) -> tuple[str, str, dict[str, str]] | None:
     """Why an id cannot be stored: invisible characters (zero-width, bidi) or a formula start.
 
     `X1` and `X1` + a zero-width space look the same and would be two responses; an id
@@ -58,9 +58,10 @@ def id_problem(value: str) -> str | None:
     import unicodedata
     bad = sorted({f"U+{ord(ch):04X}" for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp")})
     if bad:
-        return f"holds invisible or control characters ({', '.join(bad)}); retype the id"
+        return (f"holds invisible or control characters ({', '.join(bad)}); retype the id", "id_invisible",
+                {"chars": ", ".join(bad)})
     if value.startswith(("=", "+", "@", "-")):
-        return "starts with = + - or @ (read as a formula by spreadsheets); remove that character"
+        return "starts with = + - or @ (read as a formula by spreadsheets); remove that character", "id_formula", {}
     return None
 
 
@@ -71,6 +72,7 @@ class ImportResult:
     created: int     # responses stored by this import
     unchanged: int   # rows already stored with the same content (nothing new)
     file_sha256: str
+    screened_out: int = 0  # ODK submissions of ineligible respondents: a screen-out, not a response
 
 
 def _text(value: Any) -> str:
@@ -94,8 +96,8 @@ def _code(q: Question, qn: Questionnaire, raw: str) -> Any:
     return raw
 
 
-def _options_text(q: Question, qn: Questionnaire) -> str:
-    return ", ".join(f"{o.code} {o.label}" if str(o.code) != o.label else str(o.code) for o in qn.options(q))
+def _options_text(q: Question, qn: Questionnaire, sep: str = ", ") -> str:
+    return sep.join(f"{o.code} {o.label}" if str(o.code) != o.label else str(o.code) for o in qn.options(q))
 
 
 def _timestamp(raw: str) -> str | None:
@@ -111,7 +113,7 @@ def read_file(source: str | Path | IO[bytes], name: str | None = None) -> tuple[
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
-            raise ImportRejected([f"{path}: file not found"])
+            raise ImportRejected([file_problem(str(path), "file not found", "file_not_found")])
         raw, name = path.read_bytes(), name or path.name
     else:
         raw = source.read()
@@ -123,28 +125,35 @@ def read_file(source: str | Path | IO[bytes], name: str | None = None) -> tuple[
     except InputError as err:
         raise ImportRejected(err.problems) from None
     except Exception as err:  # a corrupt .xlsx, an empty file: say so in one line
-        raise ImportRejected([f"{name}: cannot read the file: {str(err).splitlines()[0] if str(err) else type(err).__name__}"]) from None
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ImportRejected([file_problem(name, f"cannot read the file: {detail}", "unreadable", detail=detail)]) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, raw
 
 
-def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.DataFrame, name: str
-               ) -> tuple[list[dict[str, Any]], int, list[str]]:
-    """Validate every row; returns (records to store, rows already stored identically, problems)."""
+def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.DataFrame, name: str,
+               row_numbers: list[int] | None = None) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """Validate every row; returns (records to store, rows already stored identically, problems).
+
+    `row_numbers` names each frame row as the user's file numbers it (when rows were left
+    out before the check, e.g. ODK screen-outs); by default the frame's rows from row 2.
+    """
     columns = set(frame.columns)
     problems: list[str] = []
     questions = [q for q in qn.questions if q.role != "screening" or q.id in columns]
     for col in REQUIRED_META:
         if col not in columns:
-            problems.append(f"{name}: column `{col}` is missing (responses format: {', '.join(META_COLUMNS)}, "
-                            "sex, age_group, education, item codes…)")
+            problems.append(file_problem(name, f"column `{col}` is missing (responses format: "
+                                         f"{', '.join(META_COLUMNS)}, sex, age_group, education, item codes…)",
+                                         "column_missing", col, columns=", ".join(META_COLUMNS)))
     for q in questions:
         if q.id not in columns and q.required and q.show_if is None:
-            problems.append(f"{name}: column `{q.id}` is missing ({qn.label(q)})")
+            problems.append(file_problem(name, f"column `{q.id}` is missing ({qn.label(q)})", "question_column_missing",
+                                         q.id, label=qn.label(q)))
     if problems:
         return [], 0, problems
     if frame.empty:
-        return [], 0, [f"{name}: no data rows below the header"]
+        return [], 0, [file_problem(name, "no data rows below the header", "no_rows")]
 
     firms = {a["username"]: a["firm"] for a in store.accounts()}
     stored = store.responses_by_ids(_text(v) for v in frame["response_id"])
@@ -153,45 +162,52 @@ def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.
     unchanged = 0
     cells = frame.to_dict("records")
     for i, cell in enumerate(cells):
-        row = i + FIRST_DATA_ROW
+        row = row_numbers[i] if row_numbers is not None else i + FIRST_DATA_ROW
         text = {c: _text(v) for c, v in cell.items()}
-        found: list[str] = [row_problem(row, col, text[col], reason) for col in ID_COLUMNS
-                            if text.get(col) and (reason := id_problem(text[col]))]
+        found: list[str] = [row_problem(row, col, text[col], bad[0], bad[1], **bad[2]) for col in ID_COLUMNS
+                            if text.get(col) and (bad := id_problem(text[col]))]
         rid = text["response_id"]
         if not rid:
-            found.append(row_problem(row, "response_id", "", "required"))
+            found.append(row_problem(row, "response_id", "", "required", "required"))
         elif rid in seen:
-            found.append(row_problem(row, "response_id", rid, f"duplicate of row {seen[rid]} in this file"))
+            found.append(row_problem(row, "response_id", rid, f"duplicate of row {seen[rid]} in this file",
+                                     "duplicate_row", first=seen[rid]))
         else:
             seen[rid] = row
         if text.get("wave") and text["wave"] != wave["id"]:
-            found.append(row_problem(row, "wave", text["wave"], f"file is imported into wave {wave['id']}"))
+            found.append(row_problem(row, "wave", text["wave"], f"file is imported into wave {wave['id']}",
+                                     "other_wave", wave=wave["id"]))
         if not text["unit"]:
-            found.append(row_problem(row, "unit", "", "required"))
+            found.append(row_problem(row, "unit", "", "required", "required"))
         elif text["unit"] not in wave["units"]:
             found.append(row_problem(row, "unit", text["unit"],
-                                     f"not a unit of wave {wave['id']} ({', '.join(wave['units'])})"))
+                                     f"not a unit of wave {wave['id']} ({', '.join(wave['units'])})", "unknown_unit",
+                                     wave=wave["id"], units="、".join(wave["units"])))
         if not text["mode"]:
-            found.append(row_problem(row, "mode", "", "required"))
+            found.append(row_problem(row, "mode", "", "required", "required"))
         elif text["mode"] not in MODES:
-            found.append(row_problem(row, "mode", text["mode"], f"not a mode ({', '.join(MODES)})"))
+            found.append(row_problem(row, "mode", text["mode"], f"not a mode ({', '.join(MODES)})", "unknown_mode",
+                                     modes=", ".join(MODES)))
         duration = None
         if text.get("duration_s"):
             try:
                 duration = float(text["duration_s"])
             except ValueError:
-                found.append(row_problem(row, "duration_s", text["duration_s"], "not a number of seconds"))
+                found.append(row_problem(row, "duration_s", text["duration_s"], "not a number of seconds",
+                                         "not_seconds"))
             else:
                 if not (0 <= duration <= MAX_DURATION_S):  # also nan and inf (inf crashed the .dta export)
                     found.append(row_problem(row, "duration_s", text["duration_s"],
-                                             f"must be 0 or more seconds, at most {MAX_DURATION_S:,} (a day)"))
+                                             f"must be 0 or more seconds, at most {MAX_DURATION_S:,} (a day)",
+                                             "seconds_range", most=f"{MAX_DURATION_S:,}"))
                     duration = None
         stamps: dict[str, str | None] = {}
         for col in ("submitted_at", "started_at"):
             if text.get(col):
                 stamps[col] = _timestamp(text[col])
                 if stamps[col] is None:
-                    found.append(row_problem(row, col, text[col], "not a date-time such as 2025-10-08T09:30:00"))
+                    found.append(row_problem(row, col, text[col], "not a date-time such as 2025-10-08T09:30:00",
+                                             "not_datetime"))
         answers = {q.id: _code(q, qn, text[q.id]) for q in questions if text.get(q.id)}
         for p in qn.check_answers(answers):
             qid, reason = p.split(": ", 1)
@@ -199,18 +215,27 @@ def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.
                 if not any(q.role == "screening" for q in questions):
                     continue  # screening not in the file: a firm's completes are screened already
                 found.append(row_problem(row, ", ".join(q.id for q in qn.by_role("screening")),
-                                         "", "respondent not eligible"))
+                                         "", "respondent not eligible", "not_eligible"))
                 continue
             if qid not in {q.id for q in questions}:
                 continue  # screening not in the file: a firm's completes are screened already
             q = qn.question(qid)
             if reason == "required" and q.role in BLANK_ALLOWED_ROLES:
                 continue
+            code, params = "invalid_answer", {"label": qn.label(q)}
             if reason.startswith("code"):
                 reason = f"not an option of {qid} ({_options_text(q, qn)})"
+                code, params = "not_an_option", {"label": qn.label(q), "options": _options_text(q, qn, "、")}
             elif reason == "required" and qid not in columns:
                 reason = f"required, but the file has no column {qid}"
-            found.append(row_problem(row, qid, text.get(qid, ""), reason))
+                code = "required_no_column"
+            elif reason == "required":
+                code = "required_answer"
+            elif "skipped by show_if" in reason:
+                code = "skipped_answer"
+            elif "characters" in reason:
+                code, params = "text_too_long", {"label": qn.label(q), "most": MAX_TEXT_CHARS}
+            found.append(row_problem(row, qid, text.get(qid, ""), reason, code, **params))
         if found:
             problems += found
             continue
@@ -228,7 +253,9 @@ def check_rows(store: Store, wave: dict[str, Any], qn: Questionnaire, frame: pd.
             else:
                 problems.append(row_problem(row, "response_id", rid,
                                             f"already stored (wave {before['wave']}, {before['source']}, "
-                                            f"{before['created_at']}) with different content"))
+                                            f"{before['created_at']}) with different content", "stored_differently",
+                                            wave=before["wave"], source=before["source"],
+                                            at=str(before["created_at"]).replace("T", " ")[:16]))
             continue
         interviewer = text.get("interviewer") or None
         records.append(build_record(

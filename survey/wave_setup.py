@@ -408,7 +408,9 @@ def import_contact_list(store: Store, actor: Account, wave_id: str, data: bytes,
         except Exception as err:
             problems = getattr(err, "problems", None)
             if problems:
-                err.problems = [line.replace(str(path), name) for line in problems]  # type: ignore[attr-defined]
+                from common.errors import renamed
+                err.problems = [renamed(renamed(line, str(path), name), path.name, name)  # type: ignore[attr-defined]
+                                for line in problems]
             raise
 
 

@@ -79,6 +79,30 @@ def test_same_respondents_make_two_units_covariant(stored):
     assert c.se == pytest.approx(r_con.loc[("eco", "transport"), "se"], rel=1e-6)
 
 
+@pytest.mark.parametrize("kind", list(POPULATIONS))
+def test_covariance_of_the_rated_units_equals_r(stored, kind):
+    """Diagonal = R's SE², and var(a) + var(b) − 2 cov(a, b) = R's SE² of every within-type contrast;
+    the rank intervals draw the units jointly with it."""
+    from analysis.appraisal import estimate_covariance
+    from analysis.ranking import rank_intervals
+    responses, units = stored
+    pop = read_population(REF / POPULATIONS[kind]) if POPULATIONS[kind] else None
+    ours, ad = estimate_appraisal(responses, units, pop)
+    cov = estimate_covariance(ad.design, units)
+    r_est = pd.read_csv(REF / f"appraisal_r_{kind}_estimates.csv").set_index("unit")
+    np.testing.assert_allclose(np.sqrt(np.diag(cov.loc[r_est.index, r_est.index])), r_est["rate_se"], rtol=1e-6)
+    for row in pd.read_csv(REF / f"appraisal_r_{kind}_contrasts.csv").itertuples():
+        var = cov.at[row.unit_a, row.unit_a] + cov.at[row.unit_b, row.unit_b] - 2 * cov.at[row.unit_a, row.unit_b]
+        assert np.sqrt(var) == pytest.approx(row.se, rel=1e-6)
+    assert (cov.to_numpy()[~np.eye(len(cov), dtype=bool)] != 0).any()
+    # two units estimated almost the same, perfectly correlated: jointly they never swap places,
+    # independently they would (the covariance changes the rank intervals)
+    rate, se = np.array([0.70, 0.705]), np.array([0.02, 0.02])
+    joint = np.array([[4e-4, 4e-4 - 1e-9], [4e-4 - 1e-9, 4e-4]])
+    assert [list(v) for v in rank_intervals(rate, se)] == [[1, 1], [2, 2]]
+    assert [list(v) for v in rank_intervals(rate, se, cov=joint)] == [[2, 1], [2, 1]]
+
+
 def test_row_order_does_not_matter(stored):
     responses, units = stored
     pop = read_population(REF / POPULATIONS["city"])

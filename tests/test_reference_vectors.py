@@ -208,3 +208,120 @@ def test_cli_estimate_by_mode_with_clusters_equals_r(tmp_path):
     for col in ("rate", "rate_se", "rate_low", "rate_high"):
         known = merged[f"{col}_r"].notna()
         np.testing.assert_allclose(merged.loc[known, col], merged.loc[known, f"{col}_r"], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("design_name", ["srs", "cluster"])
+def test_mode_differences_of_every_unit_item_and_composite_equal_r(data, design_name):
+    """Every pair of modes in every unit and 全市, every item and the composite (R: svycontrast
+    of the two domain ratios from svytotal); where R has no difference (no valid answer), neither have we."""
+    from analysis.estimation import group_differences
+    responses, population = data
+    design = make_design(responses, population, VARIABLES, cluster=CLUSTER[design_name])
+    ours = group_differences(design, ITEMS, "mode", ITEM_WEIGHTS).replace({"全市": "ALL"})
+    ref = pd.read_csv(REF / "r_mode_differences.csv")
+    ref = ref[ref["design"] == design_name]
+    merged = ours.merge(ref, on=["unit", "item", "mode_a", "mode_b"], how="left", suffixes=("", "_r"))
+    known = merged["se_r"].notna()
+    assert known.sum() == len(ref) > 60
+    for col in ("difference", "se"):
+        np.testing.assert_allclose(merged.loc[known, col], merged.loc[known, f"{col}_r"], rtol=1e-6, err_msg=col)
+    assert merged.loc[~known, "se"].isna().all() and set(merged.loc[~known, "unit"]) == {"U3"}
+    # U4 has no door interviews: no comparison with door there
+    assert not ((merged["unit"] == "U4") & ((merged["mode_a"] == "door") | (merged["mode_b"] == "door"))).any()
+    # the difference of the per-mode rates, and a CI that holds it
+    assert np.allclose(merged["difference"], merged["rate_a"] - merged["rate_b"], equal_nan=True)
+    assert (merged.loc[known, "low"] <= merged.loc[known, "difference"]).all()  # = where SE 0 (U4 sea: rate 1)
+    # the single contrast function agrees (U1, phone − web, overall)
+    row = merged[(merged["unit"] == "U1") & (merged["item"] == "overall") & (merged["mode_a"] == "phone")
+                 & (merged["mode_b"] == "web")].iloc[0]
+    c = contrast(design, "overall", (responses["unit"] == "U1").to_numpy() & (responses["mode"] == "phone").to_numpy(),
+                 (responses["unit"] == "U1").to_numpy() & (responses["mode"] == "web").to_numpy())
+    assert c.se == pytest.approx(row["se"], rel=1e-9) and c.df == row["df"]
+
+
+def test_mode_mix_equals_r_and_flags_the_units_that_differ(data):
+    from analysis.modes import mode_mix
+    responses, _ = data
+    mix = mode_mix(responses)
+    ref = pd.read_csv(REF / "r_mode_mix.csv").pivot(index="unit", columns="mode", values="share")
+    got = mix.set_index("unit")[list(ref.columns)]
+    np.testing.assert_allclose(got.to_numpy(float), ref.to_numpy(float), rtol=1e-12)
+    # distance to the pooled mix of the other units, from R's shares and the unit sizes
+    n = responses["unit"].value_counts()
+    counts = ref.mul(n.reindex(ref.index), axis=0)
+    for unit in ref.index:
+        rest = counts.drop(index=unit).sum()
+        expected = 0.5 * (ref.loc[unit] - rest / rest.sum()).abs().sum()
+        assert mix.set_index("unit").at[unit, "distance"] == pytest.approx(expected, rel=1e-9)
+    assert mix["differs"].all()  # the R data were drawn with very different mixes (U2 60 % web, U4 no door)
+    alike = pd.DataFrame({"unit": ["A"] * 10 + ["B"] * 10, "mode": ["phone"] * 6 + ["web"] * 4 + ["phone"] * 5
+                          + ["web"] * 5})
+    assert not mode_mix(alike)["differs"].any()  # 10 % apart
+    assert mode_mix(alike, limit=0.05)["differs"].all()
+    shuffled = mode_mix(responses.sample(frac=1, random_state=3))
+    pd.testing.assert_frame_equal(mix, shuffled)
+
+
+def test_unweighted_district_score_equals_r_and_says_so(data, tmp_path):
+    """No population: weights 1, strata = units (R: svydesign(ids = ~1, strata = ~unit) without rake);
+    the record, the stderr line and the report say `unweighted`."""
+    from openpyxl import load_workbook
+    from analysis.score_run import compute_score_run, write_run_report
+    from analysis.scoring import parse_config
+    responses, _ = data
+    config = parse_config({"name": "ref", "items": ITEM_WEIGHTS, "full_points": 10, "threshold": 0.8,
+                           "not_applicable": {"U3": ["rural"]}}, "ref.yaml")
+    run = compute_score_run(responses, None, config)
+    assert run.record["weighting"] == "unweighted" and run.record["population"] is None
+    ref = pd.read_csv(REF / "r_unweighted.csv")
+    est = run.estimates.merge(ref, on=["unit", "item"], suffixes=("", "_r"))
+    assert len(est) == len(ref) > 20
+    np.testing.assert_allclose(est["rate"], est["rate_r"], rtol=1e-9)
+    np.testing.assert_allclose(est["rate_se"], est["rate_se_r"], rtol=1e-6)
+    items = est[est["item"] != "composite"]
+    np.testing.assert_array_equal(items["df"], items["df_r"])
+    u1 = run.scores.set_index("unit").loc["U1"]
+    assert u1["points"] == pytest.approx(round(10 * ref.query("unit == 'U1' and item == 'composite'")["rate"].iloc[0], 2))
+    out = tmp_path / "u.xlsx"
+    write_run_report(run, out)
+    wb = load_workbook(out)
+    method = [c.value for c in wb["方法"]["A"] if c.value]
+    assert any(str(v).startswith("1. 加权：未加权") for v in method)
+    assert any("未加权" in str(c.value) for row in wb["摘要"].iter_rows() for c in row if c.value)
+    import json
+    import yaml
+    cfg = tmp_path / "ref.yaml"
+    cfg.write_text(yaml.safe_dump({"name": "ref", "items": ITEM_WEIGHTS, "full_points": 10, "threshold": 0.8,
+                                   "not_applicable": {"U3": ["rural"]}}), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "analysis", "score", str(REF / "responses.csv"), "--config",
+                           str(cfg), "--out", str(tmp_path / "c.xlsx"), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "weighting: unweighted" in done.stderr and "; unweighted; result sha256" in done.stderr
+    assert [o["points"] for o in json.loads(done.stdout)] == [o["points"] for o in run.to_json()]
+
+
+def test_weight_command_flags_extreme_weights_as_r_weights_say(tmp_path):
+    """Which weights exceed 5 × (default) or 2.5 × the unit's mean weight, from R's raked weights;
+    the command names them per unit on stderr and, with --flag, in a column `extreme`."""
+    r_w = pd.read_csv(REF / "r_weights_3margins.csv")
+    r_w["unit"] = r_w["response_id"].str.split("-").str[0]
+    for ratio in (5.0, 2.5):
+        expected = r_w[r_w["weight"] / r_w.groupby("unit")["weight"].transform("mean") > ratio]
+        out = tmp_path / f"w{ratio}.csv"
+        done = subprocess.run([sys.executable, "-m", "analysis", "weight", str(REF / "responses.csv"),
+                               "--population", str(REF / "population.csv"), "--variables", ",".join(VARIABLES),
+                               "--max-ratio", str(ratio), "--flag", "--out", str(out)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        got = pd.read_csv(out)
+        assert list(got.columns) == ["response_id", "weight", "extreme"]
+        assert set(got.loc[got["extreme"] == 1, "response_id"]) == set(expected["response_id"]) != set()
+        warned = [line for line in done.stderr.splitlines() if line.startswith("warning: unit ")]
+        assert [w.split(":")[1].strip().removeprefix("unit ") for w in warned] == sorted(expected["unit"].unique())
+    assert ratio == 2.5 and len(expected) > len(r_w[r_w["weight"] / r_w.groupby("unit")["weight"].transform("mean") > 5])
+    # the contract file without --flag; a bad ratio exits 2 and writes nothing
+    done = subprocess.run([sys.executable, "-m", "analysis", "weight", str(REF / "responses.csv"), "--population",
+                           str(REF / "population.csv"), "--max-ratio", "inf", "--out", str(tmp_path / "bad.csv")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--max-ratio" in done.stderr and not (tmp_path / "bad.csv").exists()

@@ -85,8 +85,12 @@ def test_import_page_lists_row_problems_then_imports(store, accounts, tmp_path):
     at.button(key="do_import").click().run()
     assert not at.exception, at.exception
     assert "发现 2 个问题" in at.error[0].value
-    problems = at.dataframe[0].value["问题"].tolist()
-    assert problems[0].startswith("row 3, column unit: value 火星区") and problems[1].startswith("row 4, column air")
+    table = at.dataframe[0].value  # in Chinese, row and column named
+    assert list(table.columns) == ["行", "列", "值", "问题"]
+    assert table.iloc[0].tolist()[:3] == ["3", "unit（区）", "火星区"]
+    assert table.iloc[0, 3].startswith("不是轮次 2025 的区（思明区、")
+    assert table.iloc[1, :3].tolist() == ["4", "air", "8"] and table.iloc[1, 3].startswith("不是“")
+    assert "5 满意、4 比较满意" in table.iloc[1, 3] and not any("not a" in v for v in table["问题"])
     assert store.count_responses("2025") == 0
     good = write_csv(tmp_path / "good.csv", [good_row(i) for i in range(3)], encoding="gbk")
     at.file_uploader(key="import_file").set_value(("good.csv", good.read_bytes(), "text/csv")).run()

@@ -11,27 +11,40 @@ ACTORS = {
     "supervisor": Account("sup", "supervisor", firm="A"),
     "pollster": Account("p1", "pollster", firm="A", waves=("2025",)),
     "analyst": Account("ana", "analyst"),
+    "liaison": Account("lia", "liaison", unit="思明区"),
 }
-OWN = {"pollster": "p1", "firm": "A", "wave": "2025"}         # the pollster's own case of firm A
-SAME_FIRM = {"pollster": "p2", "firm": "A", "wave": "2026"}   # a colleague's case
-OTHER = {"pollster": "q9", "firm": "B", "wave": "2026"}       # another firm's case, a wave not assigned
+# the pollster's own case of firm A (in the liaison's unit)
+OWN = {"pollster": "p1", "firm": "A", "wave": "2025", "unit": "思明区"}
+SAME_FIRM = {"pollster": "p2", "firm": "A", "wave": "2026", "unit": "湖里区"}   # a colleague's case
+OTHER = {"pollster": "q9", "firm": "B", "wave": "2026", "unit": "集美区"}       # another firm's case, a wave not assigned
+NONE = (0, 0, 0)
 
 # action: role -> (own, same firm, other) — written out by hand from DESIGN's rights, not derived
 EXPECTED = {
-    "waves.enter": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0), "analyst": (0, 0, 0)},
-    "cases.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1)},
+    "waves.enter": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0), "analyst": (0, 0, 0), "liaison": NONE},
+    "cases.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1), "liaison": NONE},
     "cases.contact_clear": {"admin": (0, 0, 0), "supervisor": (0, 0, 0), "pollster": (1, 0, 0),
-                            "analyst": (0, 0, 0)},
-    "cases.assign": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0), "analyst": (0, 0, 0)},
-    "attempts.add": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (0, 0, 0)},
-    "attempts.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1)},
+                            "analyst": (0, 0, 0), "liaison": NONE},
+    "cases.assign": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0), "analyst": (0, 0, 0), "liaison": NONE},
+    "attempts.add": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (0, 0, 0), "liaison": NONE},
+    "attempts.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 0, 0), "analyst": (1, 1, 1), "liaison": NONE},
     "attempts.link_response": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0),
-                               "analyst": (0, 0, 0)},
-    "paper.key": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 1, 0), "analyst": (0, 0, 0)},
+                               "analyst": (0, 0, 0), "liaison": NONE},
+    "paper.key": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (1, 1, 0), "analyst": (0, 0, 0), "liaison": NONE},
     "responses.exclude": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0),
-                          "analyst": (1, 1, 1)},
+                          "analyst": (1, 1, 1), "liaison": NONE},
     "fieldwork.supervise": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": (0, 0, 0),
-                            "analyst": (0, 0, 0)},
+                            "analyst": (0, 0, 0), "liaison": NONE},
+    # appeals: a liaison reads and contests its own unit only; analysts and the admin decide
+    "published.read": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
+                       "liaison": (1, 0, 0)},
+    "objections.file": {"admin": NONE, "supervisor": NONE, "pollster": NONE, "analyst": NONE, "liaison": (1, 0, 0)},
+    "objections.read": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
+                        "liaison": (1, 0, 0)},
+    "objections.decide": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
+                          "liaison": NONE},
+    "appeals.set_deadline": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": (1, 1, 1),
+                             "liaison": NONE},
 }
 
 
@@ -58,7 +71,7 @@ def test_scope_agrees_with_allowed(action, role):
     reach = ACTIONS[action][role]
     got = scope(actor, action)
     assert got == {"all": Scope(), "firm": Scope(firm="A"), "own": Scope(pollster="p1"),
-                   "assigned": Scope(waves=("2025",))}[reach]
+                   "assigned": Scope(waves=("2025",)), "unit": Scope(unit="思明区")}[reach]
 
 
 def test_scope_refuses_another_firm_and_a_firmless_supervisor():

@@ -65,8 +65,8 @@ def test_supervisor_resolves_a_paper_mismatch_on_the_dashboard(store, accounts):
 def fill(at, paper_id: str, unit: str = "思明区"):
     at.text_input(key="paper_id").input(paper_id).run()
     at.selectbox(key="paper_unit").set_value(unit)
-    at.radio[0].set_value("是")
-    at.radio[1].set_value("是")
+    at.radio[0].set_value(1)
+    at.radio[1].set_value(1)
     at.run()
     for radio in at.radio[2:]:
         radio.set_value(radio.options[1])
@@ -151,3 +151,42 @@ def test_backcheck_call_shows_the_masked_number_and_dials_in_clear_audited(store
         backcheck_contact(store, accounts["supb"], done.response_id, dial=True)
     with pytest.raises(PermissionDenied):
         backcheck_contact(store, accounts["ana"], done.response_id, dial=True)
+
+
+def test_paper_code_string_keys_a_form_and_the_second_keyer_sees_the_mismatch(store, accounts):
+    at = app_as(store, "p1")
+    at.switch_page("app_pages/paper_entry.py").run()
+    at.toggle(key="paper_double").set_value(True)
+    at.text_input(key="paper_id").input("XM-000200").run()
+    at.selectbox(key="paper_unit").set_value("思明区")
+    # the 4th key (6) is no option of water: named with its position and options, the field keeps the string
+    at.text_input(key="paper_quick").input("1146").run()
+    assert not at.exception, at.exception
+    [err] = [e.value for e in at.error]
+    assert "第 4 位" in err and "水环境" in err and "6" in err
+    assert at.text_input(key="paper_quick").value == "1146"
+    assert at.radio(key="q_paper_air").value == 4 and at.radio(key="q_paper_water").value is None
+    at.text_input(key="paper_quick").input("11 4593454344 3 233").run()
+    assert not at.error and at.radio(key="q_paper_sex").value == "女"
+    assert "16/16" in " ".join(c.value for c in at.caption)
+    at.button(key="paper_submit").click().run()
+    assert "等待另一名录入员" in at.info[-1].value
+
+    second = app_as(store, "p2")
+    second.switch_page("app_pages/paper_entry.py").run()
+    second.text_input(key="paper_id").input("XM-000200").run()
+    second.selectbox(key="paper_unit").set_value("思明区")
+    second.text_input(key="paper_quick").input("11 2593454344 3 233").run()  # air keyed 2, not 4
+    second.button(key="paper_submit").click().run()
+    assert not second.exception, second.exception
+    assert "1 处不一致" in second.warning[0].value
+    table = second.dataframe[0].value
+    assert list(table.columns) == ["题目", "第一次录入", "第二次录入"]
+    assert table.iloc[0].tolist() == [store_label("air"), "4 比较满意", "2 不太满意"]
+    assert store.count_responses("2025") == 0
+
+
+def store_label(qid: str) -> str:
+    from survey.questionnaire import load_shipped
+    qn = load_shipped("default-2025")
+    return qn.label(qn.question(qid))

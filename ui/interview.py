@@ -27,7 +27,7 @@ from ui import forms, session
 from ui.plain import md_escape
 from ui.session import t
 
-# What a pollster can key in one press per item (see `_quick_fill`).
+# What a pollster can key in one press per item (see `forms.quick_entry_field`).
 NUMBERED_ROLES = ("item", "followup")
 
 
@@ -97,25 +97,6 @@ def resume(store: Store, account: Account, form: str, case_id: str | None = None
     st.session_state[_k(form, "draft")] = draft
     st.session_state[_k(form, "resumed")] = draft["started_at"]
     return draft
-
-
-def _quick_fill(qn: Questionnaire, form: str) -> None:
-    """Quick entry: "4459..." answers the items in order, one digit each (callback, runs before widgets)."""
-    raw = str(st.session_state.get(_k(form, "quick")) or "")
-    keys = [c for c in raw if not c.isspace() and c not in ",，"]
-    items = [q for q in qn.by_role("item") if forms.numeric_codes(qn, q)]
-    problems, filled = [], 0
-    for q, key in zip(items, keys):
-        codes = {o.code for o in qn.options(q)}
-        if key.isdigit() and int(key) in codes:
-            st.session_state[forms.widget_key(q.id, form)] = int(key)
-            filled += 1
-        else:
-            problems.append(t("interview.quick_bad", item=qn.label(q, session.lang()), digit=key))
-    if len(keys) > len(items):
-        problems.append(t("interview.quick_too_many", n=len(items)))
-    st.session_state[_k(form, "quick_msg")] = (problems, filled)
-    st.session_state[_k(form, "quick")] = ""
 
 
 def _elapsed(started_at: str) -> str:
@@ -222,15 +203,7 @@ def run(store: Store, account: Account, setup: Setup, *,
         return "quota_full"
 
     st.subheader(t("interview.items"))
-    st.text_input(t("interview.quick"), key=_k(form, "quick"), help=t("interview.quick_help"),
-                  placeholder="4459...", on_change=_quick_fill, args=(qn, form))
-    msg = st.session_state.pop(_k(form, "quick_msg"), None)
-    if msg:
-        problems, filled = msg
-        for problem in problems:
-            st.error(problem)
-        if filled:
-            st.caption(t("interview.quick_done", n=filled))
+    forms.quick_entry_field(qn, form, ("item",))
     if setup.mode == "phone":
         st.caption(t("interview.dk_hint"))
     forms.ask_section(qn, "item", setup.mode, form, answers, numbered=True)

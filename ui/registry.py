@@ -25,6 +25,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/analysis.py", "nav.analysis", ":material/query_stats:", ("analyst", "admin"), "analysis"),
     PageSpec("app_pages/review.py", "quality.nav_review", ":material/fact_check:", ("supervisor", "analyst", "admin"), "review"),
     PageSpec("app_pages/data_import_export.py", "quality.nav_data", ":material/swap_vert:", ("analyst", "admin"), "data"),
+    PageSpec("app_pages/appeals.py", "appeals.nav", ":material/gavel:", ("liaison", "analyst", "admin"), "appeals",
+             home_for=("liaison",)),
     PageSpec("app_pages/admin_waves.py", "setup.nav.waves", ":material/event:", ("admin",), "waves", "nav.section_admin"),
     PageSpec("app_pages/admin_settings.py", "setup.nav.settings", ":material/tune:", ("admin",), "wave-settings",
              "nav.section_admin"),

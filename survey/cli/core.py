@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("username")
     p.add_argument("--role", required=True, choices=auth.ROLES)
     p.add_argument("--firm")
+    p.add_argument("--unit", help="the unit (district) of a unit liaison (--role liaison)")
     p.add_argument("--name", help="display name")
     p.add_argument("--password", help="initial password (generated and printed if omitted)")
     p.add_argument("--wave", action="append", default=[], help="assign to this wave (repeatable)")
@@ -155,7 +156,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         raise NotFound([wave_not_found(w).problems[0] for w in unknown])
     password = args.password or auth.generate_password()
     auth.create_account(store, actor, args.username, args.role, password, firm=args.firm, display_name=args.name,
-                        home_district=args.home_district)
+                        home_district=args.home_district, unit=args.unit)
     for wave in args.wave:
         auth.assign(store, actor, args.username, wave=wave)
     print(f"account {args.username} ({args.role}) created" + ("" if args.password else f"; password: {password}"))
@@ -167,7 +168,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     store = get_store()
     for a in store.accounts():
         waves = ",".join(store.assigned_waves(a["username"]))
-        print(f"{a['username']}\t{a['role']}\t{a['firm'] or '-'}\t{waves or '-'}\t"
+        print(f"{a['username']}\t{a['role']}\t{a['firm'] or a.get('unit') or '-'}\t{waves or '-'}\t"
               f"{'locked until ' + a['locked_until'] if a['locked_until'] else 'active' if a['active'] else 'disabled'}")
     return 0
 

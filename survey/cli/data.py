@@ -11,9 +11,10 @@ from survey.auth import SYSTEM
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="validated, all-or-nothing, idempotent import of a responses or attempts file")
-    p.add_argument("file", help="CSV (UTF-8 or GBK) or .xlsx in the responses format of DESIGN.md")
+    p.add_argument("file", help="CSV (UTF-8 or GBK) or .xlsx in the responses format of DESIGN.md "
+                                "(--kind odk: ODK Central's CSV export of the wave's XLSForm)")
     p.add_argument("--wave", required=True)
-    p.add_argument("--kind", choices=("responses", "attempts"), default="responses")
+    p.add_argument("--kind", choices=("responses", "attempts", "odk"), default="responses")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="a wave's responses as csv, xlsx, sav (SPSS) or dta (Stata), with a codebook")
@@ -48,6 +49,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         from survey.fieldwork import import_attempts
         created = import_attempts(store, args.file, args.wave, actor.username)
         print(f"{args.file}: {created} new attempt(s) stored in wave {args.wave}")
+        return 0
+    if args.kind == "odk":
+        from survey.i18n import t
+        from survey.odk import import_odk
+        result = import_odk(store, actor, args.wave, args.file)
+        print(t("odk.imported", name=args.file, rows=result.rows, created=result.created,
+                unchanged=result.unchanged, screened_out=result.screened_out))
         return 0
     from survey.importing import import_responses
     result = import_responses(store, actor, args.wave, args.file)

@@ -11,22 +11,24 @@ from survey.storage.engine import (Database, IntegrityError, StoreError, audit, 
 class AccountsStore(Database):
     def add_account(self, username: str, role: str, password_hash: str, actor: str | None,
                     firm: str | None = None, display_name: str | None = None,
-                    home_district: str | None = None) -> None:
+                    home_district: str | None = None, unit: str | None = None) -> None:
         with self.tx() as db:
             if db.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
                 raise StoreError(f"account `{username}` exists already")
             db.execute("INSERT INTO accounts (username, display_name, role, firm, password_hash, created_at, "
-                       "home_district) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       [username, display_name, role, firm, password_hash, now(), home_district])
+                       "home_district, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [username, display_name, role, firm, password_hash, now(), home_district, unit])
             audit(db, actor, "create", "account", username,
-                  {"role": role, "firm": firm, **({"home_district": home_district} if home_district else {})})
+                  {"role": role, "firm": firm, **({"home_district": home_district} if home_district else {}),
+                   **({"unit": unit} if unit else {})})
 
     def account(self, username: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM accounts WHERE username = ?", [username])
         return rows[0] if rows else None
 
     def accounts(self) -> list[dict[str, Any]]:
-        return self.query("SELECT username, display_name, role, firm, home_district, active, locked_until, created_at "
+        return self.query("SELECT username, display_name, role, firm, home_district, unit, active, locked_until, "
+                          "created_at "
                           "FROM accounts ORDER BY role, username")
 
     def count_accounts(self) -> int:
@@ -35,7 +37,7 @@ class AccountsStore(Database):
     def update_account(self, username: str, actor: str | None, audit_action: str | None = "update",
                        **fields: Any) -> None:
         allowed = {"password_hash", "failed_logins", "locked_until", "active", "firm", "role", "display_name",
-                   "home_district"}
+                   "home_district", "unit"}
         bad = set(fields) - allowed
         if bad:
             raise StoreError(f"cannot change {', '.join(sorted(bad))} of an account")
@@ -50,13 +52,14 @@ class AccountsStore(Database):
                     shown["password"] = "changed"
                 audit(db, actor, audit_action, "account", username, shown)
 
-    def record_login(self, username: str, ok: bool, failed_logins: int, locked_until: str | None) -> None:
+    def record_login(self, username: str, ok: bool, failed_logins: int, locked_until: str | None,
+                     detail: dict[str, Any] | None = None) -> None:
         """Store the outcome of a login attempt and its audit row together."""
         with self.tx() as db:
             db.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE username = ?",
                        [failed_logins, locked_until, username])
             audit(db, username, "login" if ok else "login_failed", "account", username,
-                        {"locked_until": locked_until} if locked_until else {})
+                  {**({"locked_until": locked_until} if locked_until else {}), **(detail or {})})
 
     def assign(self, username: str, wave: str, actor: str) -> None:
         with self.tx() as db:

@@ -196,3 +196,56 @@ for (u in sort(unique(d$unit))) {
 }
 write.csv(bw, "r_weights_bounded.csv", row.names = FALSE)
 write.csv(bs, "r_bounds_summary.csv", row.names = FALSE)
+
+# mode differences per unit x item and the composite, every pair of modes present in the unit
+# (mode_a < mode_b alphabetically) and in the whole city (ALL): the joint linearisation of the
+# two domain ratios, svycontrast(svytotal(...), quote(t_a / n_a - t_b / n_b)). (svyby(covmat = TRUE)
+# stops with an error on a raked design in survey 4.1; the totals give the same joint variance.)
+md <- NULL
+modes <- sort(unique(d$mode))
+for (dn in names(designs)) for (u in c(sort(unique(d$unit)), "ALL")) {
+  inu <- if (u == "ALL") rep(TRUE, N) else d$unit == u
+  here <- modes[sapply(modes, function(g) any(inu & d$mode == g))]
+  for (i in 1:(length(here) - 1)) for (j in (i + 1):length(here)) {
+    vals <- list()
+    for (it in items) for (g in c("a", "b")) {
+      in_g <- inu & d$mode == here[if (g == "a") i else j]
+      vv <- d[[it]] %in% 1:5; yy <- d[[it]] %in% 4:5
+      vals[[sprintf("t_%s_%s", it, g)]] <- as.numeric(yy & vv & in_g)
+      vals[[sprintf("n_%s_%s", it, g)]] <- as.numeric(vv & in_g)
+    }
+    des2 <- designs[[dn]]; des2$variables <- cbind(des2$variables, as.data.frame(vals))
+    tot <- svytotal(as.formula(paste("~", paste(names(vals), collapse = "+"))), des2)
+    ok <- sapply(items, function(it) coef(tot)[[sprintf("n_%s_a", it)]] > 0 && coef(tot)[[sprintf("n_%s_b", it)]] > 0)
+    ex <- lapply(items[ok], function(it) parse(text = sprintf("t_%s_a / n_%s_a - t_%s_b / n_%s_b", it, it, it, it))[[1]])
+    names(ex) <- items[ok]
+    if (all(ok))
+      ex$composite <- parse(text = paste(sprintf("%g * (t_%s_a / n_%s_a - t_%s_b / n_%s_b)", item_w[items], items,
+                                                 items, items, items), collapse = " + "))[[1]]
+    ct <- svycontrast(tot, ex)
+    md <- rbind(md, data.frame(design = dn, unit = u, item = names(ex), mode_a = here[i], mode_b = here[j],
+                               difference = unname(coef(ct)), se = unname(SE(ct))))
+  }
+}
+write.csv(md, "r_mode_differences.csv", row.names = FALSE)
+
+# the mode mix: each mode's share of a unit's respondents (unweighted counts)
+mix_out <- as.data.frame(prop.table(table(d$unit, d$mode), 1))
+names(mix_out) <- c("unit", "mode", "share")
+write.csv(mix_out[order(mix_out$unit, mix_out$mode), ], "r_mode_mix.csv", row.names = FALSE)
+
+# no population margins: weights 1, strata = units, no raking (a district score "unweighted")
+uw <- svydesign(ids = ~1, strata = ~unit, weights = ~rep(1, N), data = d)
+un <- NULL
+for (u in sort(unique(d$unit))) {
+  for (it in items) {
+    x <- d[[it]]; v <- x %in% 1:5
+    if (!any(v & d$unit == u)) next
+    s <- subset(update(uw, y_ = as.numeric(x %in% 4:5), ok_ = v & d$unit == u), ok_)
+    m <- svymean(~y_, s)
+    un <- rbind(un, data.frame(unit = u, item = it, rate = coef(m)[[1]], rate_se = SE(m)[[1]], df = degf(s)))
+  }
+  cp <- composite(uw, d$unit == u)
+  if (!is.na(cp[1])) un <- rbind(un, data.frame(unit = u, item = "composite", rate = cp[1], rate_se = cp[2], df = NA))
+}
+write.csv(un, "r_unweighted.csv", row.names = FALSE)
