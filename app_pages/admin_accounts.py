@@ -1,10 +1,11 @@
-"""Admin: create accounts, reset passwords, assign to waves and firms."""
+"""Admin: create accounts, reset passwords, assign to waves and firms, set a pollster's home district (异地交叉)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from survey import auth, i18n
+from common.errors import Rejected
 from survey.auth import PermissionDenied
 from survey.store import StoreError
 from common.errors import Rejected
@@ -20,13 +21,14 @@ st.title(t("admin.title"))
 def attempt(action, done_text: str) -> None:
     try:
         action()
-    except (StoreError, PermissionDenied) as err:
+    except (StoreError, PermissionDenied, Rejected) as err:
         st.error(t("common.error", detail=md_escape(err)))
     else:
         st.success(done_text)
 
 
-create, reset, assign = st.tabs([t("admin.create"), t("admin.reset"), t("admin.assign")])
+create, reset, assign, home = st.tabs([t("admin.create"), t("admin.reset"), t("admin.assign"),
+                                       t("cross_district.set")])
 ROLE_ORDER = ("pollster", "supervisor", "reviewer", "analyst", "liaison", "admin")  # the commonest account first: the default
 UNITS = sorted({u for w in store.waves() for u in w["units"]})
 
@@ -91,6 +93,14 @@ with assign, st.form("assign_wave"):
     wave = st.selectbox(t("common.wave"), [w["id"] for w in store.waves()])
     if st.form_submit_button(t("admin.submit_assign")):
         attempt(lambda: auth.assign(store, account, who, wave=wave), t("admin.assign_done", username=who, wave=wave))
+with home, st.form("home_district"):
+    who = st.selectbox(t("admin.username"), usernames, key="home_who")
+    district = st.text_input(t("cross_district.home_district"), key="home_district",
+                             help=t("cross_district.home_district_help")).strip()
+    if st.form_submit_button(t("cross_district.submit_set")):
+        attempt(lambda: auth.set_home_district(store, account, who, district),
+                t("cross_district.set_done", username=who, unit=district) if district
+                else t("cross_district.cleared", username=who))
 st.subheader(t("admin.list"))
 rows = store.accounts()
 st.dataframe(pd.DataFrame({
@@ -98,6 +108,7 @@ st.dataframe(pd.DataFrame({
     t("admin.display_name"): [a["display_name"] or "" for a in rows],
     t("admin.role"): [t(f"role.{a['role']}") for a in rows],
     t("admin.firm"): [a["firm"] or "" for a in rows],
+    t("cross_district.home_district"): [a.get("home_district") or "" for a in rows],
     t("admin.unit"): [a.get("unit") or "" for a in rows],
     t("admin.active"): [i18n.yes_no(a["active"], session.lang()) for a in rows],
     t("admin.locked_until"): [i18n.when(a["locked_until"]) for a in rows],

@@ -1,4 +1,5 @@
-"""Admin: a wave's settings — quotas and the quota action, double entry, QC thresholds, web limits, back-checks.
+"""Admin: a wave's settings — quotas and the quota action, call scheduling and 异地交叉, double entry, QC
+thresholds, web limits, back-checks.
 
 All parts are saved together by survey.wave_setup.save_settings, which refuses any bad value
 with a message naming its field and then stores nothing.
@@ -22,7 +23,8 @@ wave_ids = [w["id"] for w in wave_setup.waves(store)]
 wave_id = st.selectbox(t("common.wave"), wave_ids, key="settings_wave", index=len(wave_ids) - 1)
 wave = wave_setup.wave(store, wave_id)
 current = wave_setup.current_settings(store, wave_id)
-QUOTA_COLS = ("unit", "sex", "age_group", "target")
+QUOTA_COLS = ("unit", "sex", "age_group", "line_type", "prefix", "target")
+LINE_TYPES = ("mobile", "landline")
 SEXES = ("男", "女")
 AGE_GROUPS = ("18-29", "30-39", "40-49", "50-59", "60+")
 
@@ -35,7 +37,8 @@ def text_field(container, name: str, value: object) -> str:
 with st.form(f"settings_{wave_id}"):
     st.subheader(t("setup.settings.quotas"))
     cells = pd.DataFrame(current.quotas, columns=list(QUOTA_COLS))
-    cells[["sex", "age_group"]] = cells[["sex", "age_group"]].astype(object).fillna("")  # blank = any, never "None"
+    blank = ["sex", "age_group", "line_type", "prefix"]
+    cells[blank] = cells[blank].astype(object).fillna("")  # blank = any, never "None"
     # headers in the UI language (a column_config label is not the frame's header everywhere)
     heads = {c: wave_setup.field_label(f"quotas.{c}", session.lang()) for c in QUOTA_COLS}
     edited = st.data_editor(
@@ -45,10 +48,39 @@ with st.form(f"settings_{wave_id}"):
             heads["unit"]: st.column_config.SelectboxColumn(options=list(wave["units"])),
             heads["sex"]: st.column_config.SelectboxColumn(options=list(SEXES)),
             heads["age_group"]: st.column_config.SelectboxColumn(options=list(AGE_GROUPS)),
+            heads["line_type"]: st.column_config.SelectboxColumn(options=list(LINE_TYPES),
+                                                                 format_func=lambda v: t(f"strata.line_type.{v}")),
+            heads["prefix"]: st.column_config.TextColumn(),
             heads["target"]: st.column_config.NumberColumn(step=1)}).rename(columns={v: k for k, v in heads.items()})
     action = st.radio(wave_setup.field_label("quota_action", session.lang()), ("warn", "stop"), horizontal=True,
                       index=("warn", "stop").index(current.quota_action), key=f"settings_{wave_id}_action",
                       format_func=lambda a: t(f"setup.quota_action.{a}"))
+
+    st.subheader(t("setup.settings.schedule"))
+    st.caption(t("setup.settings.schedule_help"))
+    sched = current.schedule or {}
+    left, right = st.columns(2)
+    weekday = left.text_input(wave_setup.field_label("schedule.weekday", session.lang()), value=sched.get("weekday", ""),
+                              key=f"settings_{wave_id}_weekday", placeholder="18:00-21:00",
+                              help=t("setup.settings.windows_help"))
+    weekend = right.text_input(wave_setup.field_label("schedule.weekend", session.lang()), value=sched.get("weekend", ""),
+                               key=f"settings_{wave_id}_weekend", placeholder="09:00-21:00",
+                               help=t("setup.settings.windows_help"))
+    left, right = st.columns(2)
+    busy = left.text_input(wave_setup.field_label("schedule.busy_redial_minutes", session.lang()),
+                           value=str(sched.get("busy_redial_minutes", 0)), key=f"settings_{wave_id}_busy",
+                           help=t("setup.settings.busy_help"))
+    most = right.text_input(wave_setup.field_label("schedule.max_attempts", session.lang()),
+                            value=str(sched.get("max_attempts", 6)), key=f"settings_{wave_id}_max_attempts")
+    slot_heads = {c: wave_setup.field_label(f"schedule.slots.{c}", session.lang()) for c in ("name", "hours")}
+    slots = st.data_editor(
+        pd.DataFrame(sched.get("slots") or [], columns=["name", "hours"]).rename(columns=slot_heads),
+        num_rows="dynamic", hide_index=True, width="stretch", key=f"settings_{wave_id}_slots",
+        column_config={h: st.column_config.TextColumn() for h in slot_heads.values()},
+    ).rename(columns={v: k for k, v in slot_heads.items()})
+    st.caption(t("setup.settings.slots_help"))
+    cross = st.checkbox(wave_setup.field_label("cross_district", session.lang()), value=bool(current.cross_district),
+                        key=f"settings_{wave_id}_cross")
 
     st.subheader(t("setup.settings.entry"))
     double_entry = st.checkbox(wave_setup.field_label("double_entry", session.lang()), value=current.double_entry,
@@ -68,8 +100,13 @@ with st.form(f"settings_{wave_id}"):
 
     if st.form_submit_button(t("setup.settings.submit"), type="primary"):
         rows = [{k: v for k, v in r.items() if k in QUOTA_COLS} for r in edited.to_dict("records")]
+        slot_rows = [{"name": str(r.get("name") or "").strip(), "hours": str(r.get("hours") or "").strip()}
+                     for r in slots.to_dict("records")]
+        schedule = {"weekday": weekday, "weekend": weekend, "busy_redial_minutes": busy, "max_attempts": most,
+                    "slots": [r for r in slot_rows if r["name"] or r["hours"]]}  # a blank row is no slot
         form = wave_setup.WaveSettingsForm(quotas=rows, quota_action=action, qc=qc, web=web,
-                                           double_entry=double_entry, backcheck_rate=rate, backcheck_seed=seed)
+                                           double_entry=double_entry, backcheck_rate=rate, backcheck_seed=seed,
+                                           schedule=schedule, cross_district=cross)
         try:
             wave_setup.save_settings(store, account, wave_id, form, session.lang())
         except wave_setup.SetupError as err:

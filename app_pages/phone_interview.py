@@ -41,8 +41,8 @@ col_done.metric(t("interview.done_today", n=mine), mine)
 phone_cases = [c for c in store.cases(wave_id, pollster=account.username) if c["mode"] == MODE]
 
 
-def quota_check(wave: str, unit: str):
-    return lambda answers: quotas.quota_status(store, wave, unit, answers)
+def quota_check(wave: str, unit: str, strata: dict[str, Any] | None = None):
+    return lambda answers: quotas.quota_status(store, wave, unit, answers, strata)
 
 
 if not phone_cases:
@@ -122,7 +122,8 @@ def record(label: str, *, callback_at: str | None = None, response_id: str | Non
 
 if case is None:
     with main:
-        st.info(t("cati.none_left"))
+        shut = fieldwork.calling_closed_message(store, wave_id, lang=session.lang())  # the wave's call window
+        st.info(shut or t("cati.none_left"))
         st.button(t("cati.refresh"), on_click=next_case)
     st.stop()
 
@@ -158,7 +159,7 @@ with main:
         interview.resume(store, account, FORM, case["case_id"])
         state = interview.run(store, account, interview.Setup(FORM, MODE, wave_id, case["unit"], case_id=case["case_id"]),
                       on_submitted=completed, on_ineligible=ineligible,
-                      quota=quota_check(wave_id, case["unit"]), on_quota_full=lambda draft: record("配额已满"),
+                      quota=quota_check(wave_id, case["unit"], case.get("strata")), on_quota_full=lambda draft: record("配额已满"),
                       new_label=t("cati.next"), on_new=next_case)
         if state == "open":
             break_off_slot.button(t("cati.break_off"), on_click=break_off, key="cati_break_off")
@@ -167,6 +168,8 @@ with main:
     reason = case.get("reason")
     if reason == "callback":
         st.warning(t("cati.reason_callback", at=str(case["callback_at"]).replace("T", " ")[:16]))
+    elif reason == "busy":
+        st.caption(t("cati.reason_busy", tries=case["tries"]))
     elif reason == "retry":
         st.caption(t("cati.reason_retry", tries=case["tries"]))
     else:

@@ -18,8 +18,7 @@ from survey.quality import flagged_ids
 from survey.responses import SubmitError
 from survey.store import StoreError
 from survey.supervision import progress
-from ui import forms, progress_charts, session
-from ui import evidence_views
+from ui import evidence_views, forms, interview, progress_charts, session
 from ui.plain import md_escape
 from ui.session import t
 
@@ -82,6 +81,7 @@ with tab_progress:
         st.info(t("supervision.empty"))
     else:
         show_unit_progress(prog.by_unit)
+        interview.quota_table(store, wave_id)  # every quota cell: unit × sex × age × line type × prefix
         left, right = st.columns(2)
         with left:
             st.subheader(t("supervision.by_day"))

@@ -59,6 +59,53 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
+LINE_TYPES = ("mobile", "landline")
+_LINE_ALIASES = {"mobile": "mobile", "手机": "mobile", "移动电话": "mobile",
+                 "landline": "landline", "固话": "landline", "固定电话": "landline", "座机": "landline"}
+_PREFIX = re.compile(r"^\d{2,8}$")
+
+
+def line_type_of(number: str) -> str:
+    """mobile or landline, of a normalised number."""
+    return "mobile" if _MOBILE.match(number) else "landline"
+
+
+def _local_part(number: str) -> str:
+    """A landline without its area code (010 and 02x have three digits, the others four)."""
+    if number.startswith("010") or number.startswith("02"):
+        return number[3:]
+    return number[4:]
+
+
+def check_number_strata(line_type: str, prefix: str, number: str | None) -> tuple[dict[str, str], list[str]]:
+    """The number strata of a contact-list row (`line_type`, `prefix`): canonical values and problems.
+
+    line_type is mobile or landline (手机 / 固话 accepted); prefix (号段 of a mobile, 局向号 of a
+    landline) 2-8 digits. With the number known, both must agree with it: the prefix is the
+    start of the number, or of a landline's local number after its area code. Problems are
+    keys of the strata.* texts, with the column they concern.
+    """
+    out: dict[str, str] = {}
+    problems: list[str] = []
+    if line_type:
+        canonical = _LINE_ALIASES.get(line_type.strip().lower())
+        if canonical is None:
+            problems.append("line_type:bad_line_type")
+        else:
+            out["line_type"] = canonical
+            if number and line_type_of(number) != canonical:
+                problems.append("line_type:line_type_mismatch")
+    if prefix:
+        if not _PREFIX.match(prefix):
+            problems.append("prefix:bad_prefix")
+        else:
+            out["prefix"] = prefix
+            if number and not (number.startswith(prefix) or
+                               (line_type_of(number) == "landline" and _local_part(number).startswith(prefix))):
+                problems.append("prefix:prefix_mismatch")
+    return out, problems
+
+
 def mask_phone(number: str) -> str:
     """13812345678 -> 138****5678: enough to tell two numbers apart, not to dial."""
     if len(number) <= 7:

@@ -24,7 +24,7 @@ from survey import i18n, scheduling
 from survey.aapor import DISPOSITIONS, find_disposition, is_final, valid_code
 from survey.auth import Account, PermissionDenied, SYSTEM, allowed, load_account, require, scope
 from survey.config import MODES
-from survey.contacts import ContactCipher, ContactError
+from survey.contacts import ContactCipher, ContactError, check_number_strata, line_type_of, normalize_phone
 from survey.errors import ImportRejected, Invalid, file_problem, row_problem
 from survey.importing import read_file
 from survey.store import Store, StoreError, now
@@ -94,6 +94,12 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
                                         modes=", ".join(CASE_MODES)))
         kind = "address" if mode == "door" or (mode == "paper" and not row.get("phone")) else "phone"
         raw = row.get(kind, "")
+        digits = _digits_or_none(row.get("phone", ""))
+        number_strata, strata_problems = check_number_strata(row.get("line_type", ""), row.get("prefix", ""), digits)
+        for item in strata_problems:
+            column, key = item.split(":")
+            actual = i18n.t(f"strata.line_type.{line_type_of(digits)}") if digits else ""
+            problems.append(row_problem(n, column, row.get(column, ""), i18n.t(f"strata.{key}", expected=actual)))
         sealed: dict[str, str] | None = None
         if not raw:
             problems.append(row_problem(n, kind, "", f"empty: a {mode or 'phone'} case needs a {kind}",
@@ -118,12 +124,20 @@ def import_cases(store: Store, actor: Account, path: str | Path, wave: str) -> i
                                         f"same_{kind}", other=other))
             continue
         hashes[sealed["contact_hash"]] = case_id
-        strata = {c: row[c] for c in strata_cols if row.get(c)}
+        strata = {**{c: row[c] for c in strata_cols if row.get(c)}, **number_strata}
         new.append({"wave": wave, "case_id": case_id, "unit": unit, "mode": mode, "strata": strata,
                     "firm": None, **sealed})
     if problems:
         raise ImportRejected(problems)
     return store.add_cases(new, actor.username) if new else 0
+
+
+def _digits_or_none(raw: str) -> str | None:
+    """A contact-list phone cell as a normalised number, None when blank or not a number."""
+    try:
+        return normalize_phone(raw) if raw else None
+    except ContactError:
+        return None
 
 
 def _mask_raw(kind: str, raw: str) -> str:
@@ -293,8 +307,8 @@ def _case_state(attempts: list[dict[str, Any]]) -> dict[str, Any]:
             "last_at": last["attempted_at"] if last else None}
 
 
-def _parse(value: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(str(value))
+def _parse(value: str | dt.datetime) -> dt.datetime:
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     return moment.replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
@@ -344,14 +358,15 @@ def next_case(store: Store, actor: Account, wave: str, *, at: str | dt.datetime 
     if not rules.callable_at(moment):
         return None
     barred = home_district_barred(store, wave, actor)
-    cases = {c["case_id"]: c for c in store.cases(wave, pollster=actor.username)
-             if (mode is None or c["mode"] == mode) and c["unit"] != barred}
-    by_case: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in cases}
-    for a in store.attempts(wave, case_ids=list(cases)):
-        by_case[a["case_id"]].append(a)
-    chosen = scheduling.choose(rules, ((case_id, _history(rows)) for case_id, rows in by_case.items()), moment)
+    ids, rows = store.call_queue(wave, actor.username, mode=mode, not_unit=barred)
+    by_case: dict[str, list[scheduling.Attempt]] = {case_id: [] for case_id in ids}
+    for case_id, attempted_at, code, callback_at in rows:
+        by_case[case_id].append(scheduling.Attempt(_parse(attempted_at), str(code),
+                                                   _parse(callback_at) if callback_at else None))
+    chosen = scheduling.choose(rules, by_case.items(), moment)
     if chosen is not None:
-        return {**_public_case(cases[chosen.case_id]), "tries": chosen.tries, "reason": chosen.reason,
+        [case] = store.cases(wave, case_ids=[chosen.case_id])
+        return {**_public_case(case), "tries": chosen.tries, "reason": chosen.reason,
                 "callback_at": chosen.callback_at.isoformat(timespec="seconds") if chosen.callback_at else None}
     if pool:
         claimed = store.claim_case(wave, actor.username, actor.firm, actor.username, mode=mode, not_unit=barred)

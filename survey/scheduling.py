@@ -22,6 +22,7 @@ new cases (case id), retries (fewest tries, longest ago, case id).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections import Counter
@@ -116,9 +117,14 @@ def pending_callback(attempts: Sequence[Attempt]) -> dt.datetime | None:
     return attempts[-1].callback_at if attempts else None
 
 
+@functools.lru_cache(maxsize=256)
+def _final(code: str) -> bool:
+    return is_final(code)
+
+
 def closed(attempts: Sequence[Attempt]) -> bool:
     """A final code reached (complete, refusal, not eligible …): no more attempts."""
-    return any(is_final(a.code) for a in attempts)
+    return any(_final(a.code) for a in attempts)
 
 
 def exhausted(rules: CallRules, attempts: Sequence[Attempt]) -> bool:

@@ -37,8 +37,9 @@ def unit_targets(settings: Mapping[str, Any] | None) -> dict[str, int]:
     """Target completes per unit from the wave settings' quotas, {} when there are none.
 
     The format is survey.quotas.QuotaSettings: a list of cells {unit, sex?, age_group?,
-    target}. A unit's target is its unit-wide cell when there is one, else the sum of its
-    sex × age_group cells. Older shapes ({unit: n}; {unit: {"target": n}}) are still read;
+    line_type?, prefix?, target}. A unit's target is its unit-wide cell when there is one, else
+    the sum of its cells of one breakdown (e.g. sex × age_group), the largest such sum when
+    cells of several breakdowns (sex × age, line type) split the same unit. Older shapes ({unit: n}; {unit: {"target": n}}) are still read;
     anything else is ignored.
     """
     quotas = (settings or {}).get("quotas")
@@ -53,15 +54,19 @@ def unit_targets(settings: Mapping[str, Any] | None) -> dict[str, int]:
                 out[str(unit)] = int(value)
     elif isinstance(quotas, list):
         whole: dict[str, int] = {}
+        split: dict[tuple[str, tuple[str, ...]], int] = {}
         for cell in quotas:
             if isinstance(cell, Mapping) and "unit" in cell:
                 value = cell.get("target", cell.get("n"))
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                     unit = str(cell["unit"])
-                    if cell.get("sex") is None and cell.get("age_group") is None:
+                    dims = tuple(k for k in ("sex", "age_group", "line_type", "prefix") if cell.get(k) is not None)
+                    if not dims:
                         whole[unit] = whole.get(unit, 0) + int(value)
                     else:
-                        out[unit] = out.get(unit, 0) + int(value)
+                        split[(unit, dims)] = split.get((unit, dims), 0) + int(value)
+        for (unit, _), total in split.items():
+            out[unit] = max(out.get(unit, 0), total)
         out.update(whole)  # a unit-wide cell is the unit's target; sub-cells only refine it
     return out
 

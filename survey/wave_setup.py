@@ -223,7 +223,7 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
                     "setup.row_field", lang, row=i, field=field_label("quotas.unit", lang)),
                     reason=i18n.t("setup.reason.not_a_unit", lang, value=cell.unit)), field="quotas.unit",
                     code="not_a_unit"))
-            key = (cell.unit, cell.sex, cell.age_group)
+            key = cell.key
             if key in seen:
                 problems.append(Problem(i18n.t("setup.problem", lang, field=i18n.t(
                     "setup.row_field", lang, row=i, field=field_label("quotas", lang)),
@@ -245,7 +245,7 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
         try:
             rules = scheduling.parse_schedule(form.schedule, lang)
         except Invalid as err:
-            problems += [str(p) for p in err.problems]
+            problems += list(err.problems)
     if form.cross_district is not None and not isinstance(form.cross_district, bool):
         problems.append(_problem("cross_district", "bool_type", lang))
     if problems:

@@ -445,7 +445,7 @@ def test_cli_quotas_set_and_show(store, tmp_path, capsys):
     assert main(["quotas", "set", str(bad), "--wave", "2025"]) == 2
     assert "quotas[0].target" in capsys.readouterr().err
     assert main(["quotas", "show", "--wave", "2025"]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == "unit,sex,age_group,target,n,share"
+    assert capsys.readouterr().out.splitlines()[0] == "unit,sex,age_group,line_type,prefix,target,n,share"
 
 
 def test_dispositions_follow_the_case_mode(assigned, accounts):

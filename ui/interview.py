@@ -19,7 +19,7 @@ import streamlit as st
 from survey import drafts
 from survey.auth import Account, PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
-from survey.quotas import QuotaStatus, quota_progress
+from survey.quotas import QuotaStatus, cell_name, quota_progress
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted
 from survey.store import Store, StoreError
@@ -265,8 +265,8 @@ def quota_table(store: Store, wave: str) -> None:
     st.subheader(t("interview.quota_heading"))
     shown = pd.DataFrame({
         t("common.unit"): progress["unit"],
-        t("interview.quota_cell"): [" × ".join(str(v) for v in (s, a) if v) or t("interview.quota_all")
-                                    for s, a in zip(progress["sex"], progress["age_group"])],
+        t("interview.quota_cell"): [cell_name(cell, session.lang()) or t("interview.quota_all")
+                                    for cell in progress.to_dict("records")],
         t("interview.quota_done"): [f"{n}/{target}" for n, target in zip(progress["n"], progress["target"])],
         t("interview.quota_share"): progress["share"] * 100})
     st.dataframe(shown, hide_index=True, use_container_width=True,

@@ -56,6 +56,27 @@ class CasesStore(Database):
         """Cases of every wave."""
         return self.db.scalar("SELECT count(*) FROM cases")
 
+    def call_queue(self, wave: str, pollster: str, *, mode: str | None = None,
+                   not_unit: str | None = None) -> tuple[list[str], list[tuple[str, str, str, str | None]]]:
+        """What scheduling needs of a pollster's cases, as plain tuples (next_case on 1,000 cases):
+        their ids, and their attempts (case_id, attempted_at, disposition, callback_at) in the order made."""
+        cond, params = ["c.wave = ?", "c.pollster = ?"], [wave, pollster]
+        if mode is not None:
+            cond.append("c.mode = ?")
+            params.append(mode)
+        if not_unit is not None:
+            cond.append("c.unit <> ?")
+            params.append(not_unit)
+        where = " AND ".join(cond)
+        ids = [r[0] for r in self.db.execute(f"SELECT c.case_id FROM cases c WHERE {where} ORDER BY c.case_id",
+                                             params).fetchall()]
+        # cases first (CROSS JOIN keeps SQLite from scanning the whole wave's attempts)
+        rows = self.db.execute(f"""SELECT a.case_id, a.attempted_at, a.disposition, a.callback_at
+                                   FROM cases c CROSS JOIN attempts a
+                                   WHERE a.wave = c.wave AND a.case_id = c.case_id AND {where}
+                                   ORDER BY a.attempted_at, a.id""", params).fetchall()
+        return ids, [tuple(r) for r in rows]
+
     def case_waves(self, case_id: str) -> list[str]:
         return [r["wave"] for r in self.query("SELECT wave FROM cases WHERE case_id = ? ORDER BY wave", [case_id])]
 

@@ -161,14 +161,25 @@ class ResponsesStore(Database):
                           [wave])
 
 
-    def count_quota_cell(self, wave: str, unit: str, sex: str | None = None, age_group: str | None = None) -> int:
-        """Included responses of a wave and unit (and sex / age group when given): a quota cell's fill."""
+    def count_quota_cell(self, wave: str, unit: str, sex: str | None = None, age_group: str | None = None,
+                         line_type: str | None = None, prefix: str | None = None) -> int:
+        """Included responses of a wave and unit (and sex / age group when given): a quota cell's fill.
+
+        Line type and prefix are strata of the response's case (contact list): a cell naming
+        them counts the responses of such cases only.
+        """
         where, params = ["r.wave = ?", "r.unit = ?", "x.response_id IS NULL"], [wave, unit]
         for key, val in (("sex", sex), ("age_group", age_group)):
             if val is not None:
                 where.append(f"{self.db.json_text('r.answers', key)} = ?")
                 params.append(val)
-        return self.db.execute(f"""SELECT count(*) FROM responses r
+        join = ""
+        for key, val in (("line_type", line_type), ("prefix", prefix)):
+            if val is not None:
+                join = "JOIN cases c ON c.wave = r.wave AND c.case_id = r.case_id"
+                where.append(f"{self.db.json_text('c.strata', key)} = ?")
+                params.append(val)
+        return self.db.execute(f"""SELECT count(*) FROM responses r {join}
                                    LEFT JOIN ({_CURRENT_EXCLUSIONS}) x ON x.response_id = r.response_id
                                    WHERE {' AND '.join(where)}""", params).fetchone()[0]
 
