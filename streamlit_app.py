@@ -10,11 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from survey.auth import AuthError, login
+from survey.config import idle_timeout_minutes
 from survey.i18n import languages
 from ui import session
 from ui.guard import run_guarded
 from ui.plain import md_escape
 from ui.registry import PUBLIC_PAGES, pages_for
+from ui.visitor import client_address
 
 st.set_page_config(page_title="公众满意度调查平台", page_icon="🌿", layout="wide")
 
@@ -27,20 +29,25 @@ def login_page() -> None:
         username = st.text_input(t("login.username"))
         password = st.text_input(t("login.password"), type="password")
         submitted = st.form_submit_button(t("login.submit"), type="primary")
+    notice = st.session_state.pop(session.NOTICE, None)
+    if notice == "idle":
+        st.info(t("login.idle", minutes=f"{idle_timeout_minutes():g}"))
+    elif notice == "expired":
+        st.info(t("login.expired"))
     if submitted:
         try:
-            st.session_state["account"] = login(session.store(), username.strip(), password)
+            account = login(session.store(), username.strip(), password, address=client_address())
         except AuthError as err:
             st.error(t("login.failed", reason=md_escape(err)))
         else:
+            session.signed_in(account)
             st.rerun()
     st.info(t("login.hint"))
     st.caption(t("login.first_run"))
 
 
 def logout() -> None:
-    st.session_state.pop("account", None)
-    st.rerun()
+    session.sign_out()
 
 
 def sidebar(account) -> None:
@@ -55,7 +62,8 @@ def sidebar(account) -> None:
 
 def main() -> None:
     session.store()
-    account = session.account()
+    account = session.current_login()
+    session.cookie_script()
     public = [st.Page(spec.path, title=session.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
                       visibility="hidden") for spec in PUBLIC_PAGES]
     if account is None:

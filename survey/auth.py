@@ -1,8 +1,8 @@
 """Accounts, roles and rights.
 
 Rights are checked here, in the core, so a page that forgets to hide a button still
-cannot read or write what its user may not. Passwords are argon2 hashes; five failed
-logins lock an account for fifteen minutes. New passwords have at least 10 characters, are
+cannot read or write what its user may not. Passwords are argon2 hashes; failed logins
+are throttled per address, per account and globally in the database (see `login`). New passwords have at least 10 characters, are
 not all blank and not on the shipped list of common passwords (data/common-passwords.txt).
 An unknown user costs the same argon2 verification as a known one, so the answer and its
 timing do not tell which usernames exist.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +28,10 @@ from survey.store import Store, StoreError
 from survey.waves import get_wave
 
 ROLES = ("admin", "supervisor", "pollster", "analyst", "liaison")
-MAX_FAILED_LOGINS = 5
+MAX_FAILED_LOGINS = 5  # one account from one address, per LOCKOUT window
+MAX_FAILURES_PER_ADDRESS = 20  # any accounts from one address
+MAX_FAILURES_PER_ACCOUNT = 50  # one account from all addresses
+MAX_FAILURES_GLOBAL = 500  # everything: a wide attack from many addresses
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt"
@@ -257,6 +262,10 @@ def reset_password(store: Store, actor: Account, username: str, password: str) -
     _check_new_password(password, username)
     store.update_account(username, actor.username, "reset_password", password_hash=hash_password(password),
                          failed_logins=0, locked_until=None)
+    user = _name_hash(username)
+    store.clear_login_failures([f"acct:{user}"], prefix=f"acct:{user}@")
+    store.revoke_login_sessions(dt.datetime.now().isoformat(timespec="seconds"), "password_reset",
+                                username=username)
 
 
 def assign(store: Store, actor: Account, username: str, wave: str | None = None, firm: str | None = None) -> None:
@@ -305,30 +314,91 @@ def load_account(store: Store, username: str) -> Account | None:
                    tuple(store.assigned_waves(username)), row.get("home_district"), row.get("unit"))
 
 
+def address_hash(store: Store, address: str | None) -> str:
+    """A client address as the throttle keeps it: keyed with the store's secret, so the file alone hides it."""
+    from survey.contacts import store_secret
+    key = hmac.new(store_secret(store), b"survey-login-address", hashlib.sha256).digest()
+    return hmac.new(key, (address or "local").encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+
+
+def _name_hash(username: str) -> str:
+    # usernames tried may be anything (long, odd): the throttle keys them by a short hash
+    return hashlib.sha256(username.encode("utf-8")).hexdigest()[:16]
+
+
+def throttle_scopes(store: Store, username: str, address: str | None) -> dict[str, str]:
+    """The counters one login attempt touches: address, account from that address, account, everything."""
+    addr = address_hash(store, address)
+    user = _name_hash(username)
+    return {"address": f"addr:{addr}", "pair": f"acct:{user}@{addr}", "account": f"acct:{user}",
+            "global": "global"}
+
+
+LIMITS = {"pair": MAX_FAILED_LOGINS, "address": MAX_FAILURES_PER_ADDRESS, "account": MAX_FAILURES_PER_ACCOUNT,
+          "global": MAX_FAILURES_GLOBAL}
+
+
+def _until(window_start: str) -> str:
+    return (dt.datetime.fromisoformat(window_start) + LOCKOUT).isoformat(timespec="seconds")[11:16]
+
+
+def _throttled(counts: Mapping[str, Mapping[str, Any]], scopes: Mapping[str, str]) -> str | None:
+    """Why this attempt is refused before its password is checked (None: it is not)."""
+    def over(kind: str) -> Mapping[str, Any] | None:
+        row = counts.get(scopes[kind])
+        return row if row is not None and row["failures"] >= LIMITS[kind] else None
+    for kind in ("pair", "account"):
+        row = over(kind)
+        if row:
+            return f"账号已锁定，请于 {_until(row['window_start'])} 后再试或联系管理员"
+    row = over("address")
+    if row:
+        return f"本机登录失败次数过多，请于 {_until(row['window_start'])} 后再试"
+    row = over("global")
+    if row and scopes["address"] in counts:  # under a wide attack, addresses that failed wait; clean ones pass
+        return f"登录失败次数异常，暂停登录，请于 {_until(row['window_start'])} 后再试或联系管理员"
+    return None
+
+
 def login(store: Store, username: str, password: str,
-          clock: Callable[[], dt.datetime] = dt.datetime.now) -> Account:
-    """Check a password; count failures and lock after MAX_FAILED_LOGINS."""
-    row = store.account(username)
-    if row is None or not row["active"]:
-        _verifies(_dummy_hash(), password)  # same work as a known user: timing reveals nothing
-        raise AuthError("用户名或密码错误")
+          clock: Callable[[], dt.datetime] = dt.datetime.now, address: str | None = None) -> Account:
+    """Check a password against the throttle and the account; count failures in the database.
+
+    Failures are counted per client address (MAX_FAILURES_PER_ADDRESS), per account from one
+    address (MAX_FAILED_LOGINS: the lockout a user sees), per account from all addresses
+    (MAX_FAILURES_PER_ACCOUNT) and globally (MAX_FAILURES_GLOBAL: past it, addresses that
+    have failed in the window wait it out), each in a LOCKOUT window. So nobody can lock
+    `admin` out from elsewhere with five tries, and one password tried across all accounts
+    runs into the address limit. Unknown users are counted and answered exactly like
+    known ones. The counters live in the store, so they hold across app servers.
+    """
     now = clock()
-    if row["locked_until"] and dt.datetime.fromisoformat(row["locked_until"]) > now:
+    at, since = now.isoformat(timespec="seconds"), (now - LOCKOUT).isoformat(timespec="seconds")
+    scopes = throttle_scopes(store, username, address)
+    refused = _throttled(store.login_failures(scopes.values(), since), scopes)
+    if refused:
+        raise AuthError(refused)
+    row = store.account(username)
+    known = row is not None and bool(row["active"])
+    if known and row["locked_until"] and dt.datetime.fromisoformat(row["locked_until"]) > now:
         _verifies(_dummy_hash(), password)
         raise AuthError(f"账号已锁定，请于 {row['locked_until'][11:16]} 后再试或联系管理员")
-    try:
-        _hasher.verify(row["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        failed = row["failed_logins"] + 1
-        locked = (now + LOCKOUT).isoformat(timespec="seconds") if failed >= MAX_FAILED_LOGINS else None
-        store.record_login(username, False, 0 if locked else failed, locked)
-        if locked:
-            raise AuthError(f"连续 {MAX_FAILED_LOGINS} 次密码错误，账号锁定 15 分钟") from None
-        raise AuthError("用户名或密码错误") from None
-    store.record_login(username, True, 0, None)
-    account = load_account(store, username)
-    assert account is not None
-    return account
+    if known and _verifies(row["password_hash"], password):
+        store.clear_login_failures([scopes["pair"]])
+        store.record_login(username, True, 0, None)
+        account = load_account(store, username)
+        assert account is not None
+        return account
+    if not known:
+        _verifies(_dummy_hash(), password)  # same work as a known user: timing reveals nothing
+    counts = store.count_login_failure({scopes[k]: LIMITS[k] for k in LIMITS}, at, since)
+    pair = counts[scopes["pair"]]
+    if known:
+        store.record_login(username, False, row["failed_logins"], row["locked_until"],
+                           detail={"address": scopes["address"][5:13], "failures": pair["failures"]})
+    if pair["failures"] >= MAX_FAILED_LOGINS or counts[scopes["account"]]["failures"] >= MAX_FAILURES_PER_ACCOUNT:
+        raise AuthError(f"连续 {MAX_FAILED_LOGINS} 次密码错误，账号锁定 15 分钟")
+    raise AuthError("用户名或密码错误")
 
 
 def _verifies(password_hash: str, password: str) -> bool:

@@ -7,12 +7,12 @@ result hash.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from analysis.score_run import ScoreRun, compute_score_run
+from analysis.score_run import HASH_DIGITS, ScoreRun, compute_score_run, result_hash
 from analysis.scoring import ScoringConfig
 from survey.auth import Account, require
 from survey.responses import exclusions_applied, responses_frame
@@ -50,8 +50,10 @@ def publish(store: Store, actor: Account, run: ScoreRun) -> int:
     already = existing_publication(store, run)
     if already is not None:
         return already
+    data = run.extra.get("data")
+    ids = [str(i) for i in data["response_id"]] if data is not None and "response_id" in data else None
     return store.publish_score(rec.get("wave"), actor.username, rec["config_name"], rec["config_hash"],
-                               rec["data_hash"], rec["result_hash"], rec, run.to_json())
+                               rec["data_hash"], rec["result_hash"], rec, run.to_json(), response_ids=ids)
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,81 @@ def verify(store: Store, actor: Account, published: dict[str, Any]) -> Verificat
                              exclude_flagged=rec.get("exclude_flagged", False))
     return Verification(again.result_hash == published["result_hash"], published["result_hash"],
                         again.result_hash, again.record["data_hash"] != published["data_hash"])
+
+
+@dataclass(frozen=True)
+class PublicationCheck:
+    """Does a publication still recompute to its published figures from the rows it was computed from?
+
+    `problem` is "" when it does, else "figures_altered" (the stored figures no longer match
+    their own result hash), "data_changed" (the snapshot's responses now hash differently:
+    edited or altered since), "figures_differ" (same data, other figures) or "rows_missing"
+    (responses of the snapshot are gone). `detail` names the unit, field and both values.
+    """
+    id: int
+    wave: str | None
+    config_name: str
+    problem: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    snapshot: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def _canonical_number(value: Any) -> Any:
+    return format(value, f".{HASH_DIGITS}g") if isinstance(value, float) else value
+
+
+def first_difference(published: list[dict[str, Any]], recomputed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first unit and field whose published figure differs from the recomputed one ({} if none)."""
+    again = {row.get("unit"): row for row in recomputed}
+    for row in published:
+        other = again.get(row.get("unit"))
+        if other is None:
+            return {"unit": row.get("unit"), "field": "unit", "published": row.get("unit"), "recomputed": None}
+        for key in sorted(set(row) | set(other)):
+            if _canonical_number(row.get(key)) != _canonical_number(other.get(key)):
+                return {"unit": row.get("unit"), "field": key, "published": row.get(key),
+                        "recomputed": other.get(key)}
+    extra = sorted(set(again) - {row.get("unit") for row in published}, key=str)
+    return {"unit": extra[0], "field": "unit", "published": None, "recomputed": extra[0]} if extra else {}
+
+
+def verify_publication(store: Store, actor: Account, published: dict[str, Any]) -> PublicationCheck:
+    """Recompute a publication from its snapshot (the responses it scored) and compare every figure.
+
+    Not only the hash: the stored figures are checked against their own result hash and
+    against the recomputation, so a figure edited in the table (with its hash left or
+    forged) is named. A publication from before snapshots were kept is recomputed from the
+    wave's current data (`snapshot=False`).
+    """
+    require(actor, "analysis.run")
+    rec = published["record"]
+    base = {"id": int(published["id"]), "wave": rec.get("wave"), "config_name": published["config_name"]}
+    stored = published["result"]
+    if result_hash(rec["config_hash"], published["data_hash"], rec["population_hash"], stored) \
+            != published["result_hash"]:
+        return PublicationCheck(**base, problem="figures_altered")
+    config = ScoringConfig.model_validate(rec["config"])
+    population = pd.DataFrame(rec["population"])
+    ids = (published.get("snapshot") or {}).get("response_ids")
+    if ids is None:
+        again = compute_for_wave(store, actor, rec["wave"], population, config,
+                                 exclude_flagged=rec.get("exclude_flagged", False))
+    else:
+        frame = responses_frame(store, actor, rec["wave"], include_excluded=True).drop(columns="excluded_reason")
+        frame = frame[frame["response_id"].astype(str).isin(set(ids))].reset_index(drop=True)
+        if len(frame) != len(ids):
+            return PublicationCheck(**base, problem="rows_missing",
+                                    detail={"missing": len(ids) - len(frame)})
+        again = compute_score_run(frame, population, config, wave=rec["wave"], exclusions=rec.get("exclusions"),
+                                  source=rec.get("source", ""))
+    snapshot = ids is not None
+    diff = first_difference(stored, again.to_json())
+    if again.record["data_hash"] != published["data_hash"]:
+        return PublicationCheck(**base, problem="data_changed", detail=diff, snapshot=snapshot)
+    if diff or again.result_hash != published["result_hash"]:
+        return PublicationCheck(**base, problem="figures_differ", detail=diff, snapshot=snapshot)
+    return PublicationCheck(**base, snapshot=snapshot)

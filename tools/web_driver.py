@@ -43,11 +43,11 @@ def free_port() -> int:
 
 @contextmanager
 def server(db: str | Path, port: int | None = None, env: dict[str, str] | None = None,
-           timeout: float = 60.0) -> Iterator[str]:
-    """`streamlit run streamlit_app.py` on its own store; yields the base URL, stops the server after."""
+           timeout: float = 60.0, script: str = "streamlit_app.py") -> Iterator[str]:
+    """`streamlit run streamlit_app.py` (or `script`, e.g. server.py) on its own store; yields the base URL."""
     port = port or free_port()
     full_env = {**os.environ, "SURVEY_DB": str(db), "SURVEY_ADMIN_PASSWORD": "admin-pass-123", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / script),
                              "--server.port", str(port), "--server.headless", "true",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

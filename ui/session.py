@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from survey import i18n
+from survey import i18n, sessions
 from survey.auth import Account, allowed, load_account
 from survey.bootstrap import init_store
 from survey.store import Store
@@ -33,6 +33,97 @@ def t(key: str, /, **values: object) -> str:
 
 def account() -> Account | None:
     return st.session_state.get("account")
+
+
+LOGIN_SESSION, LAST_ACTION, NOTICE = "login_session", "last_action", "login_notice"
+HANDOFF, CLEAR_COOKIE = "login_handoff", "login_clear_cookie"
+
+
+def _cookie() -> str | None:
+    try:
+        return st.context.cookies.get(sessions.SESSION_COOKIE)
+    except Exception:  # AppTest has no browser
+        return None
+
+
+def _ended(reason: str) -> None:
+    for key in ("account", LOGIN_SESSION, LAST_ACTION):
+        st.session_state.pop(key, None)
+    if reason in ("idle", "expired"):
+        st.session_state[NOTICE] = reason
+
+
+def current_login(clock=None) -> Account | None:
+    """The logged-in account of this run, after the idle timeout and the session row had their say.
+
+    Called once per run by streamlit_app.py. A running session is checked against its row
+    in `login_sessions` (idle, revoked, expired); a fresh one — a reload (F5) — resumes
+    the login its HttpOnly cookie carries (survey.sessions).
+    """
+    import datetime as dt
+
+    from survey.config import idle_timeout_minutes
+    clock = clock or dt.datetime.now
+    idle = idle_timeout_minutes()
+    acc = account()
+    if acc is not None:
+        sid = st.session_state.get(LOGIN_SESSION)
+        if sid:
+            checked = sessions.touch(store(), sid, idle, clock)
+            if checked.account is None:
+                _ended(checked.ended)
+                return None
+        else:  # a login held only in this session's memory: the same timeout, on its clock
+            last = st.session_state.get(LAST_ACTION)
+            if last is not None and clock() - last >= dt.timedelta(minutes=idle):
+                _ended("idle")
+                return None
+        st.session_state[LAST_ACTION] = clock()
+        return acc
+    cookie = _cookie()
+    if cookie:
+        resumed = sessions.resume(store(), cookie, idle, clock)
+        if resumed.account is not None:
+            st.session_state.update({"account": resumed.account, LOGIN_SESSION: resumed.session_id,
+                                     LAST_ACTION: clock()})
+            return resumed.account
+        if resumed.ended in ("idle", "expired"):
+            st.session_state[NOTICE] = resumed.ended
+    return None
+
+
+def signed_in(acc: Account) -> None:
+    """After a successful login: open its session; the next run hands the cookie code to the browser."""
+    started = sessions.start(store(), acc)
+    st.session_state.update({"account": acc, LOGIN_SESSION: started.session_id, HANDOFF: started.handoff})
+
+
+def sign_out() -> None:
+    """Logout: revoke the session; the next run asks the browser's route to clear the cookie."""
+    sid = st.session_state.get(LOGIN_SESSION)
+    if sid:
+        sessions.end(store(), session_id=sid)
+    _ended("logout")
+    st.session_state[CLEAR_COOKIE] = True
+
+
+def cookie_script() -> None:
+    """Send the pending handoff code to the cookie route (or ask it to clear the cookie): a one-line fetch.
+
+    `st.html` with JavaScript runs in the page itself, so the request goes to this origin
+    and its `Set-Cookie` lands in the app's own cookie jar, HttpOnly.
+    """
+    import json
+
+    from ui.cookie_routes import ROUTE
+    code = st.session_state.pop(HANDOFF, None)
+    clear = st.session_state.pop(CLEAR_COOKIE, None)
+    if code:
+        st.html(f"<script>fetch({json.dumps(ROUTE)}, {{method: 'POST', credentials: 'same-origin', "
+                f"body: {json.dumps(code)}}});</script>", unsafe_allow_javascript=True)
+    elif clear:
+        st.html(f"<script>fetch({json.dumps(ROUTE)}, {{method: 'DELETE', credentials: 'same-origin'}});</script>",
+                unsafe_allow_javascript=True)
 
 
 def refresh_account() -> Account | None:

@@ -48,3 +48,13 @@ def current() -> Visitor:
     return Visitor(device_id=device, ip=client_ip(headers, remote, os.environ.get(TRUST_PROXY_ENV) == "1"),
                    user_agent=headers.get("User-Agent", ""), lang=lang(),
                    cookie_returned=st.session_state["web_cookie_returned"])
+
+
+def client_address() -> str:
+    """The client's address for the login throttle (X-Forwarded-For only behind a trusted proxy)."""
+    try:
+        remote = st.context.ip_address
+    except Exception:  # AppTest has no browser
+        remote = None
+    return str(client_ip(_headers(), remote if isinstance(remote, str) else None,
+                         os.environ.get(TRUST_PROXY_ENV) == "1"))

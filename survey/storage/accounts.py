@@ -52,13 +52,14 @@ class AccountsStore(Database):
                     shown["password"] = "changed"
                 audit(db, actor, audit_action, "account", username, shown)
 
-    def record_login(self, username: str, ok: bool, failed_logins: int, locked_until: str | None) -> None:
+    def record_login(self, username: str, ok: bool, failed_logins: int, locked_until: str | None,
+                     detail: dict[str, Any] | None = None) -> None:
         """Store the outcome of a login attempt and its audit row together."""
         with self.tx() as db:
             db.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? WHERE username = ?",
                        [failed_logins, locked_until, username])
             audit(db, username, "login" if ok else "login_failed", "account", username,
-                        {"locked_until": locked_until} if locked_until else {})
+                  {**({"locked_until": locked_until} if locked_until else {}), **(detail or {})})
 
     def assign(self, username: str, wave: str, actor: str) -> None:
         with self.tx() as db:

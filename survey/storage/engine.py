@@ -302,9 +302,13 @@ class Database:
 
 def audit(db: Db, actor: str | None, action: str, entity: str, entity_id: str | None,
           detail: dict[str, Any] | None = None) -> None:
-    """One audit row, written in the caller's transaction: who did what to which entity, and how."""
-    db.execute("INSERT INTO audit (at, actor, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-               [now(), actor, action, entity, entity_id, to_json(detail or {})])
+    """One audit row, written in the caller's transaction: who did what to which entity, and how.
+
+    The row is chained (survey.storage.chain): it carries the hash of its content and of the row before.
+    """
+    from survey.storage.chain import append
+    append(db, "audit", {"at": now(), "actor": actor, "action": action, "entity": entity,
+                         "entity_id": entity_id, "detail": to_json(detail or {})})
 
 
 def placeholders(values: Sequence[Any]) -> str:

@@ -200,6 +200,49 @@ def _m1770_appeals(db: Db) -> None:
     _ddl(db, "CREATE INDEX objections_unit ON objections(wave, unit)")
 
 
+def _m1780_tamper_evidence(db: Db) -> None:
+    """Chain audit, exclusions and published scores (survey.storage.chain); refuse UPDATE/DELETE on all three.
+
+    Rows stored before this migration are hashed in id order as they stand: the chain
+    vouches for them from now on.
+    """
+    from survey.storage.chain import CHAINED, backfill
+    for table in ("published_scores",):
+        for event in ("update", "delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}" + (f" ON {table}" if db.pg else ""))
+    _ddl(db, "ALTER TABLE published_scores ADD COLUMN snapshot TEXT")
+    for table in CHAINED:
+        _ddl(db, f"ALTER TABLE {table} ADD COLUMN prev_hash TEXT")
+        _ddl(db, f"ALTER TABLE {table} ADD COLUMN row_hash TEXT")
+        backfill(db, table)
+    if db.pg:
+        db.execute("""CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS
+                      $$ BEGIN RAISE EXCEPTION '% rows are immutable (append-only)', TG_TABLE_NAME; END $$""")
+        for table in CHAINED:
+            for event in ("UPDATE", "DELETE"):
+                db.execute(f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+                               FOR EACH ROW EXECUTE FUNCTION append_only()""")
+            db.execute(f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+                           FOR EACH STATEMENT EXECUTE FUNCTION append_only()""")
+        return
+    for table in CHAINED:
+        for event in ("UPDATE", "DELETE"):
+            db.execute(f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+                           BEGIN SELECT RAISE(ABORT, '{table} rows are immutable (append-only)'); END""")
+
+
+def _m1790_login_throttle_sessions(db: Db) -> None:
+    """Failed-login counters and login sessions in the database, so they hold across app servers."""
+    _ddl(db, """CREATE TABLE login_throttle (
+        scope TEXT PRIMARY KEY, window_start TEXT NOT NULL, failures INTEGER NOT NULL)""")
+    _ddl(db, """CREATE TABLE login_sessions (
+        id TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES accounts(username),
+        token_hash TEXT UNIQUE, handoff_hash TEXT UNIQUE, handoff_expires TEXT,
+        created_at TEXT NOT NULL, last_seen TEXT NOT NULL, expires_at TEXT NOT NULL,
+        revoked_at TEXT, revoked_reason TEXT)""")
+    _ddl(db, "CREATE INDEX login_sessions_user ON login_sessions(username, revoked_at)")
+
+
 # The order they run in; a store records each name once.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _m0001_initial),
@@ -212,6 +255,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("0800_qc_flags", _m0800_qc_flags),
     ("1700_account_home_district", _m1700_account_home_district),
     ("1770_appeals", _m1770_appeals),
+    ("1780_tamper_evidence", _m1780_tamper_evidence),
+    ("1790_login_throttle_sessions", _m1790_login_throttle_sessions),
 ]
 NAMES = [name for name, _ in MIGRATIONS]
 assert len(set(NAMES)) == len(NAMES), "a migration name is used twice"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from survey.storage.chain import append
 from survey.storage.engine import (Database, IntegrityError, StoreError, audit, decoded, from_json, now,
                                    placeholders, to_json, where)
 
@@ -125,8 +126,8 @@ class ResponsesStore(Database):
             if currently == exclude:
                 return False
             action = "exclude" if exclude else "restore"
-            db.execute("INSERT INTO exclusions (response_id, action, reason, actor, at) VALUES (?, ?, ?, ?, ?)",
-                       [response_id, action, reason, actor, now()])
+            append(db, "exclusions", {"response_id": response_id, "action": action, "reason": reason,
+                                      "actor": actor, "at": now()})
             audit(db, actor, action, "response", response_id, {"reason": reason})
         return True
 

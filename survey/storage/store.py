@@ -16,6 +16,7 @@ from survey.storage.accounts import AccountsStore
 from survey.storage.cases import CasesStore
 from survey.storage.drafts import DraftsStore
 from survey.storage.engine import StoreError, Target, resolve, where
+from survey.storage.logins import LoginsStore
 from survey.storage.objections import ObjectionsStore
 from survey.storage.paper import PaperStore
 from survey.storage.qc import QcStore
@@ -25,7 +26,7 @@ from survey.storage.web import WebStore
 
 
 class Store(WavesStore, AccountsStore, CasesStore, DraftsStore, PaperStore, WebStore, QcStore, ScoresStore,
-            ObjectionsStore):
+            ObjectionsStore, LoginsStore):
     """A handle on one store (a SQLite file or a PostgreSQL database); cheap to create."""
 
     def __init__(self, path: str | Path | Target | None = None, *, migrate: bool = True,
