@@ -147,6 +147,8 @@ def test_an_upheld_objection_excludes_and_publishes_the_difference_a_rejected_on
     assert view.publication.appeal_of == pub and view.difference["difference"] == diff["思明区"]["difference"]
     # the revised publication verifies like any other, and every step left an audit row
     assert publishing.verify(store, ana, new).identical
+    from survey.integrity import describe, verify_store  # the chains hold, both publications recompute
+    assert describe(verify_store(store, SYSTEM, "2025"))[1] == []
     [o] = [x for x in appeals.objections(store, siming) if x["id"] == contested]
     assert (o["status"], o["new_publication_id"], o["decided_by"]) == ("upheld", decision.new_publication_id, "ana")
     # the same responses contested again: already excluded, the result does not change, nothing is published
