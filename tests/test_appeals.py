@@ -147,6 +147,8 @@ def test_an_upheld_objection_excludes_and_publishes_the_difference_a_rejected_on
     assert view.publication.appeal_of == pub and view.difference["difference"] == diff["思明区"]["difference"]
     # the revised publication verifies like any other, and every step left an audit row
     assert publishing.verify(store, ana, new).identical
+    from survey.integrity import describe, verify_store  # the chains hold, both publications recompute
+    assert describe(verify_store(store, SYSTEM, "2025"))[1] == []
     [o] = [x for x in appeals.objections(store, siming) if x["id"] == contested]
     assert (o["status"], o["new_publication_id"], o["decided_by"]) == ("upheld", decision.new_publication_id, "ana")
     # the same responses contested again: already excluded, the result does not change, nothing is published
@@ -184,3 +186,22 @@ def test_the_liaison_lands_on_the_appeals_page_and_has_no_other(store, published
         if spec.path != "app_pages/appeals.py":
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 at.switch_page(spec.path)
+
+
+def test_the_cli_sets_the_deadline_files_lists_and_decides_with_the_rights_of_by(store, published, capsys):
+    from survey.cli import main
+    pub = str(published["pub"])
+    assert main(["appeals", "file", pub, "--by", "siming", "--kind", "method", "--reason", "加权变量有误"]) == 2
+    assert "未设置申诉期" in capsys.readouterr().err
+    assert main(["appeals", "deadline", pub, "--until", "2999-01-01", "--by", "siming"]) == 2
+    assert main(["appeals", "deadline", pub, "--until", "2999-01-01", "--by", "ana"]) == 0
+    ids = ",".join(own(store, "思明区", 2))
+    assert main(["appeals", "file", pub, "--by", "siming", "--responses", ids, "--reason", "不是本区常住居民"]) == 0
+    assert main(["appeals", "file", pub, "--by", "siming", "--responses", own(store, "湖里区", 1)[0],
+                 "--reason", "不是本区常住居民"]) == 2
+    assert "不是思明区在轮次 2025 的问卷" in capsys.readouterr().err
+    assert main(["appeals", "list", "--by", "huli"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1  # the header only: another unit's objection is not listed
+    assert main(["appeals", "decide", "1", "--uphold", "--reason", "核实属实", "--by", "siming"]) == 2
+    assert main(["appeals", "decide", "1", "--uphold", "--reason", "核实属实", "--by", "ana"]) == 0
+    assert "objection #1: upheld; 2 response(s) excluded; new publication #2" in capsys.readouterr().out
