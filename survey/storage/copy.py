@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 TABLES = ("questionnaires", "waves", "accounts", "responses", "audit", "assignments", "exclusions",
           "published_scores", "appeal_windows", "objections", "cases", "attempts", "interview_drafts", "paper_forms", "paper_entries",
           "backchecks", "web_secrets", "web_tokens", "web_links", "web_drafts", "web_submissions",
-          "qc_runs", "qc_flags", "login_throttle", "login_sessions")
+          "qc_runs", "qc_flags", "login_throttle", "login_sessions", "recordings", "recording_reviews")
 SEEDED = {"web_secrets"}  # rows a migration writes itself: the source's replace them
 CHUNK = 2000
 
