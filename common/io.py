@@ -13,6 +13,15 @@ from common.errors import Invalid, file_problem
 from common.input_checks import csv_header, duplicate_headers, nul_problems, xlsx_problems
 
 
+def source_name(source: str | Path | IO[bytes], name: str | None = None) -> str:
+    """The name a problem message shows for an input: the given one, the file's, or the upload's."""
+    if name:
+        return name
+    if isinstance(source, (str, Path)):
+        return Path(source).name
+    return Path(str(getattr(source, "name", "upload"))).name
+
+
 def read_table(source: str | Path | IO[bytes], name: str, dtype: dict[str, type] | type) -> pd.DataFrame:
     """CSV (UTF-8, with or without BOM, or GBK as Chinese Excel writes it) or .xlsx.
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 import pandas as pd
 
 from common.errors import Invalid as InputError
-from common.io import read_table
+from common.io import read_table, source_name
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
@@ -117,7 +117,7 @@ def read_file(source: str | Path | IO[bytes], name: str | None = None) -> tuple[
         raw, name = path.read_bytes(), name or path.name
     else:
         raw = source.read()
-        name = name or Path(str(getattr(source, "name", "upload"))).name
+        name = source_name(source, name)
     buffer = io.BytesIO(raw)
     buffer.name = name  # read_table picks CSV or Excel by the name's suffix
     try:
@@ -277,8 +277,7 @@ def import_responses(store: Store, actor: Account, wave: str, source: str | Path
     require(actor, "responses.import")
     w = get_wave(store, wave)
     frame, raw = read_file(source, name)
-    name = name or (Path(source).name if isinstance(source, (str, Path)) else
-                    Path(str(getattr(source, "name", "upload"))).name)
+    name = source_name(source, name)
     qn = questionnaire_for_wave(store, wave)
     records, unchanged, problems = check_rows(store, w, qn, frame, name)
     if problems:

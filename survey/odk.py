@@ -31,6 +31,8 @@ from typing import IO, Any
 
 import pandas as pd
 
+from common.io import source_name
+
 from survey.auth import Account, require
 from survey.bootstrap import questionnaire_for_wave
 from survey.errors import ImportRejected
@@ -257,8 +259,7 @@ def import_odk(store: Store, actor: Account, wave: str, source: str | Path | IO[
     require(actor, "responses.import")
     w = get_wave(store, wave)
     frame, raw = read_file(source, name)
-    name = name or (Path(source).name if isinstance(source, (str, Path)) else
-                    Path(str(getattr(source, "name", "upload"))).name)
+    name = source_name(source, name)
     qn = questionnaire_for_wave(store, wave)
     if frame.empty:
         raise ImportRejected([t("odk.empty", name=name)])
