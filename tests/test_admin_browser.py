@@ -7,22 +7,16 @@ Each step is checked in the store, not only on screen.
 """
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
+from tests.browser_support import require_browser
 from tools import web_driver as wd
 
 pytestmark = pytest.mark.browser
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if sync_playwright is None or not os.path.exists(wd.CHROMIUM):
-    pytest.skip("needs the playwright package and /usr/bin/chromium", allow_module_level=True)
+sync_playwright = require_browser()
 
 ADMIN_PASSWORD = "admin-pass-123"  # tools/web_driver.server sets it
 WAVE = "2026-春"
@@ -32,10 +26,7 @@ BAD = CONTACTS + "K99,鼓浪屿,phone,13800009999,\n"
 
 
 def ready(page) -> None:
-    page.wait_for_function(
-        """() => { const app = document.querySelector('[data-testid="stApp"]');
-                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                          && !document.querySelector('[data-stale="true"]'); }""", timeout=30_000)
+    wd.wait_script_done(page)
 
 
 def go(page, title: str, timings: dict[str, float]) -> None:

@@ -19,17 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_support import require_browser
 from tools import web_driver as wd
 
 pytestmark = pytest.mark.browser
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if sync_playwright is None or not os.path.exists(wd.CHROMIUM):
-    pytest.skip("needs the playwright package and /usr/bin/chromium", allow_module_level=True)
+sync_playwright = require_browser()
 
 PASSWORD = "review-pass-123"
 SHOTS = os.environ.get("SURVEY_SCREENSHOTS")
@@ -53,10 +48,7 @@ def zipped(path: Path, files: dict[str, bytes]) -> Path:
 
 
 def ready(page) -> None:
-    page.wait_for_function(
-        """() => { const app = document.querySelector('[data-testid="stApp"]');
-                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                          && !document.querySelector('[data-stale="true"]'); }""", timeout=30_000)
+    wd.wait_script_done(page)
 
 
 def go(page, title: str) -> None:

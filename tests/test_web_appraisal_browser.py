@@ -11,19 +11,12 @@ import time
 
 import pytest
 
+from tests.browser_support import require_browser
 from tools import web_driver as wd
 
 pytestmark = pytest.mark.browser
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if sync_playwright is None or not os.path.exists(wd.CHROMIUM):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but playwright or /usr/bin/chromium is missing")
-    pytest.skip("needs the playwright package and /usr/bin/chromium", allow_module_level=True)
+sync_playwright = require_browser()
 
 AWARE_OF = {"eco_env": "比较满意", "water_group": "满意", "meteo": "一般"}
 SHOT = os.environ.get("APPRAISAL_SCREENSHOT")  # e.g. docs/web_appraisal.png

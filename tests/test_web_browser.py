@@ -5,23 +5,17 @@ residents arriving by a shared link are often the first visitors after a restart
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.browser_support import require_browser
 from tools import web_driver as wd
 
 pytestmark = pytest.mark.browser
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if sync_playwright is None or not os.path.exists(wd.CHROMIUM):
-    pytest.skip("needs the playwright package and /usr/bin/chromium", allow_module_level=True)
+sync_playwright = require_browser()
 
 
 @dataclass

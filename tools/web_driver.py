@@ -85,6 +85,17 @@ def phone_context(browser: Any) -> Any:
                                device_scale_factor=2, locale="zh-CN")
 
 
+def wait_script_done(page: Any, timeout: float = 30_000) -> None:
+    """Wait until the script run has finished and no element of the previous run is left (stale).
+
+    For the staff pages, which may show no button (wait_ready expects the survey's language button).
+    """
+    page.wait_for_function(
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                          && !document.querySelector('[data-stale="true"]'); }""", timeout=timeout)
+
+
 def wait_ready(page: Any, timeout: float = 30_000) -> None:
     """Wait until the script run has finished and no element of the previous run is left (stale).
 
