@@ -19,12 +19,9 @@ st.caption(t("evidence.caption"))
 waves = [w["id"] for w in store.waves()]
 col_wave, col_firm = st.columns(2)
 wave_id = session.wave_picker(col_wave, waves, "rr_wave")
-firm: str | None = None
-if scope(account, "recordings.review").everything:  # admin: any firm
-    firms = sorted({a["firm"] for a in store.accounts() if a["firm"]})
-    firm = col_firm.selectbox(t("evidence.firm"), [None, *firms], key="rr_firm",
-                              format_func=lambda f: f or t("evidence.all_firms"))
-else:
+firm = session.firm_picker(col_firm, account, "recordings.review", "rr_firm", t("evidence.firm"),
+                          t("evidence.all_firms"))
+if not scope(account, "recordings.review").everything:
     col_firm.text_input(t("evidence.firm"), account.firm or "", disabled=True)
 
 wave = store.wave(wave_id)

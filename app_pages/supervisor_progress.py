@@ -30,12 +30,9 @@ st.caption(t("supervision.caption"))
 waves = [w["id"] for w in store.waves()]
 col_wave, col_firm = st.columns(2)
 wave_id = session.wave_picker(col_wave, waves, "sup_wave")
-firm: str | None = None
-if scope(account, "fieldwork.supervise").everything:  # admin: any firm
-    firms = sorted({a["firm"] for a in store.accounts() if a["firm"]})
-    firm = col_firm.selectbox(t("supervision.firm"), [None, *firms], key="sup_firm",
-                              format_func=lambda f: f or t("supervision.all_firms"))
-elif not account.firm:
+firm = session.firm_picker(col_firm, account, "fieldwork.supervise", "sup_firm", t("supervision.firm"),
+                          t("supervision.all_firms"))
+if not scope(account, "fieldwork.supervise").everything and not account.firm:
     st.warning(t("supervision.no_firm"))
     st.stop()
 else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from survey import i18n, sessions
-from survey.auth import Account, allowed, load_account
+from survey.auth import Account, allowed, load_account, scope
 from survey.bootstrap import init_store
 from survey.store import Store
 
@@ -166,6 +166,15 @@ def entry_waves(acc: Account) -> list[str]:
 
 
 CHOSEN_WAVE = "chosen_wave"  # the wave last chosen on any page: every page opens on it for the session
+
+
+def firm_picker(container, account: Account, action: str, key: str, label: str, all_label: str) -> str | None:
+    """The firm selector of a supervising page for an actor whose `action` reaches every firm
+    (admin): None means all firms. Others get None here; their firm comes from their account."""
+    if not scope(account, action).everything:
+        return None
+    firms = sorted({a["firm"] for a in store().accounts() if a["firm"]})
+    return container.selectbox(label, [None, *firms], key=key, format_func=lambda f: f or all_label)
 
 
 def wave_picker(container, waves: list[str], key: str, label: str | None = None) -> str:
