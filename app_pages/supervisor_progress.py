@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from survey.auth import PermissionDenied, scope
+from survey.auth import PermissionDenied, allowed, scope
 from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary,
                               per_pollster,
                               record_backcheck)
@@ -166,15 +166,16 @@ with tab_back:
 
         # the respondent's number: masked; in clear when the supervisor dials (audited)
         contact = backcheck_contact(store, account, chosen)
+        may_dial = allowed(account, "backcheck.dial")  # the firm's supervisor; backcheck_contact checks the firm
         dialing = st.session_state.get("bc_dialing")
         if contact is None:
             st.caption(t("supervision.backcheck.no_contact"))
-        elif dialing and dialing[0] == chosen and account.role == "supervisor":
+        elif dialing and dialing[0] == chosen and may_dial:
             st.metric(t("cati.number"), dialing[1])
         else:
             c1, c2 = st.columns([1, 2])
             c1.metric(t("cati.masked_number"), contact.masked)
-            if account.role == "supervisor":
+            if may_dial:
                 c2.button(t("cati.dial"), key="bc_dial", help=t("supervision.backcheck.dial_help"), on_click=dial)
         if saved:
             try:
