@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from survey.auth import PermissionDenied, scope
+from survey.auth import PermissionDenied, allowed, scope
 from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary,
                               per_pollster,
                               record_backcheck)
@@ -158,14 +158,15 @@ with tab_back:
             saved = st.form_submit_button(t("supervision.backcheck.save"), type="primary", key="bc_save")
         # the respondent's number: masked; in clear when the supervisor dials (audited)
         contact = backcheck_contact(store, account, chosen)
+        may_dial = allowed(account, "backcheck.dial")  # the firm's supervisor; backcheck_contact checks the firm
         if contact is None:
             st.caption(t("supervision.backcheck.no_contact"))
-        elif st.session_state.get("bc_dialing") == chosen and account.role == "supervisor":
+        elif st.session_state.get("bc_dialing") == chosen and may_dial:
             st.metric(t("cati.number"), backcheck_contact(store, account, chosen, dial=True).value)
         else:
             c1, c2 = st.columns([1, 2])
             c1.metric(t("cati.masked_number"), contact.masked)
-            if account.role == "supervisor":
+            if may_dial:
                 c2.button(t("cati.dial"), key="bc_dial", help=t("supervision.backcheck.dial_help"),
                           on_click=lambda: st.session_state.update(bc_dialing=chosen))
         if saved:

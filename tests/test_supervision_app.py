@@ -151,6 +151,11 @@ def test_backcheck_call_shows_the_masked_number_and_dials_in_clear_audited(store
         backcheck_contact(store, accounts["supb"], done.response_id, dial=True)
     with pytest.raises(PermissionDenied):
         backcheck_contact(store, accounts["ana"], done.response_id, dial=True)
+    # the admin supervises every firm and sees the masked number, never the number in clear
+    from survey.auth import SYSTEM
+    assert backcheck_contact(store, SYSTEM, done.response_id).masked == metrics["号码（已隐藏）"]
+    with pytest.raises(PermissionDenied):
+        backcheck_contact(store, SYSTEM, done.response_id, dial=True)
 
 
 def test_paper_code_string_keys_a_form_and_the_second_keyer_sees_the_mismatch(store, accounts):
