@@ -1,4 +1,4 @@
-"""The analysis page's 核验 button is `survey verify` for one publication (issue 16, finding 5).
+"""The analysis page's 重新计算核对 (verify) button is `survey verify` for one publication (issue 16, finding 5).
 
 It recomputes the publication from its own snapshot (the responses it scored, its stored
 config and population) and walks the chains, as the CLI does; today's data are reported
