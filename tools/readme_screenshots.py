@@ -95,6 +95,9 @@ def analyst_shots(page: Any, tmp: Path) -> dict[str, Callable[[], None]]:
         page.get_by_role("tab", name="比较与趋势").click(timeout=180_000)
         page.get_by_role("tabpanel", name="比较与趋势").locator('[data-testid="stVegaLiteChart"]').first.wait_for(
             timeout=120_000)
+        wd.wait_script_done(page, timeout=120_000)
+        page.mouse.move(800, 500)
+        page.mouse.wheel(0, 420)  # the tab's tables and charts, under the inputs
 
     return {"import": bad_import, "analysis_modes": modes}
 
