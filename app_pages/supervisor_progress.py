@@ -16,8 +16,9 @@ from survey.fieldwork import attempts_frame
 from survey.paper import Pick, keying_status, mismatch_queue, resolve_paper
 from survey.quality import flagged_ids
 from survey.responses import SubmitError
-from survey.store import StoreError
+from common.errors import Rejected
 from survey.supervision import progress
+from survey.waves import read_wave, wave_ids
 from ui import evidence_views, forms, interview, progress_charts, session
 from ui.plain import md_escape
 from ui.session import t
@@ -27,7 +28,7 @@ store = session.store()
 st.title(t("supervision.title"))
 st.caption(t("supervision.caption"))
 
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 col_wave, col_firm = st.columns(2)
 wave_id = session.wave_picker(col_wave, waves, "sup_wave")
 firm = session.firm_picker(col_firm, account, "fieldwork.supervise", "sup_firm", t("supervision.firm"),
@@ -156,24 +157,31 @@ with tab_back:
                                format_func=lambda o: t(f"supervision.outcome.{o}"))
             note = st.text_input(t("supervision.backcheck.note"), key="bc_note")
             saved = st.form_submit_button(t("supervision.backcheck.save"), type="primary", key="bc_save")
+        if saved:  # the call is over: the number is masked again
+            st.session_state.pop("bc_dialing", None)
+
+        def dial(response_id: str = chosen) -> None:
+            """Decrypt once per press of 拨打 (one audit row per dial, not one per rerun while shown)."""
+            st.session_state["bc_dialing"] = (response_id, backcheck_contact(store, account, response_id,
+                                                                             dial=True).value)
+
         # the respondent's number: masked; in clear when the supervisor dials (audited)
         contact = backcheck_contact(store, account, chosen)
         may_dial = allowed(account, "backcheck.dial")  # the firm's supervisor; backcheck_contact checks the firm
+        dialing = st.session_state.get("bc_dialing")
         if contact is None:
             st.caption(t("supervision.backcheck.no_contact"))
-        elif st.session_state.get("bc_dialing") == chosen and may_dial:
-            st.metric(t("cati.number"), backcheck_contact(store, account, chosen, dial=True).value)
+        elif dialing and dialing[0] == chosen and may_dial:
+            st.metric(t("cati.number"), dialing[1])
         else:
             c1, c2 = st.columns([1, 2])
             c1.metric(t("cati.masked_number"), contact.masked)
             if may_dial:
-                c2.button(t("cati.dial"), key="bc_dial", help=t("supervision.backcheck.dial_help"),
-                          on_click=lambda: st.session_state.update(bc_dialing=chosen))
+                c2.button(t("cati.dial"), key="bc_dial", help=t("supervision.backcheck.dial_help"), on_click=dial)
         if saved:
-            st.session_state.pop("bc_dialing", None)
             try:
                 new = record_backcheck(store, account, chosen, outcome, note)
-            except (PermissionDenied, StoreError) as err:
+            except (PermissionDenied, Rejected) as err:
                 st.error(t("common.error", detail=md_escape(err)))
             else:
                 st.session_state["bc_saved"] = (chosen, outcome, new)
@@ -205,7 +213,7 @@ def paper_value_input(name: str, key: str) -> Any:
     """The widget for a value read off the paper: the question's options, the wave's units, or text."""
     label = t("supervision.paper.paper_value")
     if name == "unit":
-        return st.selectbox(label, store.wave(wave_id)["units"], index=None, key=key, placeholder=t("interview.choose"))
+        return st.selectbox(label, read_wave(store, account, wave_id).units, index=None, key=key, placeholder=t("interview.choose"))
     try:
         q = qn.question(name)
     except KeyError:
@@ -249,7 +257,7 @@ with tab_paper:
                 try:
                     done = resolve_paper(store, account, wave_id, form.paper_id,
                                          {f: Pick(s, v) for f, (s, v) in picks_raw.items()})
-                except (SubmitError, PermissionDenied, StoreError) as err:
+                except (SubmitError, PermissionDenied, Rejected) as err:
                     st.error(t("common.error", detail=md_escape(err)))
                 else:
                     st.session_state["paper_resolved"] = (form.paper_id, done.response_id)

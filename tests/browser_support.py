@@ -34,10 +34,10 @@ def sign_in(page: Any, base: str, username: str, password: str) -> None:
     wd.wait_script_done(page)
 
 
-def go(page: Any, title: str) -> None:
-    """Open a page from the sidebar by its title and wait until it has run."""
+def go(page: Any, title: str, heading: str | None = None) -> None:
+    """Open a page from the sidebar by its title and wait until it has run (shows `heading`, or the title)."""
     page.get_by_role("link", name=title).first.click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    page.get_by_role("heading", name=heading or title).first.wait_for(timeout=30_000)
     wd.wait_script_done(page)
 
 
