@@ -6,12 +6,13 @@ import collections
 import pandas as pd
 import streamlit as st
 
-from survey import quality
+from survey import i18n, quality
 from survey.auth import PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
 from survey.responses import set_excluded
-from survey.store import StoreError
+from common.errors import Rejected
+from survey.waves import read_wave, wave_ids
 from ui import session
 from ui.plain import md_escape
 from ui.session import t
@@ -22,25 +23,25 @@ account = session.page_account(__file__)
 store = session.store()
 st.title(t("quality.review_title"))
 st.caption(t("quality.review_caption"))
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 if not waves:
     st.warning(t("common.no_wave"))
     st.stop()
 
 col_wave, col_run = st.columns([1, 2])
 wave_id = session.wave_picker(col_wave, waves, "review_wave")
-wave = store.wave(wave_id)
-runs = store.qc_runs(wave_id)
+wave = read_wave(store, account, wave_id)
+runs = quality.qc_runs(store, account, wave_id)
 if account.can("qc.run") and col_run.button(t("quality.run_qc"), key="run_qc"):
     done = quality.run_qc(store, account, wave_id)
     counts = collections.Counter(f["flag"] for f in done.flags)
     text = "、".join(f"{t('quality.flag.' + k)} {counts.get(k, 0)}" for k in quality.FLAGS)
     st.session_state["qc_message"] = (t("quality.qc_done", n=len(done.flags), counts=text) if done.run_id
                                       else t("quality.qc_unchanged", n=len(done.flags)))
-    runs = store.qc_runs(wave_id)
+    runs = quality.qc_runs(store, account, wave_id)
 if st.session_state.get("qc_message"):
     st.success(st.session_state.pop("qc_message"))
-col_run.caption(t("quality.qc_last", run=runs[0]["id"], at=runs[0]["at"], actor=runs[0]["actor"]) if runs
+col_run.caption(t("quality.qc_last", run=runs[0].id, at=i18n.when(runs[0].at), actor=runs[0].actor) if runs
                 else t("quality.qc_never"))
 
 # ---- filters and table ------------------------------------------------------------------
@@ -52,7 +53,7 @@ everything = quality.review_table(store, account, wave_id)
 f1, f2, f3, f4 = st.columns(4)
 flag = f1.selectbox(t("quality.filter_flag"), flag_options, index=1, format_func=flag_names.get,  # flagged first
                     key="review_flag")
-unit = f2.selectbox(t("quality.filter_unit"), [ALL, *wave["units"]], key="review_unit",
+unit = f2.selectbox(t("quality.filter_unit"), [ALL, *wave.units], key="review_unit",
                     format_func=lambda u: u or t("quality.all"))
 pollsters = sorted(p for p in everything["interviewer"].dropna().unique() if p)
 pollster = f3.selectbox(t("quality.filter_pollster"), [ALL, *pollsters], key="review_pollster",
@@ -74,6 +75,7 @@ if len(table) > MAX_ROWS:
 shown = table.head(MAX_ROWS).assign(
     mode=lambda d: d["mode"].map(lambda m: t(f"mode.{m}")),
     excluded_reason=lambda d: d["excluded_reason"].fillna(""),
+    submitted_at=lambda d: d["submitted_at"].map(i18n.when),
     flags=lambda d: d["flags"].map(lambda fl: "、".join(t(f"quality.flag.{f}") for f in fl.split(", ") if f)))
 st.dataframe(shown.rename(columns={c: t(f"quality.col_{c}") for c in shown.columns}), hide_index=True,
              width="stretch", height=320)
@@ -83,7 +85,7 @@ st.subheader(t("quality.detail_heading"))
 rid = st.selectbox(t("quality.pick"), list(table["response_id"].head(MAX_ROWS)), key="review_pick")
 try:
     review = quality.response_review(store, account, rid)
-except (PermissionDenied, StoreError) as err:
+except (PermissionDenied, Rejected) as err:
     st.error(t("common.no_permission", detail=md_escape(err)))
     st.stop()
 row = review["response"]
@@ -91,8 +93,8 @@ qn = questionnaire_for_wave(store, row["wave"])
 left, right = st.columns([3, 2])
 with left:
     st.text(f"{row['response_id']} · {row['unit']} · {t('mode.' + row['mode'])} · {row['interviewer'] or '-'} · "
-             f"{row['submitted_at']} · {row['duration_s'] if row['duration_s'] is not None else '-'} s · "
-             f"{row['source']} · {row['created_by'] or '-'} · {row['created_at']}")
+             f"{i18n.when(row['submitted_at'])} · {row['duration_s'] if row['duration_s'] is not None else '-'} s · "
+             f"{row['source']} · {row['created_by'] or '-'} · {i18n.when(row['created_at'])}")
     answers = []
     for q in qn.questions:
         if q.id not in row["answers"]:
@@ -125,7 +127,7 @@ with right:
             else:
                 try:
                     changed = set_excluded(store, account, rid, not excluded, reason)
-                except (PermissionDenied, StoreError) as err:
+                except (PermissionDenied, Rejected) as err:
                     st.error(t("common.error", detail=md_escape(err)))
                 else:
                     st.session_state.pop(f"reason_{rid}_{action}", None)
@@ -140,7 +142,7 @@ st.markdown(f"**{t('quality.exclusion_history')}**")
 if not review["exclusions"]:
     st.caption(t("quality.no_exclusions"))
 else:
-    st.dataframe(pd.DataFrame([{t("quality.col_at"): e["at"], t("quality.col_actor"): e["actor"],
+    st.dataframe(pd.DataFrame([{t("quality.col_at"): i18n.when(e["at"]), t("quality.col_actor"): e["actor"],
                                 t("quality.col_action"): t("quality.exclude") if e["action"] == "exclude"
                                 else t("quality.restore"), t("quality.col_reason"): e["reason"]}
                                for e in review["exclusions"]]), hide_index=True, width="stretch")
@@ -148,7 +150,7 @@ st.markdown(f"**{t('quality.audit_trail')}**")
 if not review["audit"]:
     st.caption(t("quality.no_audit"))
     st.stop()
-st.dataframe(pd.DataFrame([{t("quality.col_at"): a["at"], t("quality.col_actor"): a["actor"],
+st.dataframe(pd.DataFrame([{t("quality.col_at"): i18n.when(a["at"]), t("quality.col_actor"): a["actor"],
                             t("quality.col_action"): t(f"quality.audit_action.{a['action']}")
                             if t(f"quality.audit_action.{a['action']}") != f"quality.audit_action.{a['action']}"
                             else a["action"], t("quality.col_detail"): a["detail"]}

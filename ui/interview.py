@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -22,10 +22,13 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.quotas import QuotaStatus, cell_name, quota_progress
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted
-from survey.store import Store, StoreError
+from common.errors import Rejected
 from ui import forms, session
 from ui.plain import md_escape
 from ui.session import t
+
+if TYPE_CHECKING:  # the type only: pages and ui/ reach the store through survey's services
+    from survey.store import Store
 
 # What a pollster can key in one press per item (see `forms.quick_entry_field`).
 NUMBERED_ROLES = ("item", "followup")
@@ -237,7 +240,7 @@ def run(store: Store, account: Account, setup: Setup, *,
                                        paradata=paradata)
             if on_submitted:
                 on_submitted(done, draft)
-        except (SubmitError, PermissionDenied, StoreError) as err:
+        except (SubmitError, PermissionDenied, Rejected) as err:
             st.error(t("common.error", detail=md_escape(err)))
             return "open"
         st.session_state[_k(form, "result")] = (done.response_id, done.created)
