@@ -174,7 +174,7 @@ def _clock(form: str, draft: dict[str, Any]) -> None:
     st.html(f"""<div id="{node}" style="font-size:0.875rem;color:rgba(49,51,63,0.6)"></div>
 <script>(function(){{
   const el = document.getElementById("{node}"); if (!el) return;
-  const text = {json.dumps(text)}, base = Date.now() - {seconds} * 1000;
+  const text = {json.dumps(text, ensure_ascii=False)}, base = Date.now() - {seconds} * 1000;
   const draw = () => {{ const s = Math.max(0, Math.floor((Date.now() - base) / 1000));
     el.textContent = text.replace("%E%", Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0")); }};
   draw(); window.__surveyClock && clearInterval(window.__surveyClock);
