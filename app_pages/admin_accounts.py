@@ -7,8 +7,7 @@ import streamlit as st
 from survey import auth, i18n
 from common.errors import Rejected
 from survey.auth import PermissionDenied
-from survey.store import StoreError
-from common.errors import Rejected
+from survey.waves import visible_waves, wave_ids
 from ui import session
 from ui.plain import md_escape
 from ui.session import t
@@ -21,7 +20,7 @@ st.title(t("admin.title"))
 def attempt(action, done_text: str) -> None:
     try:
         action()
-    except (StoreError, PermissionDenied, Rejected) as err:
+    except (Rejected, PermissionDenied) as err:
         st.error(t("common.error", detail=md_escape(err)))
     else:
         st.success(done_text)
@@ -30,7 +29,7 @@ def attempt(action, done_text: str) -> None:
 create, reset, assign, home = st.tabs([t("admin.create"), t("admin.reset"), t("admin.assign"),
                                        t("cross_district.set")])
 ROLE_ORDER = ("pollster", "supervisor", "reviewer", "analyst", "liaison", "admin")  # the commonest account first: the default
-UNITS = sorted({u for w in store.waves() for u in w["units"]})
+UNITS = sorted({u for w in visible_waves(store, account) for u in w.units})
 
 
 def new_account_problems(username: str, role: str, firm: str, password: str, unit: str = "") -> list[str]:
@@ -38,7 +37,7 @@ def new_account_problems(username: str, role: str, firm: str, password: str, uni
     problems = []
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         problems.append(t("admin.bad_username"))
-    elif username in {a["username"] for a in store.accounts()}:
+    elif username in {a["username"] for a in auth.list_accounts(store, account)}:
         problems.append(t("admin.username_taken", username=username))
     if role in auth.FIRM_ROLES and not firm:
         problems.append(t("admin.firm_needed", role=t(f"role.{role}")))
@@ -76,13 +75,13 @@ with create:
                 try:
                     auth.create_account(store, account, username, role, password, firm=firm or None,
                                         display_name=name or None, unit=unit or None)
-                except (StoreError, PermissionDenied, Rejected) as err:
+                except (Rejected, PermissionDenied) as err:
                     st.error(t("common.error", detail=err))
                 else:
                     clear_new_account()
                     st.session_state["admin_created"] = t("admin.created", username=username)
                     st.rerun()
-usernames = [a["username"] for a in store.accounts()]
+usernames = [a["username"] for a in auth.list_accounts(store, account)]
 with reset, st.form("reset_password", clear_on_submit=True):
     who = st.selectbox(t("admin.username"), usernames, key="reset_who")
     password = st.text_input(t("admin.new_password"), type="password")
@@ -90,7 +89,7 @@ with reset, st.form("reset_password", clear_on_submit=True):
         attempt(lambda: auth.reset_password(store, account, who, password), t("admin.reset_done", username=who))
 with assign, st.form("assign_wave"):
     who = st.selectbox(t("admin.username"), usernames, key="assign_who")
-    wave = st.selectbox(t("common.wave"), [w["id"] for w in store.waves()])
+    wave = st.selectbox(t("common.wave"), wave_ids(store, account))
     if st.form_submit_button(t("admin.submit_assign")):
         attempt(lambda: auth.assign(store, account, who, wave=wave), t("admin.assign_done", username=who, wave=wave))
 with home, st.form("home_district"):
@@ -102,7 +101,7 @@ with home, st.form("home_district"):
                 t("cross_district.set_done", username=who, unit=district) if district
                 else t("cross_district.cleared", username=who))
 st.subheader(t("admin.list"))
-rows = store.accounts()
+rows = auth.list_accounts(store, account)
 st.dataframe(pd.DataFrame({
     t("admin.username"): [a["username"] for a in rows],
     t("admin.display_name"): [a["display_name"] or "" for a in rows],

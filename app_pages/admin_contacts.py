@@ -8,7 +8,7 @@ from survey import wave_setup
 from survey.auth import PermissionDenied
 from survey.errors import ImportRejected
 from survey.fieldwork import assign_cases, assign_evenly
-from survey.store import StoreError
+from common.errors import Rejected
 from ui import plain, session
 from ui.session import t
 
@@ -29,7 +29,7 @@ if upload is not None and st.button(t("setup.contacts.submit_import"), type="pri
     except ImportRejected as err:
         st.error(t("setup.contacts.rejected", n=err.total))
         plain.problem_table(err.problems)
-    except (StoreError, PermissionDenied) as err:
+    except (Rejected, PermissionDenied) as err:
         st.error(t("common.error", detail=err))
     else:
         st.success(t("setup.contacts.imported", n=n, wave=wave_id))
@@ -80,9 +80,9 @@ with st.form("assign_cases"):
             else:
                 listed = [c for c in (ids or "").replace("，", ",").replace("\n", ",").split(",") if c.strip()]
                 if not listed:
-                    raise StoreError(t("setup.contacts.no_ids"))
+                    raise Rejected(t("setup.contacts.no_ids"))
                 done = {chosen[0]: assign_cases(store, account, wave_id, chosen[0], case_ids=listed)}
-        except (StoreError, PermissionDenied) as err:
+        except (Rejected, PermissionDenied) as err:
             st.error(t("common.error", detail=err))
         else:
             st.success(t("setup.contacts.assigned", detail="；".join(

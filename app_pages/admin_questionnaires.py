@@ -11,7 +11,7 @@ import streamlit as st
 from survey import wave_setup
 from survey.auth import PermissionDenied
 from survey.questionnaire import QuestionnaireError
-from survey.store import StoreError
+from common.errors import Rejected
 from survey.webform import screens
 from ui import forms, session
 from ui.session import t
@@ -28,7 +28,7 @@ if upload is not None and st.button(t("setup.questionnaires.submit"), type="prim
     except QuestionnaireError as err:
         st.error(t("setup.questionnaires.refused", n=len(err.problems)))
         st.dataframe(pd.DataFrame({t("setup.col.problem"): err.problems}), hide_index=True, width="stretch")
-    except (StoreError, PermissionDenied) as err:
+    except (Rejected, PermissionDenied) as err:
         st.error(t("common.error", detail=err))
     else:
         st.success(t("setup.questionnaires.registered" if created else "setup.questionnaires.known", id=qn.id,

@@ -7,7 +7,7 @@ import streamlit as st
 from survey import wave_setup
 from survey.auth import PermissionDenied
 from survey.config import SCORING_DIR
-from survey.store import StoreError
+from common.errors import Rejected
 from ui import session
 from ui.session import t
 
@@ -61,7 +61,7 @@ if data is not None:
             except wave_setup.SetupError as err:
                 for line in err.problems:
                     st.error(line)
-            except (StoreError, PermissionDenied) as err:
+            except (Rejected, PermissionDenied) as err:
                 st.error(t("common.error", detail=err))
             else:
                 st.success(t("setup.scoring.chosen", name=done.name, wave=wave_id))

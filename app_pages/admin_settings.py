@@ -11,7 +11,7 @@ import streamlit as st
 
 from survey import wave_setup
 from survey.auth import PermissionDenied
-from survey.store import StoreError
+from common.errors import Rejected
 from ui import session
 from ui.session import t
 
@@ -113,7 +113,7 @@ with st.form(f"settings_{wave_id}"):
             st.error(t("setup.settings.refused"))
             for line in err.problems:
                 st.error(line)
-        except (StoreError, PermissionDenied) as err:
+        except (Rejected, PermissionDenied) as err:
             st.error(t("common.error", detail=err))
         else:
             st.success(t("setup.settings.saved", wave=wave_id))

@@ -7,7 +7,7 @@ import streamlit as st
 from survey import wave_setup
 from survey.auth import PermissionDenied
 from survey.config import XIAMEN_UNITS
-from survey.store import StoreError
+from common.errors import Rejected
 from ui import session
 from ui.session import t
 
@@ -45,7 +45,7 @@ with create_tab, st.form("wave_create"):
         except wave_setup.SetupError as err:
             for line in err.problems:
                 st.error(line)
-        except (StoreError, PermissionDenied) as err:
+        except (Rejected, PermissionDenied) as err:
             st.error(t("common.error", detail=err))
         else:
             st.success(t("setup.waves.created", wave=name.strip()))
@@ -70,7 +70,7 @@ with edit_tab:
             except wave_setup.SetupError as err:
                 for line in err.problems:
                     st.error(line)
-            except (StoreError, PermissionDenied) as err:
+            except (Rejected, PermissionDenied) as err:
                 st.error(t("common.error", detail=err))
             else:
                 st.success(t("setup.waves.saved", wave=wave_id))

@@ -7,7 +7,8 @@ import streamlit as st
 
 from survey import webform
 from survey.auth import PermissionDenied
-from survey.store import StoreError
+from common.errors import Rejected
+from survey.waves import read_wave, wave_ids
 from ui import session
 from ui.plain import md_escape
 from ui.session import t
@@ -23,29 +24,29 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 store = session.store()
 st.title(t("web.admin_title"))
 
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 col_wave, col_unit = st.columns(2)
 wave_id = session.wave_picker(col_wave, waves, "webadm_wave")
-wave = store.wave(wave_id)
-unit = col_unit.selectbox(t("common.unit"), wave["units"], key="webadm_unit")
-st.caption(t("web.wave_dates", opens=wave["opens_at"] or t("web.not_set"), closes=wave["closes_at"] or t("web.not_set"),
-             status=wave["status"]))
+wave = read_wave(store, account, wave_id)
+unit = col_unit.selectbox(t("common.unit"), wave.units, key="webadm_unit")
+st.caption(t("web.wave_dates", opens=wave.opens_at or t("web.not_set"), closes=wave.closes_at or t("web.not_set"),
+             status=wave.status))
 with st.expander(t("web.dates_title")):
     with st.form("webadm_dates"):
         left, right = st.columns(2)
-        opens = left.text_input(t("web.opens"), value=wave["opens_at"] or "", placeholder="2025-10-01")
-        closes = right.text_input(t("web.closes"), value=wave["closes_at"] or "", placeholder="2025-10-31")
+        opens = left.text_input(t("web.opens"), value=wave.opens_at or "", placeholder="2025-10-01")
+        closes = right.text_input(t("web.closes"), value=wave.closes_at or "", placeholder="2025-10-31")
         if st.form_submit_button(t("web.save_dates")):
             try:
                 webform.set_wave_dates(store, account, wave_id, opens.strip() or None, closes.strip() or None)
-            except (StoreError, PermissionDenied) as err:
+            except (Rejected, PermissionDenied) as err:
                 st.error(t("common.error", detail=md_escape(err)))
             else:
                 st.rerun()
 def save_base_url() -> None:
     try:
         webform.set_public_url(store, account, wave_id, st.session_state["webadm_base"])
-    except (StoreError, PermissionDenied):
+    except (Rejected, PermissionDenied):
         st.session_state["webadm_url_error"] = True
 
 
@@ -65,19 +66,19 @@ with tokens_tab:
         if st.form_submit_button(t("web.generate"), type="primary", key="webadm_generate"):
             try:
                 batch, made = webform.generate_tokens(store, account, wave_id, unit, int(n))
-            except (StoreError, PermissionDenied) as err:
+            except (Rejected, PermissionDenied) as err:
                 st.error(t("common.error", detail=md_escape(err)))
             else:
                 st.session_state["webadm_batch"] = batch
                 st.success(t("web.generated", n=len(made), batch=batch))
-    batches = store.web_token_batches(wave_id)
+    batches = webform.token_batches(store, account, wave_id)
     if batches:
         st.subheader(t("web.batches"))
         st.dataframe(shown(pd.DataFrame(batches)), hide_index=True, width="stretch")
         names = [b["batch"] for b in batches]
         chosen = st.selectbox(t("web.batch"), names, index=names.index(st.session_state["webadm_batch"])
                               if st.session_state.get("webadm_batch") in names else 0)
-        rows = webform.token_rows(store.web_tokens(wave_id, batch=chosen), base_url=base_url)
+        rows = webform.token_rows(webform.batch_tokens(store, account, wave_id, chosen), base_url=base_url)
         left, right = st.columns(2)
         left.download_button(t("web.download_csv"), webform.tokens_csv(rows), file_name=f"tokens-{chosen}.csv",
                              mime="text/csv", width="stretch")
@@ -92,11 +93,11 @@ with links_tab:
     if st.button(t("web.create_link"), type="primary", key="webadm_link"):
         try:
             code = webform.create_link(store, account, wave_id, unit)
-        except (StoreError, PermissionDenied) as err:
+        except (Rejected, PermissionDenied) as err:
             st.error(t("common.error", detail=md_escape(err)))
         else:
             st.success(t("web.link_created", url=webform.survey_url(base_url, link=code)))
-    links = store.web_links(wave_id)
+    links = webform.open_links(store, account, wave_id)
     if links:
         frame = pd.DataFrame(links)
         frame["url"] = [webform.survey_url(base_url, link=c) for c in frame["code"]]
@@ -112,14 +113,14 @@ with links_tab:
 
 with status_tab:
     st.subheader(t("web.funnel"))
-    counts = store.web_draft_counts(wave_id)
+    counts = webform.draft_funnel(store, account, wave_id)
     if counts:
         funnel = pd.DataFrame(counts)
         funnel["status"] = [t(f"web.status.{x}") for x in funnel["status"]]
         st.dataframe(funnel.pivot_table(index="unit", columns="status", values="n", fill_value=0)
                      .rename_axis(index=t("web.col.unit"), columns=None), width="stretch")
     st.subheader(t("web.flagged"))
-    flagged = store.web_submissions(wave_id, flagged_only=True)
+    flagged = webform.flagged_submissions(store, account, wave_id)
     if flagged:
         frame = pd.DataFrame(flagged)
         frame["flags"] = frame["flags"].map(", ".join)

@@ -19,6 +19,8 @@ from analysis.trend import annual, five_year
 from survey import publishing, wave_setup
 from survey.config import POPULATION_DIR, SCORING_DIR
 from survey.bootstrap import questionnaire_for_wave
+from survey.waves import wave_ids
+from survey.responses import wave_data
 from ui import charts, plain, session
 from ui.runs import cached_run, fingerprint
 from ui.plain import md_escape
@@ -29,7 +31,7 @@ APPROXIMATE_POPULATION = {"xiamen-2020.csv"}
 account = session.page_account(__file__)
 store = session.store()
 st.title(t("analysis.title"))
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 
 # ---- inputs ---------------------------------------------------------------------------
 col_data, col_pop, col_cfg = st.columns(3)
@@ -115,12 +117,12 @@ try:
     population, config = load_inputs()
     pop_key = population.to_csv() if population is not None else "unweighted"
     if source == "wave":
-        if store.count_responses(wave_id) == 0:
+        data = wave_data(store, account, wave_id)
+        if data.responses == 0:
             st.info(t("analysis.no_data"))
             st.stop()
-        stamp = (store.count_responses(wave_id), len(store.exclusions(wave_id)), wave_id)
-        flags_stamp = (exclude_flagged, store.qc_runs(wave_id)[0]["id"] if exclude_flagged and store.qc_runs(wave_id)
-                       else None)
+        stamp = (data.responses, data.exclusions, wave_id)
+        flags_stamp = (exclude_flagged, data.qc_run if exclude_flagged else None)
         key = fingerprint("wave", *stamp, *flags_stamp, config.hash(), pop_key)
         compute = lambda: publishing.compute_for_wave(store, account, wave_id, population, config,  # noqa: E731
                                                       exclude_flagged=exclude_flagged)
@@ -150,9 +152,10 @@ earlier: list[str] = []
 runs = {wave_id: run}
 versus_previous = None
 if wave_id:
-    earlier = [w for w in waves if w < wave_id and store.count_responses(w) > 0]
+    earlier_data = {w: wave_data(store, account, w) for w in waves if w < wave_id}
+    earlier = [w for w, d in earlier_data.items() if d.responses > 0]
     for w in earlier:
-        stamp = (store.count_responses(w), len(store.exclusions(w)), w)
+        stamp = (earlier_data[w].responses, earlier_data[w].exclusions, w)
         runs[w] = cached_run(fingerprint("wave", *stamp, config.hash(), pop_key),
                              lambda w=w: publishing.compute_for_wave(store, account, w, population, config))
     if earlier:
@@ -360,7 +363,7 @@ with tab_publish:
             st.success(st.session_state.pop("publish_msg"))
     if wave_id:
         st.markdown(f"**{t('analysis.published_list')}**")
-        for pub in store.published_scores(wave_id):
+        for pub in publishing.published(store, account, wave_id):
             cols = st.columns([3, 1])
             cols[0].write(f"#{pub['id']} · {pub['published_at']} · {pub['published_by']} · {pub['config_name']} · "
                           f"{pub['result_hash'][:12]}")

@@ -15,6 +15,7 @@ from survey.fieldwork import import_attempts
 from survey.importing import import_responses
 from survey.odk import import_odk
 from survey.xlsform import form_id, xlsform_bytes
+from survey.waves import wave_ids
 from ui import plain, session
 from ui.plain import md_escape
 from ui.session import t
@@ -24,7 +25,7 @@ FILE_REFUSED = ("xlsx_too_big", "xlsx_bomb", "not_xlsx")  # whole-file refusals 
 account = session.page_account(__file__)
 store = session.store()
 st.title(t("quality.data_title"))
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 tab_import, tab_export = st.tabs([t("quality.tab_import"), t("quality.tab_export")])
 
 with tab_import:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from survey.quotas import quota_status
 from survey.recordings import evidence_options
+from survey.waves import read_wave
 from ui import door_evidence, interview, session
 from ui.session import t
 
@@ -64,13 +65,13 @@ def household_record(form: str) -> tuple[dict[str, Any], list[str]]:
 interview.resume(store, account, FORM, waves=waves)
 col_wave, col_unit, col_done = st.columns([1, 1, 2])
 wave_id = session.wave_picker(col_wave, waves, "door_wave")
-unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="door_unit",
+unit = col_unit.selectbox(t("common.unit"), read_wave(store, account, wave_id).units, key="door_unit",
                           help=t("interview.unit_help"))
 record = interview.Record("household", "interview.household", household, household_record)
 main, side = st.columns([2, 1], gap="large")
 with side:
     interview.quota_table(store, wave_id)
-evidence = evidence_options(store.wave(wave_id))  # wave options: position, entrance photo, recording
+evidence = evidence_options(read_wave(store, account, wave_id))  # wave options: position, entrance photo, recording
 evidence_no = door_evidence.interview_no()
 with main:
     door_evidence.start_fix(evidence, evidence_no)

@@ -10,9 +10,10 @@ from survey.auth import PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
 from survey.paper import (MODE, PaperError, awaiting_second_entry, double_entry_required, form_status,
                           key_paper)
-from survey.responses import SubmitError
-from survey.store import StoreError, now
+from survey.responses import SubmitError, now  # now: the stamp of a response's started_at
+from common.errors import Rejected
 from survey import quick_entry
+from survey.waves import read_wave
 from ui import forms, keyboard, session
 from ui.plain import md_escape
 from ui.session import t
@@ -41,7 +42,7 @@ if "paper_key" not in st.session_state:
 
 col_wave, col_batch = st.columns([1, 2])
 wave_id = session.wave_picker(col_wave, waves, "paper_wave")
-wave = store.wave(wave_id)
+wave = read_wave(store, account, wave_id)
 qn = questionnaire_for_wave(store, wave_id)
 if double_entry_required(wave):
     col_batch.info(t("supervision.paper.double_entry_required"))
@@ -72,7 +73,7 @@ if result:
 
 col_id, col_unit, col_int = st.columns([1, 1, 1])
 paper_id = col_id.text_input(t("supervision.paper.paper_id"), key="paper_id", help=t("supervision.paper.paper_id_help"))
-unit = col_unit.selectbox(t("common.unit"), wave["units"], index=None, key="paper_unit",
+unit = col_unit.selectbox(t("common.unit"), wave.units, index=None, key="paper_unit",
                           placeholder=t("interview.choose"))
 interviewer = col_int.text_input(t("supervision.paper.interviewer"), key="paper_interviewer",
                                  help=t("supervision.paper.interviewer_help"))
@@ -132,7 +133,7 @@ if st.button(t("supervision.paper.submit"), type="primary", key="paper_submit"):
         except PaperError as err:
             st.error(t(f"supervision.paper.err_{err.code}", detail=md_escape(err)) if err.code in
                      ("same_keyer", "other_firm", "already_keyed") else t("common.error", detail=md_escape(err)))
-        except (SubmitError, PermissionDenied, StoreError) as err:
+        except (SubmitError, PermissionDenied, Rejected) as err:
             st.error(t("common.error", detail=md_escape(err)))
         else:
             values = {"paper_id": done.paper_id, "response_id": done.response_id, "n": len(done.mismatches)}

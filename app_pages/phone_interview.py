@@ -12,7 +12,8 @@ from survey import aapor, drafts, fieldwork, quotas
 from survey.auth import PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
 from survey.responses import Submitted, visible_responses
-from survey.store import StoreError
+from survey.waves import read_wave
+from common.errors import Rejected
 from ui import interview, session
 from ui.plain import md_escape
 from ui.session import t
@@ -38,7 +39,7 @@ wave_id = session.wave_picker(col_wave, waves, "phone_wave")
 # own interviews only: a supervisor may read the firm's, but this counts the person at the screen
 mine = sum(r["interviewer"] == account.username for r in visible_responses(store, account, wave_id))
 col_done.metric(t("interview.done_today", n=mine), mine)
-phone_cases = [c for c in store.cases(wave_id, pollster=account.username) if c["mode"] == MODE]
+phone_cases = fieldwork.assigned_cases(store, account, wave_id, MODE)
 
 
 def quota_check(wave: str, unit: str, strata: dict[str, Any] | None = None):
@@ -49,7 +50,7 @@ if not phone_cases:
     # No case list for this pollster: an interview as before, the pollster names the unit.
     st.caption(t("cati.no_cases"))
     interview.resume(store, account, FORM, waves=waves)
-    unit = col_unit.selectbox(t("common.unit"), store.wave(wave_id)["units"], key="phone_unit",
+    unit = col_unit.selectbox(t("common.unit"), read_wave(store, account, wave_id).units, key="phone_unit",
                               help=t("interview.unit_help"))
     main, side = st.columns([2, 1], gap="large")
     with side:
@@ -91,7 +92,7 @@ def closed(case_id: str) -> bool:
     """Whether a case takes no more attempts (or is no longer this pollster's)."""
     try:
         attempts = fieldwork.read_case(store, account, case_id, wave_id)["attempts"]
-    except (PermissionDenied, StoreError):
+    except (PermissionDenied, Rejected):
         return True
     return any(aapor.is_final(a["disposition"]) for a in attempts)
 
@@ -187,7 +188,7 @@ with main:
     if st.session_state["cati_dialing"]:
         try:
             contact = fieldwork.case_contact(store, account, case["case_id"], wave_id)
-        except (PermissionDenied, StoreError) as err:
+        except (PermissionDenied, Rejected) as err:
             st.error(t("common.error", detail=md_escape(err)))
             st.stop()
         st.metric(t("cati.number"), contact["value"])
@@ -228,7 +229,7 @@ with main:
             st.stop()
         try:
             record(label, callback_at=callback_at, note=remark)
-        except (PermissionDenied, StoreError) as err:
+        except (PermissionDenied, Rejected) as err:
             st.error(t("common.error", detail=md_escape(err)))
             st.stop()
         st.session_state["cati_msg"] = (

@@ -8,6 +8,7 @@ from common.errors import Rejected
 from survey.auth import allowed, scope
 from survey.recordings import (OUTCOMES, evidence_options, import_recordings, read_zip, record_review,
                                recording_bytes, response_files, review_history, review_queue)
+from survey.waves import read_wave, wave_ids
 from ui import evidence_views, session
 from ui.session import t
 
@@ -16,7 +17,7 @@ store = session.store()
 st.title(t("evidence.title"))
 st.caption(t("evidence.caption"))
 
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 col_wave, col_firm = st.columns(2)
 wave_id = session.wave_picker(col_wave, waves, "rr_wave")
 firm = session.firm_picker(col_firm, account, "recordings.review", "rr_firm", t("evidence.firm"),
@@ -24,7 +25,7 @@ firm = session.firm_picker(col_firm, account, "recordings.review", "rr_firm", t(
 if not scope(account, "recordings.review").everything:
     col_firm.text_input(t("evidence.firm"), account.firm or "", disabled=True)
 
-wave = store.wave(wave_id)
+wave = read_wave(store, account, wave_id)
 items = review_queue(store, account, wave_id, firm=firm)
 pending = [i for i in items if i.outcome is None]
 m1, m2, m3, m4 = st.columns(4)

@@ -11,7 +11,8 @@ from survey.auth import PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
 from survey.responses import set_excluded
-from survey.store import StoreError
+from common.errors import Rejected
+from survey.waves import read_wave, wave_ids
 from ui import session
 from ui.plain import md_escape
 from ui.session import t
@@ -22,25 +23,25 @@ account = session.page_account(__file__)
 store = session.store()
 st.title(t("quality.review_title"))
 st.caption(t("quality.review_caption"))
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 if not waves:
     st.warning(t("common.no_wave"))
     st.stop()
 
 col_wave, col_run = st.columns([1, 2])
 wave_id = session.wave_picker(col_wave, waves, "review_wave")
-wave = store.wave(wave_id)
-runs = store.qc_runs(wave_id)
+wave = read_wave(store, account, wave_id)
+runs = quality.qc_runs(store, account, wave_id)
 if account.can("qc.run") and col_run.button(t("quality.run_qc"), key="run_qc"):
     done = quality.run_qc(store, account, wave_id)
     counts = collections.Counter(f["flag"] for f in done.flags)
     text = "、".join(f"{t('quality.flag.' + k)} {counts.get(k, 0)}" for k in quality.FLAGS)
     st.session_state["qc_message"] = (t("quality.qc_done", n=len(done.flags), counts=text) if done.run_id
                                       else t("quality.qc_unchanged", n=len(done.flags)))
-    runs = store.qc_runs(wave_id)
+    runs = quality.qc_runs(store, account, wave_id)
 if st.session_state.get("qc_message"):
     st.success(st.session_state.pop("qc_message"))
-col_run.caption(t("quality.qc_last", run=runs[0]["id"], at=runs[0]["at"], actor=runs[0]["actor"]) if runs
+col_run.caption(t("quality.qc_last", run=runs[0].id, at=runs[0].at, actor=runs[0].actor) if runs
                 else t("quality.qc_never"))
 
 # ---- filters and table ------------------------------------------------------------------
@@ -52,7 +53,7 @@ everything = quality.review_table(store, account, wave_id)
 f1, f2, f3, f4 = st.columns(4)
 flag = f1.selectbox(t("quality.filter_flag"), flag_options, index=1, format_func=flag_names.get,  # flagged first
                     key="review_flag")
-unit = f2.selectbox(t("quality.filter_unit"), [ALL, *wave["units"]], key="review_unit",
+unit = f2.selectbox(t("quality.filter_unit"), [ALL, *wave.units], key="review_unit",
                     format_func=lambda u: u or t("quality.all"))
 pollsters = sorted(p for p in everything["interviewer"].dropna().unique() if p)
 pollster = f3.selectbox(t("quality.filter_pollster"), [ALL, *pollsters], key="review_pollster",
@@ -83,7 +84,7 @@ st.subheader(t("quality.detail_heading"))
 rid = st.selectbox(t("quality.pick"), list(table["response_id"].head(MAX_ROWS)), key="review_pick")
 try:
     review = quality.response_review(store, account, rid)
-except (PermissionDenied, StoreError) as err:
+except (PermissionDenied, Rejected) as err:
     st.error(t("common.no_permission", detail=md_escape(err)))
     st.stop()
 row = review["response"]
@@ -125,7 +126,7 @@ with right:
             else:
                 try:
                     changed = set_excluded(store, account, rid, not excluded, reason)
-                except (PermissionDenied, StoreError) as err:
+                except (PermissionDenied, Rejected) as err:
                     st.error(t("common.error", detail=md_escape(err)))
                 else:
                     st.session_state.pop(f"reason_{rid}_{action}", None)

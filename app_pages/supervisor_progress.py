@@ -16,8 +16,9 @@ from survey.fieldwork import attempts_frame
 from survey.paper import Pick, keying_status, mismatch_queue, resolve_paper
 from survey.quality import flagged_ids
 from survey.responses import SubmitError
-from survey.store import StoreError
+from common.errors import Rejected
 from survey.supervision import progress
+from survey.waves import read_wave, wave_ids
 from ui import evidence_views, forms, interview, progress_charts, session
 from ui.plain import md_escape
 from ui.session import t
@@ -27,7 +28,7 @@ store = session.store()
 st.title(t("supervision.title"))
 st.caption(t("supervision.caption"))
 
-waves = [w["id"] for w in store.waves()]
+waves = wave_ids(store, account)
 col_wave, col_firm = st.columns(2)
 wave_id = session.wave_picker(col_wave, waves, "sup_wave")
 firm = session.firm_picker(col_firm, account, "fieldwork.supervise", "sup_firm", t("supervision.firm"),
@@ -180,7 +181,7 @@ with tab_back:
         if saved:
             try:
                 new = record_backcheck(store, account, chosen, outcome, note)
-            except (PermissionDenied, StoreError) as err:
+            except (PermissionDenied, Rejected) as err:
                 st.error(t("common.error", detail=md_escape(err)))
             else:
                 st.session_state["bc_saved"] = (chosen, outcome, new)
@@ -212,7 +213,7 @@ def paper_value_input(name: str, key: str) -> Any:
     """The widget for a value read off the paper: the question's options, the wave's units, or text."""
     label = t("supervision.paper.paper_value")
     if name == "unit":
-        return st.selectbox(label, store.wave(wave_id)["units"], index=None, key=key, placeholder=t("interview.choose"))
+        return st.selectbox(label, read_wave(store, account, wave_id).units, index=None, key=key, placeholder=t("interview.choose"))
     try:
         q = qn.question(name)
     except KeyError:
@@ -256,7 +257,7 @@ with tab_paper:
                 try:
                     done = resolve_paper(store, account, wave_id, form.paper_id,
                                          {f: Pick(s, v) for f, (s, v) in picks_raw.items()})
-                except (SubmitError, PermissionDenied, StoreError) as err:
+                except (SubmitError, PermissionDenied, Rejected) as err:
                     st.error(t("common.error", detail=md_escape(err)))
                 else:
                     st.session_state["paper_resolved"] = (form.paper_id, done.response_id)

@@ -69,7 +69,6 @@ if isinstance(opened, Refused):
 
 draft = opened
 qn = questionnaire_for_wave(store, draft.wave)
-wave = store.wave(draft.wave) or {}
 screens = webform.screens(qn, order=webform.unit_order(qn, draft.draft_id) if qn.kind == "appraisal" else None)
 answers: dict = st.session_state["web_answers"]
 
@@ -138,7 +137,7 @@ if draft.resumed and step > 0 and not st.session_state.get("web_resume_seen"):
 
 if screen.kind == "intro":
     st.subheader(t("web.intro_title"))
-    sponsor = (wave.get("settings") or {}).get("web", {}).get("sponsor") or t("web.sponsor_default")
+    sponsor = webform.web_sponsor(store, draft.wave) or t("web.sponsor_default")
     st.write(t("web.intro_who", sponsor=sponsor, unit=draft.unit))
     st.write(t("web.intro_purpose"))
     st.write(t("web.intro_anonymous"))

@@ -328,6 +328,18 @@ def set_home_district(store: Store, actor: Account, username: str, district: str
                          home_district=(district or "").strip() or None)
 
 
+def list_accounts(store: Store, actor: Account) -> list[dict[str, Any]]:
+    """Every account (no password hashes), by role and username, for the admin's accounts page."""
+    if not allowed(actor, "accounts.read"):
+        raise Forbidden(f"{actor.username} ({actor.role}) may not list accounts", code="forbidden_action")
+    return store.accounts()
+
+
+def firms(store: Store, actor: Account) -> list[str]:
+    """The firms that have an account, sorted: the choices of an admin's firm selector."""
+    return sorted({a["firm"] for a in list_accounts(store, actor) if a["firm"]})
+
+
 def load_account(store: Store, username: str) -> Account | None:
     row = store.account(username)
     if row is None:

@@ -54,6 +54,12 @@ def register_shipped(store: Store) -> tuple[list[str], list[str]]:
     return registered, skipped
 
 
+def open_store(path: str | Path | None = None) -> Store:
+    """The store of `SURVEY_DB` (or `path`) as it is, for a caller outside the pages' session
+    (the login cookie route): pages and ui/ open no store module themselves."""
+    return get_store(path)
+
+
 def init_store(path: str | Path | None = None) -> InitResult:
     store = get_store(path)
     # the contact-data key first, outside the database: created once with a warning on a store

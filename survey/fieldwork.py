@@ -243,6 +243,12 @@ def _public_case(case: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in case.items() if k not in ("contact_enc", "contact_hash")}
 
 
+def assigned_cases(store: Store, actor: Account, wave: str, mode: str | None = None) -> list[dict[str, Any]]:
+    """The cases assigned to the actor itself (its calling list), contact sealed; of one mode if given."""
+    require(actor, "fieldwork.enter")
+    return [_public_case(c) for c in store.cases(wave, pollster=actor.username) if mode is None or c["mode"] == mode]
+
+
 def read_case(store: Store, actor: Account, case_id: str, wave: str | None = None) -> dict[str, Any]:
     """A case with its masked contact and its attempts so far (rights checked)."""
     case = _find_case(store, case_id, wave)

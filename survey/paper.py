@@ -23,10 +23,10 @@ from survey.auth import Account, PermissionDenied, allowed, require, scope
 from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted, build_record, read_response, wave_open_for_entry
-from survey.store import Store, StoreError
+from survey.store import Store, StoreError, Wave
 from survey.storage.waves import WaveSettings
 from survey.supervision import firm_scope
-from survey.waves import get_wave
+from survey.waves import get_wave, wave_settings
 
 MODE = "paper"
 DEFAULT_PAPER_ID_PATTERN = r"[A-Z0-9][A-Z0-9-]{2,23}"
@@ -90,8 +90,8 @@ def normalise_paper_id(raw: str, wave: Mapping[str, Any]) -> str:
     return paper_id
 
 
-def double_entry_required(wave: Mapping[str, Any]) -> bool:
-    return WaveSettings.parse(wave.get("settings")).paper.double_entry
+def double_entry_required(wave: Wave | Mapping[str, Any]) -> bool:
+    return WaveSettings.parse(wave_settings(wave)).paper.double_entry
 
 
 def _blank(value: Any) -> Any:

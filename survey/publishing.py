@@ -36,6 +36,12 @@ def compute_for_wave(store: Store, actor: Account, wave: str, population: pd.Dat
     return run
 
 
+def published(store: Store, actor: Account, wave: str) -> list[dict[str, Any]]:
+    """The wave's published score runs, newest first, for listing and verifying."""
+    require(actor, "analysis.run")
+    return store.published_scores(wave)
+
+
 def existing_publication(store: Store, run: ScoreRun) -> int | None:
     """The id of the publication of this very result (same wave and result hash), if any."""
     rec = run.record

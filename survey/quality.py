@@ -90,6 +90,20 @@ class QCRun:
     flags: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class QCRunRecord:
+    """One stored QC run of a wave: which, when, by whom."""
+    id: int
+    at: str
+    actor: str
+
+
+def qc_runs(store: Store, actor: Account, wave: str) -> list[QCRunRecord]:
+    """The wave's QC runs, newest first (the history of its flag sets)."""
+    require(actor, "qc.run")
+    return [QCRunRecord(r["id"], r["at"], r["actor"]) for r in store.qc_runs(wave)]
+
+
 def _detail(key: str, **values: Any) -> str:
     return i18n.t(f"quality.detail.{key}", **values)
 

@@ -56,8 +56,8 @@ from common.errors import Forbidden, Invalid, NotFound
 from survey import i18n
 from survey.auth import Account, allowed, require, scope
 from survey.backcheck import draw
-from survey.store import Store
-from survey.waves import get_wave
+from survey.store import Store, Wave
+from survey.waves import get_wave, wave_settings
 
 AUDIO_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav"}
 PHOTO_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
@@ -91,8 +91,8 @@ class EvidenceOptions(BaseModel):
         return value.strip()
 
 
-def evidence_options(wave: Mapping[str, Any]) -> EvidenceOptions:
-    raw = (wave.get("settings") or {}).get("evidence") or {}
+def evidence_options(wave: Wave | Mapping[str, Any]) -> EvidenceOptions:
+    raw = wave_settings(wave).get("evidence") or {}
     try:
         return EvidenceOptions.model_validate(raw)
     except ValidationError:  # written by hand and wrong: the defaults, as for other sections

@@ -30,9 +30,9 @@ from survey.contacts import ip_salt
 from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Question, Questionnaire
 from survey.responses import Submitted, build_record
-from survey.store import Store, StoreError
+from survey.store import Store, StoreError, Wave
 from survey.storage.waves import WaveSettings
-from survey.waves import get_wave
+from survey.waves import get_wave, wave_settings
 
 # Tokens are typed by people from paper now and then: no 0/O, 1/I/L look-alikes.
 TOKEN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -113,10 +113,10 @@ PUBLIC_URL_KEY = "public_url"  # a wave setting: the address residents open (lin
 MAX_URL_CHARS = 300
 
 
-def public_url(wave: dict[str, Any]) -> str:
+def public_url(wave: Wave | Mapping[str, Any]) -> str:
     """The wave's public survey address, else SURVEY_PUBLIC_URL of the server, else empty."""
     import os
-    return str((wave.get("settings") or {}).get(PUBLIC_URL_KEY) or os.environ.get("SURVEY_PUBLIC_URL", ""))
+    return str(wave_settings(wave).get(PUBLIC_URL_KEY) or os.environ.get("SURVEY_PUBLIC_URL", ""))
 
 
 def set_public_url(store: Store, actor: Account, wave: str, url: str) -> str:
@@ -243,6 +243,42 @@ h1 {{ font-size: 14pt; margin: 0 0 4mm; }}
 {cards}
 </div></body></html>
 """
+
+
+def token_batches(store: Store, actor: Account, wave: str) -> list[dict[str, Any]]:
+    """The wave's token batches with how many were generated and used (the admin's list)."""
+    require(actor, "tokens.manage")
+    return store.web_token_batches(wave)
+
+
+def batch_tokens(store: Store, actor: Account, wave: str, batch: str) -> list[dict[str, Any]]:
+    """The tokens of one batch, for its CSV and QR sheet."""
+    require(actor, "tokens.manage")
+    return store.web_tokens(wave, batch=batch)
+
+
+def open_links(store: Store, actor: Account, wave: str) -> list[dict[str, Any]]:
+    """The wave's open links with the number of responses received through each."""
+    require(actor, "tokens.manage")
+    return store.web_links(wave)
+
+
+def draft_funnel(store: Store, actor: Account, wave: str) -> list[dict[str, Any]]:
+    """Web drafts by unit and status (started, ineligible, submitted)."""
+    require(actor, "tokens.manage")
+    return store.web_draft_counts(wave)
+
+
+def flagged_submissions(store: Store, actor: Account, wave: str) -> list[dict[str, Any]]:
+    """Web responses with an abuse flag (access path, device, IP hash), for the admin's check."""
+    require(actor, "tokens.manage")
+    return store.web_submissions(wave, flagged_only=True)
+
+
+def web_sponsor(store: Store, wave: str) -> str | None:
+    """The sponsor line a visitor reads on the wave's survey (None: the default text)."""
+    found = store.wave_record(wave)
+    return found.settings.web.sponsor if found is not None else None
 
 
 def create_link(store: Store, actor: Account, wave: str, unit: str) -> str:

@@ -19,7 +19,7 @@ from analysis.io import read_population
 from analysis.scoring import ConfigError
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import POPULATION_DIR, SCORING_DIR
-from survey.responses import responses_frame
+from survey.responses import responses_frame, wave_data
 from ui import charts
 from ui.runs import cached_run, fingerprint
 from ui.session import t
@@ -40,14 +40,15 @@ def render(store, account, wave_id: str, exclude_flagged: bool = False) -> None:
                                    format_func=lambda n: t("appraisal.unweighted") if n == UNWEIGHTED else n)
     configs = _appraisal_configs()
     cfg_choice = col_cfg.selectbox(t("analysis.config"), configs, key="appraisal_cfg")
-    if store.count_responses(wave_id) == 0:
+    data = wave_data(store, account, wave_id)
+    if data.responses == 0:
         st.info(t("analysis.no_data"))
         return
     try:
         population = None if pop_choice == UNWEIGHTED else read_population(POPULATION_DIR / pop_choice)
         config = load_appraisal_config(SCORING_DIR / cfg_choice)
         units = [RatedUnit(u.id, u.name, u.type) for u in qn.rated_units]
-        stamp = (store.count_responses(wave_id), len(store.exclusions(wave_id)), wave_id, exclude_flagged)
+        stamp = (data.responses, data.exclusions, wave_id, exclude_flagged)
         key = fingerprint("appraisal", *stamp, config.hash(), "" if population is None else population.to_csv())
 
         def compute():

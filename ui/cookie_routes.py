@@ -16,8 +16,8 @@ ROUTE = "/_survey/session"
 
 
 def _store() -> Any:
-    from survey.store import get_store
-    return get_store()
+    from survey.bootstrap import open_store
+    return open_store()
 
 
 def _secure(request: Any) -> bool:

@@ -10,7 +10,7 @@ the photo and the recording are files, written outside the database after the su
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -18,9 +18,11 @@ from common.errors import Rejected
 from survey.auth import Account
 from survey.door_evidence import parse_fix
 from survey.recordings import EvidenceOptions, add_response_file
-from survey.store import Store
 from ui.plain import md_escape
 from ui.session import t
+
+if TYPE_CHECKING:  # the type only: pages and ui/ reach the store through survey's services
+    from survey.store import Store
 
 COUNTER = "door_evidence_n"
 CONSENT = ("yes", "no")

@@ -1,6 +1,8 @@
 """Evidence views shared by pages: 录音复核 rates by pollster and the map of door interviews."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
@@ -9,8 +11,10 @@ from survey.auth import Account
 from survey.door_evidence import door_points
 from survey.quality import current_flags
 from survey.recordings import review_rates
-from survey.store import Store
 from ui.session import t
+
+if TYPE_CHECKING:  # the type only: pages and ui/ reach the store through survey's services
+    from survey.store import Store
 
 # a qualitative palette (Okabe–Ito, readable by colour-blind people), one colour per pollster
 PALETTE = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233), (213, 94, 0),

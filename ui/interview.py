@@ -12,7 +12,7 @@ import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -23,10 +23,14 @@ from survey.bootstrap import questionnaire_for_wave
 from survey.quotas import QuotaStatus, cell_name, quota_progress
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted
-from survey.store import Store, StoreError
+from common.errors import Rejected
 from ui import forms, session
 from ui.plain import md_escape
 from ui.session import t
+
+if TYPE_CHECKING:  # the type only: pages and ui/ reach the store through survey's services
+    from survey.store import Store
+
 
 @dataclass(frozen=True)
 class Record:
@@ -168,7 +172,7 @@ def _clock(form: str, draft: dict[str, Any]) -> None:
     The server gives the seconds so far at each run, so the pollster's own clock does not matter.
     """
     started = draft["started_at"].replace("T", " ")[11:16]
-    text = html.escape(t("interview.clock", started=started, elapsed="%E%"))
+    text = html.escape(t("interview.elapsed", started=started, elapsed="%E%"))
     seconds = _elapsed(draft["started_at"])
     node = f"clock-{form}-{draft['draft_id']}"
     st.html(f"""<div id="{node}" style="font-size:0.875rem;color:rgba(49,51,63,0.6)"></div>
@@ -396,7 +400,7 @@ def run(store: Store, account: Account, setup: Setup, *,
                                        paradata=paradata)
             if on_submitted:
                 on_submitted(done, draft)
-        except (SubmitError, PermissionDenied, StoreError) as err:
+        except (SubmitError, PermissionDenied, Rejected) as err:
             st.error(t("common.error", detail=md_escape(err)))
             return "open"
         st.session_state[_k(form, "result")] = (done.response_id, done.created)

@@ -1,12 +1,17 @@
 """Who is logged in, which store, which language: per browser session state."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from survey import i18n, sessions
-from survey.auth import Account, allowed, load_account, scope
+from survey.auth import Account, allowed, firms, load_account, scope
+from survey.waves import wave_ids
 from survey.bootstrap import init_store
-from survey.store import Store
+
+if TYPE_CHECKING:  # the type only: pages and ui/ reach the store through survey's services
+    from survey.store import Store
 
 
 @st.cache_resource(show_spinner=False)
@@ -158,7 +163,7 @@ def page_account(page_file: str, *, refresh: bool = False) -> Account:
 
 def entry_waves(acc: Account) -> list[str]:
     """The waves an account may enter interviews into (a pollster: assigned ones); stops the page if none."""
-    waves = [w["id"] for w in store().waves() if allowed(acc, "waves.enter", {"wave": w["id"]})]
+    waves = [w for w in wave_ids(store(), acc) if allowed(acc, "waves.enter", {"wave": w})]
     if not waves:
         st.warning(t("common.no_wave"))
         st.stop()
@@ -173,8 +178,7 @@ def firm_picker(container, account: Account, action: str, key: str, label: str, 
     (admin): None means all firms. Others get None here; their firm comes from their account."""
     if not scope(account, action).everything:
         return None
-    firms = sorted({a["firm"] for a in store().accounts() if a["firm"]})
-    return container.selectbox(label, [None, *firms], key=key, format_func=lambda f: f or all_label)
+    return container.selectbox(label, [None, *firms(store(), account)], key=key, format_func=lambda f: f or all_label)
 
 
 def wave_picker(container, waves: list[str], key: str, label: str | None = None) -> str:
