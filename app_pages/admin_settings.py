@@ -79,6 +79,13 @@ with st.form(f"settings_{wave_id}"):
         column_config={h: st.column_config.TextColumn() for h in slot_heads.values()},
     ).rename(columns={v: k for k, v in slot_heads.items()})
     st.caption(t("setup.settings.slots_help"))
+    left, right = st.columns(2)  # 调休: dates that swap weekday and weekend windows
+    workdays = left.text_area(wave_setup.field_label("schedule.workdays", session.lang()),
+                              value="\n".join(sched.get("workdays") or []), key=f"settings_{wave_id}_workdays",
+                              placeholder="2025-09-28\n2025-10-11", height=100, help=t("setup.settings.dates_help"))
+    holidays = right.text_area(wave_setup.field_label("schedule.holidays", session.lang()),
+                               value="\n".join(sched.get("holidays") or []), key=f"settings_{wave_id}_holidays",
+                               placeholder="2025-10-01\n2025-10-02", height=100, help=t("setup.settings.dates_help"))
     cross = st.checkbox(wave_setup.field_label("cross_district", session.lang()), value=bool(current.cross_district),
                         key=f"settings_{wave_id}_cross")
 
@@ -103,7 +110,8 @@ with st.form(f"settings_{wave_id}"):
         slot_rows = [{"name": str(r.get("name") or "").strip(), "hours": str(r.get("hours") or "").strip()}
                      for r in slots.to_dict("records")]
         schedule = {"weekday": weekday, "weekend": weekend, "busy_redial_minutes": busy, "max_attempts": most,
-                    "slots": [r for r in slot_rows if r["name"] or r["hours"]]}  # a blank row is no slot
+                    "slots": [r for r in slot_rows if r["name"] or r["hours"]],  # a blank row is no slot
+                    "workdays": workdays, "holidays": holidays}
         form = wave_setup.WaveSettingsForm(quotas=rows, quota_action=action, qc=qc, web=web,
                                            double_entry=double_entry, backcheck_rate=rate, backcheck_seed=seed,
                                            schedule=schedule, cross_district=cross)

@@ -6,7 +6,7 @@ import collections
 import pandas as pd
 import streamlit as st
 
-from survey import quality
+from survey import i18n, quality
 from survey.auth import PermissionDenied
 from survey.bootstrap import questionnaire_for_wave
 from survey.config import MODES
@@ -41,7 +41,7 @@ if account.can("qc.run") and col_run.button(t("quality.run_qc"), key="run_qc"):
     runs = quality.qc_runs(store, account, wave_id)
 if st.session_state.get("qc_message"):
     st.success(st.session_state.pop("qc_message"))
-col_run.caption(t("quality.qc_last", run=runs[0].id, at=runs[0].at, actor=runs[0].actor) if runs
+col_run.caption(t("quality.qc_last", run=runs[0].id, at=i18n.when(runs[0].at), actor=runs[0].actor) if runs
                 else t("quality.qc_never"))
 
 # ---- filters and table ------------------------------------------------------------------
@@ -75,6 +75,7 @@ if len(table) > MAX_ROWS:
 shown = table.head(MAX_ROWS).assign(
     mode=lambda d: d["mode"].map(lambda m: t(f"mode.{m}")),
     excluded_reason=lambda d: d["excluded_reason"].fillna(""),
+    submitted_at=lambda d: d["submitted_at"].map(i18n.when),
     flags=lambda d: d["flags"].map(lambda fl: "、".join(t(f"quality.flag.{f}") for f in fl.split(", ") if f)))
 st.dataframe(shown.rename(columns={c: t(f"quality.col_{c}") for c in shown.columns}), hide_index=True,
              width="stretch", height=320)
@@ -92,8 +93,8 @@ qn = questionnaire_for_wave(store, row["wave"])
 left, right = st.columns([3, 2])
 with left:
     st.text(f"{row['response_id']} · {row['unit']} · {t('mode.' + row['mode'])} · {row['interviewer'] or '-'} · "
-             f"{row['submitted_at']} · {row['duration_s'] if row['duration_s'] is not None else '-'} s · "
-             f"{row['source']} · {row['created_by'] or '-'} · {row['created_at']}")
+             f"{i18n.when(row['submitted_at'])} · {row['duration_s'] if row['duration_s'] is not None else '-'} s · "
+             f"{row['source']} · {row['created_by'] or '-'} · {i18n.when(row['created_at'])}")
     answers = []
     for q in qn.questions:
         if q.id not in row["answers"]:
@@ -141,7 +142,7 @@ st.markdown(f"**{t('quality.exclusion_history')}**")
 if not review["exclusions"]:
     st.caption(t("quality.no_exclusions"))
 else:
-    st.dataframe(pd.DataFrame([{t("quality.col_at"): e["at"], t("quality.col_actor"): e["actor"],
+    st.dataframe(pd.DataFrame([{t("quality.col_at"): i18n.when(e["at"]), t("quality.col_actor"): e["actor"],
                                 t("quality.col_action"): t("quality.exclude") if e["action"] == "exclude"
                                 else t("quality.restore"), t("quality.col_reason"): e["reason"]}
                                for e in review["exclusions"]]), hide_index=True, width="stretch")
@@ -149,7 +150,7 @@ st.markdown(f"**{t('quality.audit_trail')}**")
 if not review["audit"]:
     st.caption(t("quality.no_audit"))
     st.stop()
-st.dataframe(pd.DataFrame([{t("quality.col_at"): a["at"], t("quality.col_actor"): a["actor"],
+st.dataframe(pd.DataFrame([{t("quality.col_at"): i18n.when(a["at"]), t("quality.col_actor"): a["actor"],
                             t("quality.col_action"): t(f"quality.audit_action.{a['action']}")
                             if t(f"quality.audit_action.{a['action']}") != f"quality.audit_action.{a['action']}"
                             else a["action"], t("quality.col_detail"): a["detail"]}

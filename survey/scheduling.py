@@ -7,9 +7,14 @@ the attempts, and asks `choose`; record_attempt asks `appointment_problem` and `
 The rules of a wave (settings section `schedule`, edited on the wave settings page):
 - call windows: one for weekdays (Mon–Fri) and one for weekends (Sat, Sun), e.g. 18:00-21:00
   and 09:00-21:00; outside the day's window no case is offered. No window: any time.
+- 调休: dates listed as `workdays` (a Saturday or Sunday that is an official working day) take
+  the weekday window, dates listed as `holidays` (a Monday–Friday public holiday) the weekend
+  window; the calendar knows no holidays of its own.
 - named slots (e.g. 傍晚 18:00-19:30, 晚上 19:30-21:00): a case that was not reached is retried
   in the slot it has been tried in least, so a household out every evening at seven is not
-  called at seven six times. A moment outside every slot rotates nothing.
+  called at seven six times. A moment outside every slot rotates nothing. Each slot must lie
+  within the weekday or the weekend window (a slot no day's window reaches would hold cases
+  back for a time nobody may call).
 - busy redial: after 忙音 (3.12) the case waits N minutes, then comes back before new cases
   (someone is at home). 0: a busy case is an ordinary retry.
 - maximum attempts: a case tried that often and not closed is exhausted; it takes no more
@@ -40,6 +45,8 @@ BUSY = "3.12"
 DEFAULT_MAX_ATTEMPTS = 6
 MAX_SLOT_NAME = 20
 MAX_SLOTS = 12
+MAX_DATES = 400  # 调休 dates per list: a year of them and then some
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*(?:-|–|—|~|～|至|到)\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -71,9 +78,17 @@ class CallRules:
     slots: tuple[Slot, ...] = ()
     busy_redial_minutes: int = 0
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    workdays: frozenset[dt.date] = frozenset()  # 调休上班: weekend dates that are working days
+    holidays: frozenset[dt.date] = frozenset()  # 节假日: weekday dates that are days off
+
+    def is_weekend(self, day: dt.date) -> bool:
+        """Whether the day takes the weekend window: Sat/Sun unless a listed workday, or a listed holiday."""
+        if day in self.workdays:
+            return False
+        return day in self.holidays or day.weekday() >= 5
 
     def window_on(self, day: dt.date) -> Window | None:
-        return self.weekend if day.weekday() >= 5 else self.weekday
+        return self.weekend if self.is_weekend(day) else self.weekday
 
     def callable_at(self, moment: dt.datetime) -> bool:
         """Inside the day's call window (always, for a day type without a window)."""
@@ -88,7 +103,9 @@ class CallRules:
         return {"weekday": str(self.weekday) if self.weekday else "",
                 "weekend": str(self.weekend) if self.weekend else "",
                 "slots": [{"name": s.name, "hours": str(s.hours)} for s in self.slots],
-                "busy_redial_minutes": self.busy_redial_minutes, "max_attempts": self.max_attempts}
+                "busy_redial_minutes": self.busy_redial_minutes, "max_attempts": self.max_attempts,
+                "workdays": [d.isoformat() for d in sorted(self.workdays)],
+                "holidays": [d.isoformat() for d in sorted(self.holidays)]}
 
 
 @dataclass(frozen=True)
@@ -239,15 +256,21 @@ def _name_problem(name: str) -> bool:
     return not name or len(name) > MAX_SLOT_NAME or any(not ch.isprintable() for ch in name)
 
 
-def parse_schedule(raw: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG) -> CallRules:
+def parse_schedule(raw: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG, *,
+                   slot_windows: bool = True) -> CallRules:
     """The `schedule` section checked: Invalid with one Chinese line per problem (field named).
 
-    Keys: weekday, weekend ("HH:MM-HH:MM" or blank for no limit), slots ([{name, hours}]),
-    busy_redial_minutes (0-1440), max_attempts (1-50). Unknown keys are refused.
+    Keys: weekday, weekend ("HH:MM-HH:MM" or blank for no limit), slots ([{name, hours}], each
+    within the weekday or the weekend window), busy_redial_minutes (0-1440), max_attempts (1-50),
+    workdays / holidays (调休: ISO dates, a list or one string split at commas, spaces or lines;
+    a workday must be a Saturday or Sunday, a holiday a Monday–Friday, no date in both).
+    Unknown keys are refused. `slot_windows=False` skips the slot-inside-a-window check (reading
+    rules stored before it existed).
     """
     raw = dict(raw or {})
     problems: list[Problem] = []
-    unknown = sorted(set(raw) - {"weekday", "weekend", "slots", "busy_redial_minutes", "max_attempts"})
+    unknown = sorted(set(raw) - {"weekday", "weekend", "slots", "busy_redial_minutes", "max_attempts",
+                                 "workdays", "holidays"})
     for key in unknown:
         problems.append(_problem(f"schedule.{key}", "unknown", lang))
     windows: dict[str, Window | None] = {}
@@ -290,7 +313,17 @@ def parse_schedule(raw: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG)
                 problems.append(Problem(i18n.t("setup.problem", lang, field=field, reason=i18n.t(
                     "schedule.reason.slot_overlap", lang, name=other.name)), field="schedule.slots",
                     code="slot_overlap"))
+        outside = slot_windows and _outside_windows(hours, windows.get("weekday"), windows.get("weekend"),
+                                                    {"weekday", "weekend"} - set(windows))
+        if outside:
+            problems.append(Problem(i18n.t("setup.problem", lang, field=field, reason=i18n.t(
+                "schedule.reason.slot_outside", lang, name=name, hours=str(hours), windows=outside)),
+                field="schedule.slots", code="slot_outside"))
         slots.append(Slot(name, hours))
+    workdays = _dates(raw.get("workdays"), "schedule.workdays", True, lang, problems)
+    holidays = _dates(raw.get("holidays"), "schedule.holidays", False, lang, problems)
+    for day in sorted(workdays & holidays):
+        problems.append(_problem("schedule.holidays", "date_both", lang, date=day.isoformat()))
     busy = raw.get("busy_redial_minutes", 0)
     busy = _whole(busy if busy not in (None, "") else 0, "schedule.busy_redial_minutes", 0, 1440, lang, problems)
     most = raw.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
@@ -299,12 +332,58 @@ def parse_schedule(raw: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG)
     if problems:
         raise Invalid(problems)
     return CallRules(windows["weekday"], windows["weekend"], tuple(slots), busy or 0,
-                     most or DEFAULT_MAX_ATTEMPTS)
+                     most or DEFAULT_MAX_ATTEMPTS, frozenset(workdays), frozenset(holidays))
+
+
+def _within(hours: Window, window: Window | None) -> bool:
+    return window is None or (window.start <= hours.start and hours.end <= window.end)
+
+
+def _outside_windows(hours: Window, weekday: Window | None, weekend: Window | None, broken: set[str]) -> str | None:
+    """The windows (as text) when a slot lies wholly inside neither; None when it fits one (or a
+    window could not be read: that window's own problem is reported)."""
+    if broken or _within(hours, weekday) or _within(hours, weekend):
+        return None
+    return window_text(CallRules(weekday, weekend))
+
+
+def _dates(value: Any, field: str, weekend: bool, lang: str, problems: list[Problem]) -> set[dt.date]:
+    """调休 dates: ISO dates; `weekend` says they must fall on Sat/Sun (workdays) or on Mon–Fri (holidays)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return set()
+    if isinstance(value, str):
+        items: list[Any] = [v for v in re.split(r"[\s,，、;；]+", value) if v]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+    else:
+        problems.append(_problem(field, "not_dates", lang))
+        return set()
+    if len(items) > MAX_DATES:
+        problems.append(_problem(field, "too_many_dates", lang, n=MAX_DATES))
+        return set()
+    out: set[dt.date] = set()
+    for item in items:
+        text = item.isoformat() if isinstance(item, dt.date) else str(item).strip()
+        try:
+            day = dt.date.fromisoformat(text) if _DATE.match(text) else None
+        except ValueError:
+            day = None
+        if day is None:
+            problems.append(_problem(field, "not_a_date", lang, value=text[:20]))
+        elif (day.weekday() >= 5) != weekend:
+            problems.append(_problem(field, "workday_not_weekend" if weekend else "holiday_not_weekday", lang,
+                                     date=text, day=i18n.t(f"schedule.weekday_name.{day.weekday()}", lang)))
+        else:
+            out.add(day)
+    return out
 
 
 def rules_from_settings(settings: Mapping[str, Any] | None) -> CallRules:
-    """A wave's stored rules (checked when they were saved; a wave without them: the defaults)."""
-    return parse_schedule((settings or {}).get("schedule"))
+    """A wave's stored rules (checked when they were saved; a wave without them: the defaults).
+
+    A slot outside the windows saved before that check existed does not stop the calling: the
+    settings page refuses it at the next save."""
+    return parse_schedule((settings or {}).get("schedule"), slot_windows=False)
 
 
 def window_text(rules: CallRules, lang: str = i18n.DEFAULT_LANG) -> str:

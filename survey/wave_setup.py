@@ -266,6 +266,23 @@ def save_settings(store: Store, actor: Account, wave: str, form: WaveSettingsFor
     return settings
 
 
+def save_schedule(store: Store, actor: Account, wave: str, changes: Mapping[str, Any],
+                  lang: str = i18n.DEFAULT_LANG) -> scheduling.CallRules:
+    """Change some keys of a wave's call scheduling rules (the others kept), validated as the
+    settings page validates them; stores nothing when a problem is found (SetupError, one
+    Chinese line each). What `python -m survey schedule --wave W --…` calls."""
+    require(actor, "waves.manage")
+    w = wave_or_error(store, wave)
+    current = scheduling.rules_from_settings(w["settings"]).to_settings()
+    try:
+        rules = scheduling.parse_schedule({**current, **dict(changes)}, lang)
+    except Invalid as err:
+        raise SetupError(list(err.problems)) from None
+    if rules.to_settings() != (w["settings"].get("schedule") or None):
+        store.update_wave(wave, actor.username, settings={**w["settings"], "schedule": rules.to_settings()})
+    return rules
+
+
 # ======================================================================================
 # Population and scoring files chosen per wave
 # ======================================================================================

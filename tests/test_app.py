@@ -128,7 +128,7 @@ def test_analysis_page_shows_scores_and_publishes(store, accounts):
     assert "publish_score" not in [b.key for b in at.button] and "不会重复发布" in at.info[-1].value
     assert len(store.published_scores("2025")) == 1
     at.button(key="verify_1").click().run()
-    assert any("结果一致" in s.value for s in at.success)
+    assert any("完好" in s.value for s in at.success)
 
 
 def test_new_account_form_keeps_fields_on_error_answers_in_chinese_and_defaults_to_pollster(store, accounts):

@@ -57,3 +57,52 @@ def test_backup_command_writes_a_restorable_copy(db_file, tmp_path):
     out = tmp_path / "copy.db"
     assert run("backup", "--out", str(out)).returncode == 0
     assert Store(out).count_responses("2025") == 30
+
+
+def test_every_command_is_documented_in_the_readme():
+    """Each command and sub-command of `python -m survey` appears in the README as `python -m survey NAME`."""
+    import argparse
+    import re
+
+    from survey.cli import build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        return next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = []
+    for name, parser in commands(build_parser()).items():
+        names += [f"{name} {sub}" for sub in commands(parser)] or [name]
+    assert "schedule" in names and "link reopen" in names
+    missing = [n for n in names if not re.search(rf"python -m survey {re.escape(n)}(\s|$)", readme)]
+    assert missing == [], f"commands not in README.md: {missing}"
+
+
+def test_schedule_shows_sets_and_refuses_with_flags(db_file):
+    from survey.scheduling import rules_from_settings
+    assert run("init").returncode == 0
+    shown = run("schedule", "--wave", "2025")
+    assert shown.returncode == 0, shown.stderr
+    assert "weekday\t-" in shown.stdout and "max_attempts\t6" in shown.stdout
+    done = run("schedule", "--wave", "2025", "--weekday", "18:00-21:00", "--weekend", "09:00-21:00",
+               "--slot", "傍晚=18:00-19:30", "--slot", "晚上=19:30-21:00", "--busy-redial-minutes", "15",
+               "--workdays", "2025-09-28,2025-10-11", "--holidays", "2025-10-01 2025-10-02")
+    assert done.returncode == 0, done.stderr
+    assert "slots\t傍晚 18:00-19:30; 晚上 19:30-21:00" in done.stdout
+    assert "holidays\t2025-10-01,2025-10-02" in done.stdout
+    stored = Store(db_file).wave("2025")["settings"]["schedule"]
+    assert stored["workdays"] == ["2025-09-28", "2025-10-11"] and stored["busy_redial_minutes"] == 15
+    # a change of one key keeps the others
+    assert run("schedule", "--wave", "2025", "--max-attempts", "4").returncode == 0
+    kept = Store(db_file).wave("2025")["settings"]["schedule"]
+    assert kept == {**stored, "max_attempts": 4}
+    bad = run("schedule", "--wave", "2025", "--weekday", "19:00-21:00", "--weekend", "09:00-12:00",
+              "--workdays", "2025-10-01", "--max-attempts", "0")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    lines = [ln for ln in bad.stderr.splitlines() if ln.startswith("--")]
+    assert any(ln.startswith("--slot: ") and "时间段“傍晚”（18:00-19:30）不在拨打时段内" in ln for ln in lines), lines
+    assert any(ln.startswith("--workdays: ") and "2025-10-01 是周三" in ln for ln in lines), lines
+    assert any(ln.startswith("--max-attempts: ") and "须在 1 到 50 之间" in ln for ln in lines), lines
+    assert Store(db_file).wave("2025")["settings"]["schedule"] == kept  # nothing stored
+    assert run("schedule", "--wave", "2025", "--slot", "晚上").returncode == 2
+    assert rules_from_settings(Store(db_file).wave("2025")["settings"]).max_attempts == 4

@@ -43,6 +43,8 @@ def test_supervisor_sees_own_firm_with_flags_and_excludes_then_restores(store, a
     table = at.dataframe[0].value
     assert len(table) == 10 and ids[10] not in set(table["问卷编号"])          # firm B's response is not shown
     assert table.set_index("问卷编号").at[ids[9], "质量标记"] == "用时过短"
+    # times as people read them, not ISO strings (the table, the exclusion history, the audit trail)
+    assert not any("T" in str(v) for v in table["提交时间"]) and table["提交时间"].str.len().eq(16).all()
     at.selectbox(key="review_flag").set_value("speeder").run()
     assert at.dataframe[0].value["问卷编号"].tolist() == [ids[9]]
     assert any("用时过短" in w.value and "20 秒" in w.value for w in at.warning)
@@ -56,6 +58,7 @@ def test_supervisor_sees_own_firm_with_flags_and_excludes_then_restores(store, a
     assert "回访核实为未完成访问" in at.dataframe[0].value.set_index("问卷编号").at[ids[9], "剔除原因"]
     audit = at.dataframe[-1].value
     assert audit.iloc[0]["操作"] == "剔除" and audit.iloc[0]["操作人"] == "sup"
+    assert "T" not in audit.iloc[0]["时间"] and "T" not in at.dataframe[-2].value.iloc[0]["时间"]
     # the restore asks its own reason: the box is empty, and an empty box restores nothing
     assert at.text_input(key=f"reason_{ids[9]}_restore").value == ""
     at.button(key="exclude_toggle").click().run()

@@ -160,11 +160,75 @@ def test_appointment_outside_the_window_is_refused_in_chinese():
     ({"slots": [{"name": "a", "hours": "18:00-19:00"}, {"name": "b", "hours": "18:30-20:00"}]}, "重叠"),
     ({"slots": [{"name": "a", "hours": "18:00-19:00"}, {"name": "a", "hours": "19:00-20:00"}]}, "出现了两次"),
     ({"colour": "red"}, "不是可用的设置项"),
+    ({"weekday": "18:00-21:00", "weekend": "09:00-17:00", "slots": [{"name": "傍晚", "hours": "17:30-19:00"}]},
+     "时间段“傍晚”（17:30-19:00）不在拨打时段内（工作日 18:00-21:00，周末 09:00-17:00）"),
+    ({"weekday": "18:00-21:00", "weekend": "18:00-21:00", "slots": [{"name": "午间", "hours": "12:00-13:00"}]},
+     "时间段“午间”（12:00-13:00）不在拨打时段内"),
+    ({"workdays": "2025-10-01"}, "调休上班日：2025-10-01 是周三，本来就按工作日时段拨打"),
+    ({"holidays": ["2025-10-04"]}, "节假日：2025-10-04 是周六，本来就按周末时段拨打"),
+    ({"holidays": "2025-10-32"}, "“2025-10-32”不是日期"),
+    ({"holidays": "10/01"}, "“10/01”不是日期"),
+    ({"workdays": 20250928}, "调休上班日：须为日期列表"),
+    ({"workdays": ["2025-09-27"] * 401}, "最多 400 个日期"),
 ])
 def test_bad_schedule_settings_are_refused(raw, expect):
     with pytest.raises(Invalid) as err:
         parse_schedule(raw)
     assert expect in str(err.value), str(err.value)
+
+
+def test_a_slot_must_lie_within_the_weekday_or_the_weekend_window():
+    # a weekend-morning slot is fine: it fits the weekend window (weekdays never reach it)
+    r = parse_schedule({"weekday": "18:00-21:00", "weekend": "09:00-21:00",
+                        "slots": [{"name": "上午", "hours": "09:00-12:00"}, {"name": "晚上", "hours": "18:00-21:00"}]})
+    assert [s.name for s in r.slots] == ["上午", "晚上"]
+    # a day type without a window is open all day, so any slot fits
+    assert parse_schedule({"weekday": "18:00-21:00", "slots": [{"name": "午间", "hours": "12:00-13:00"}]}).slots
+    # a slot reaching past the window's end by one minute is refused, naming the slot, the row and the windows
+    with pytest.raises(Invalid) as err:
+        parse_schedule({"weekday": "18:00-21:00", "weekend": "18:00-21:00",
+                        "slots": [{"name": "傍晚", "hours": "18:00-19:30"}, {"name": "深夜", "hours": "20:00-21:01"}]})
+    assert [p.code for p in err.value.problems] == ["slot_outside"]
+    assert "第 2 行" in str(err.value) and "深夜" in str(err.value) and "傍晚" not in str(err.value)
+    # a broken window is reported once, not again for every slot
+    with pytest.raises(Invalid) as err:
+        parse_schedule({"weekday": "晚上", "weekend": "09:00-12:00", "slots": [{"name": "傍晚", "hours": "18:00-19:30"}]})
+    assert [p.code for p in err.value.problems] == ["hours_format"]
+    # rules stored before the check existed still schedule (the settings page refuses them at the next save)
+    stored = {"schedule": {"weekday": "18:00-21:00", "weekend": "18:00-21:00",
+                           "slots": [{"name": "午间", "hours": "12:00-13:00"}]}}
+    assert scheduling.rules_from_settings(stored).slots[0].name == "午间"
+
+
+# 2025-09-28 (Sun) and 2025-10-11 (Sat) were working days; 2025-10-01 .. 10-03 (Wed-Fri) holidays
+TIAOXIU = {"weekday": "18:00-21:00", "weekend": "09:00-21:00", "workdays": "2025-09-28, 2025-10-11",
+           "holidays": "2025-10-01\n2025-10-02，2025-10-03"}
+SUN_WORK, SAT_WORK, WED_OFF = dt.date(2025, 9, 28), dt.date(2025, 10, 11), dt.date(2025, 10, 1)
+
+
+def test_tiaoxiu_dates_swap_the_windows_with_a_fixed_clock():
+    r = parse_schedule(TIAOXIU)
+    new = [("C1", [])]
+    assert r.workdays == {SUN_WORK, SAT_WORK} and len(r.holidays) == 3
+    assert choose(r, new, at(SUN_WORK, "10:00")) is None  # a make-up workday: the weekday window
+    assert choose(r, new, at(SUN_WORK, "18:30")).case_id == "C1"
+    assert choose(r, new, at(SAT_WORK, "09:30")) is None
+    assert choose(r, new, at(WED_OFF, "10:00")).case_id == "C1"  # a holiday: the weekend window
+    assert choose(r, new, at(dt.date(2025, 10, 9), "10:00")) is None  # an ordinary Thursday
+    assert choose(r, new, at(dt.date(2025, 10, 5), "10:00")).case_id == "C1"  # an ordinary Sunday
+    assert scheduling.appointment_problem(r, at(WED_OFF, "10:00")) is None
+    assert "不在拨打时段内" in scheduling.appointment_problem(r, at(SUN_WORK, "10:00"))
+    assert "不在拨打时段内" in scheduling.closed_message(r, at(SUN_WORK, "10:00"))
+    stored = r.to_settings()
+    assert stored["workdays"] == ["2025-09-28", "2025-10-11"]
+    assert stored["holidays"] == ["2025-10-01", "2025-10-02", "2025-10-03"]
+    assert parse_schedule(stored) == r
+    with pytest.raises(Invalid) as err:
+        parse_schedule({**TIAOXIU, "holidays": "2025-10-01", "workdays": ["2025-10-01"]})
+    assert "2025-10-01 是周三" in str(err.value)
+    with pytest.raises(Invalid) as err:  # the same Saturday as a workday and (wrongly) a holiday
+        parse_schedule({"workdays": ["2025-10-11"], "holidays": ["2025-10-11"]})
+    assert "2025-10-11 是周六，本来就按周末时段拨打" in str(err.value)
 
 
 def test_settings_round_trip_and_wide_dash():
@@ -250,3 +314,38 @@ def test_settings_form_refuses_bad_schedule_and_writes_nothing(sched):
                                                      backcheck_rate="0.2"))
     assert any("工作日拨打时段" in line for line in err.value.problems)
     assert current_settings(sched, "2025") == before
+
+
+def test_tiaoxiu_through_the_store_with_a_fixed_clock(sched, accounts):
+    from survey.auth import SYSTEM
+    from survey.fieldwork import calling_closed_message, next_case, record_attempt
+    from survey.wave_setup import save_schedule
+    store, p1 = sched, accounts["p1"]
+    save_schedule(store, SYSTEM, "2025", {"workdays": ["2025-09-28"], "holidays": "2025-10-01"})
+    assert next_case(store, p1, "2025", clock=lambda: at(SUN_WORK, "10:00")) is None
+    assert "工作日 18:00-21:00" in calling_closed_message(store, "2025", clock=lambda: at(SUN_WORK, "10:00"))
+    assert next_case(store, p1, "2025", clock=lambda: at(SUN_WORK, "18:30"))["case_id"] == "C1"
+    assert next_case(store, p1, "2025", clock=lambda: at(WED_OFF, "10:00"))["case_id"] == "C1"
+    # an appointment on the holiday morning is inside its (weekend) window
+    record_attempt(store, p1, "C2", "约定回访", callback_at=at(WED_OFF, "10:30"), at=at(dt.date(2025, 9, 30), "19:00"))
+    with pytest.raises(Invalid) as err:
+        record_attempt(store, p1, "C1", "约定回访", callback_at=at(dt.date(2025, 10, 9), "10:30"),
+                       at=at(dt.date(2025, 9, 30), "19:05"))
+    assert err.value.code == "appointment_outside_window"
+
+
+def test_save_schedule_changes_the_given_keys_only_and_refuses_whole(sched):
+    from survey.auth import SYSTEM
+    from survey.wave_setup import SetupError, current_settings, save_schedule
+    before = current_settings(sched, "2025").schedule
+    rules = save_schedule(sched, SYSTEM, "2025", {"max_attempts": "4", "holidays": "2025-10-01"})
+    after = current_settings(sched, "2025").schedule
+    assert rules.max_attempts == 4 and after == {**before, "max_attempts": 4, "holidays": ["2025-10-01"]}
+    audits = len(sched.audit_log())
+    save_schedule(sched, SYSTEM, "2025", {"max_attempts": 4})  # the same again: nothing written
+    assert len(sched.audit_log()) == audits
+    with pytest.raises(SetupError) as err:
+        save_schedule(sched, SYSTEM, "2025", {"weekday": "19:00-21:00", "weekend": "09:00-12:00",
+                                             "max_attempts": 3})
+    assert any("时间段“傍晚”（18:00-19:30）不在拨打时段内" in line for line in err.value.problems)
+    assert current_settings(sched, "2025").schedule == after

@@ -29,20 +29,28 @@ def test_settings_page_edits_the_schedule_and_cross_district(store, accounts):
     at.selectbox(key="settings_wave").set_value("2025").run()
     at.text_input(key="settings_2025_weekday").input("晚上六点")
     at.text_input(key="settings_2025_max_attempts").input("0")
+    at.text_area(key="settings_2025_workdays").input("2025-10-01")
     at.button[0].click().run()
     text = errors(at)
     assert "工作日拨打时段：“晚上六点”不是时段" in text and "每个样本最多拨打次数：须在 1 到 50 之间" in text
+    assert "调休上班日：2025-10-01 是周三，本来就按工作日时段拨打" in text
     assert "schedule" not in store.wave("2025")["settings"]  # nothing written
     at.text_input(key="settings_2025_weekday").input("18:00-21:00")
     at.text_input(key="settings_2025_weekend").input("09:00-21:00")
     at.text_input(key="settings_2025_max_attempts").input("5")
     at.text_input(key="settings_2025_busy").input("20")
     at.checkbox(key="settings_2025_cross").check()
+    at.text_area(key="settings_2025_workdays").input("2025-09-28\n2025-10-11")
+    at.text_area(key="settings_2025_holidays").input("2025-10-01, 2025-10-02")
     at.button[0].click().run()
     assert not at.error, errors(at)
     s = store.wave("2025")["settings"]
     assert s["schedule"] == {"weekday": "18:00-21:00", "weekend": "09:00-21:00", "slots": [],
-                             "busy_redial_minutes": 20, "max_attempts": 5}
+                             "busy_redial_minutes": 20, "max_attempts": 5,
+                             "workdays": ["2025-09-28", "2025-10-11"], "holidays": ["2025-10-01", "2025-10-02"]}
+    again = page(store, "app_pages/admin_settings.py")  # a new visit shows the stored dates, one a line
+    again.selectbox(key="settings_wave").set_value("2025").run()
+    assert again.text_area(key="settings_2025_holidays").value == "2025-10-01\n2025-10-02"
     assert s["cross_district"] is True
     assert [c.key for c in at.data_editor][:2] == ["settings_2025_quotas", "settings_2025_slots"]
 

@@ -1,6 +1,6 @@
 """Drive the resident web survey in a real browser: a server on a free port, a resident filling in.
 
-Shared by tests/test_web_browser.py, bench/web_load.py and tools/screenshot.py, so the
+Shared by the browser tests, bench/web_load.py and tools/screenshot.py, so the
 test, the benchmark and the screenshot walk the survey the same way a resident does.
 """
 from __future__ import annotations
@@ -94,6 +94,32 @@ def wait_script_done(page: Any, timeout: float = 30_000) -> None:
         """() => { const app = document.querySelector('[data-testid="stApp"]');
                    return app && app.getAttribute('data-test-script-state') === 'notRunning'
                           && !document.querySelector('[data-stale="true"]'); }""", timeout=timeout)
+
+
+def sign_in(page: Any, base: str, username: str, password: str) -> None:
+    """Open the app and log in as a staff account; returns when the landing page has run."""
+    page.goto(base)
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_text("当前用户：").first.wait_for(timeout=30_000)
+    wait_script_done(page)
+
+
+def go(page: Any, title: str, heading: str | None = None) -> None:
+    """Open a page from the sidebar by its title and wait until it has run (shows `heading`, or the title)."""
+    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("heading", name=heading or title).first.wait_for(timeout=30_000)
+    wait_script_done(page)
+
+
+def pick(page: Any, label: str, option: str, within: Any = None, exact: bool = False) -> None:
+    """Choose an option of a selectbox found by its label (typing narrows long lists)."""
+    box = (within or page).locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=exact).first.click()
+    wait_script_done(page)
 
 
 def wait_ready(page: Any, timeout: float = 30_000) -> None:
