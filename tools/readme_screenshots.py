@@ -155,6 +155,13 @@ def main() -> None:
                 if name == "web_survey":
                     wd.answer_screen(page)
                     wd.next_screen(page)
+                else:  # screening, then the first unit screen: one unit known, its rating asked next
+                    for group in range(2):
+                        page.locator('[role="radiogroup"]').nth(group).get_by_text("是", exact=True).click()
+                        wd.wait_ready(page)
+                    wd.next_screen(page)
+                    page.get_by_text("了解/接触过", exact=True).first.click()
+                    wd.wait_ready(page)
             context = wd.phone_context(browser)
             page = context.new_page()
             shoot(name, page, lambda page=page, walk=walk: walk(page))
