@@ -38,17 +38,22 @@ class _Groups:
     """Column sums by group for a whole matrix at once (sorted rows + reduceat).
 
     Rows are summed in the order of `rank` within each group (response-id order), so
-    the sums are the same floating-point numbers for the same rows in any order.
+    the sums are the same floating-point numbers for the same rows in any order. Rows
+    with a negative code belong to no group and are never touched (a subgroup's stack
+    then sums its own rows only; reduceat's result for a group depends on that group's
+    rows alone, so leaving the others out changes no bit).
     """
 
     def __init__(self, codes: np.ndarray, n_groups: int | None = None, by_rank: np.ndarray | None = None):
         self.codes = codes
         self.n_groups = int(codes.max()) + 1 if n_groups is None else n_groups
         if by_rank is None:
-            self.order = np.argsort(codes, kind="stable")
-        else:  # by_rank: row positions sorted by rank; keep that order within each group
-            self.order = by_rank[np.argsort(codes[by_rank], kind="stable")]
-        self.counts = np.bincount(codes, minlength=self.n_groups).astype(float)
+            by_rank = np.arange(len(codes))
+        ranked = codes[by_rank]
+        if ranked.size and ranked.min() < 0:  # leave rows outside every group out
+            by_rank, ranked = by_rank[ranked >= 0], ranked[ranked >= 0]
+        self.order = by_rank[np.argsort(ranked, kind="stable")]  # rank order kept within each group
+        self.counts = np.bincount(ranked, minlength=self.n_groups).astype(float)
         self.present = np.flatnonzero(self.counts)
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(int)[self.present]
 
@@ -157,8 +162,17 @@ class Design:
             psu_stratum = np.zeros(self._psu_groups.n_groups, dtype=int)
             psu_stratum[self.psu] = self.strata
             self._psu_strata = _Groups(psu_stratum, len(self.units))
-        stacked = np.column_stack(self.margin_cells)
-        joint_keys, joint_codes = np.unique(stacked, axis=0, return_inverse=True)
+        # joint cells in lexicographic order of the margin cells (np.unique(axis=0)'s order),
+        # found through one mixed-radix integer key: a 1-d unique instead of a row sort
+        radix = [int(c.max()) + 1 if c.size else 1 for c in self.margin_cells]
+        key = np.zeros(self.n, dtype=np.int64)
+        for cells, base in zip(self.margin_cells, radix):
+            key = key * base + cells
+        unique_keys, joint_codes = np.unique(key, return_inverse=True)
+        joint_keys = np.empty((len(unique_keys), len(radix)), dtype=np.int64)
+        rest = unique_keys.copy()
+        for m in range(len(radix) - 1, -1, -1):
+            rest, joint_keys[:, m] = np.divmod(rest, radix[m])
         self._joint = _Groups(joint_codes.ravel(), None, self.by_rank)
         self._joint_to_margin = []
         for m, cells in enumerate(self.margin_cells):
@@ -310,15 +324,18 @@ def group_stacks(design: Design, by: str) -> list[Stack]:
 # --------------------------------------------------------------------------------------
 # Estimators
 # --------------------------------------------------------------------------------------
-def _ratio_linearization(design: Design, dom: np.ndarray, n_dom: int, valid: np.ndarray, value: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per item: ratio per domain, linearised values x (N × K), and Σ w·v per domain."""
+def _ratio_linearization(design: Design, dom: np.ndarray, n_dom: int, valid: np.ndarray, value: np.ndarray,
+                         groups: _Groups | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per item: ratio per domain, linearised values x (N × K), and Σ w·v per domain.
+
+    `groups` is `_Groups(dom, n_dom, design.by_rank)` when the caller already has it.
+    """
     inside = dom >= 0
     d = np.where(inside, dom, 0)
-    groups = _Groups(np.where(inside, dom, n_dom), n_dom + 1, design.by_rank)
+    groups = groups if groups is not None else _Groups(dom, n_dom, design.by_rank)
     wv = (design.weights * inside)[:, None] * valid
     k = valid.shape[1]
-    sums = groups.sums(np.hstack([wv, wv * value]))[:n_dom]
+    sums = groups.sums(np.hstack([wv, wv * value]))
     den, num = sums[:, :k], sums[:, k:]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = num / den
@@ -400,13 +417,13 @@ def domain_estimates(design: Design, stacks: Sequence[Stack], items: Sequence[st
         d = np.where(inside, stack.dom, 0)
         c = composite_weights(items, item_weights, [lab for lab, _ in stack.labels],
                               {u: v for u, v in (not_applicable or {}).items() if u != CITY})
-        rate, x_rate, den = _ratio_linearization(design, stack.dom, n_dom, valid, satisfied)
-        index, x_index, _ = _ratio_linearization(design, stack.dom, n_dom, valid, score)
+        groups = _Groups(stack.dom, n_dom, design.by_rank)   # one sort per stack, rows of its domains only
+        rate, x_rate, den = _ratio_linearization(design, stack.dom, n_dom, valid, satisfied, groups)
+        index, x_index, _ = _ratio_linearization(design, stack.dom, n_dom, valid, score, groups)
         c_row = np.nan_to_num(c)[d]
         raw = np.column_stack([x_rate, x_index, (x_rate * c_row).sum(axis=1), (x_index * c_row).sum(axis=1)])
         v_cal = design.stratum_variances(design.calibrate(raw))
         v_fix = design.stratum_variances(raw)
-        groups = _Groups(np.where(inside, stack.dom, n_dom), n_dom + 1, design.by_rank)
         present = valid * inside[:, None]
         wv = w[:, None] * present
         sums = groups.sums(np.hstack([present, inside[:, None].astype(float), wv * (satisfied - rate[d]) ** 2]))

@@ -344,6 +344,34 @@ with tab_plan:
                  hide_index=True, width="stretch")
 
 # ---- publish --------------------------------------------------------------------------
+def show_verification(store, account, pub: dict, current: dict) -> None:
+    """Exactly `survey verify` for this publication (chains, its pins, recomputation from its
+    snapshot), then how today's data differ from that snapshot, said apart so nobody reads
+    a later exclusion as a broken publication (or an intact one as today's figures)."""
+    from survey.integrity import describe, verify_one
+    report = verify_one(store, account, pub)
+    if report.ok:
+        st.success(t("analysis.verify_intact", id=pub["id"], hash=pub["result_hash"][:12]))
+    else:
+        _, bad = describe(report, "zh")
+        st.error(md_escape(" ".join([t("analysis.verify_broken", id=pub["id"]), *bad])))
+    since = publishing.since_publication(store, account, pub)
+    if since.identical:
+        st.info(t("analysis.today_same"))
+    else:
+        reasons = []
+        if since.added:
+            reasons.append(t("analysis.today_added", n=since.added))
+        if since.dropped:
+            reasons.append(t("analysis.today_dropped", n=since.dropped))
+        if since.edited:
+            ids = "、".join(since.edited[:5]) + (" …" if len(since.edited) > 5 else "")
+            reasons.append(t("analysis.today_edited", n=len(since.edited), ids=ids))
+        st.warning(md_escape(t("analysis.today_differs", reasons="；".join(reasons or [t("analysis.today_other")]))))
+    if current.get("config_hash") and current["config_hash"] != pub["config_hash"]:
+        st.caption(md_escape(t("analysis.today_config", now=current.get("config_name", ""), then=pub["config_name"])))
+
+
 with tab_publish:
     if not wave_id:
         st.info(t("analysis.only_wave_publish"))
@@ -368,9 +396,4 @@ with tab_publish:
             cols[0].write(f"#{pub['id']} · {pub['published_at']} · {pub['published_by']} · {pub['config_name']} · "
                           f"{pub['result_hash'][:12]}")
             if cols[1].button(t("analysis.verify"), key=f"verify_{pub['id']}"):
-                check = publishing.verify(store, account, pub)
-                if check.identical:
-                    st.success(t("analysis.identical", hash=check.recomputed_hash[:12]))
-                else:
-                    st.warning(t("analysis.differs", reason=t("analysis.differs_data") if check.data_changed
-                                 else t("analysis.differs_other")))
+                show_verification(store, account, pub, rec)

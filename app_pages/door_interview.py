@@ -22,24 +22,30 @@ st.title(t("interview.door_title"))
 waves = session.entry_waves(account)
 
 
-def household(form: str) -> tuple[dict[str, Any], list[str]]:
+def household(form: str) -> None:
     """Where and whom: address only (no names), household size, adults, how the respondent was chosen."""
     key = lambda name: interview.record_key(form, name)  # noqa: E731
     c1, c2 = st.columns(2)
-    community = c1.text_input(t("interview.hh_community"), key=key("community"), help=t("interview.hh_community_help"))
-    address = c2.text_input(t("interview.hh_address"), key=key("address"))
+    c1.text_input(t("interview.hh_community"), key=key("community"), help=t("interview.hh_community_help"))
+    c2.text_input(t("interview.hh_address"), key=key("address"))
     c3, c4, c5 = st.columns(3)
-    size = c3.number_input(t("interview.hh_size"), min_value=1, max_value=30, step=1, value=None, key=key("size"))
-    adults = c4.number_input(t("interview.hh_adults"), min_value=1, max_value=30, step=1, value=None,
-                             key=key("adults"))
-    method = c5.radio(t("interview.hh_method"), METHODS, key=key("method"), horizontal=True,
-                      format_func=lambda m: t(f"interview.hh_{m}"))
+    c3.number_input(t("interview.hh_size"), min_value=1, max_value=30, step=1, value=None, key=key("size"))
+    c4.number_input(t("interview.hh_adults"), min_value=1, max_value=30, step=1, value=None, key=key("adults"))
+    c5.radio(t("interview.hh_method"), METHODS, key=key("method"), horizontal=True,
+             format_func=lambda m: t(f"interview.hh_{m}"))
     c6, c7 = st.columns([1, 2])
-    selected_no = c6.number_input(t("interview.hh_selected_no"), min_value=1, max_value=30, step=1, value=None,
-                                  key=key("selected_no"))
-    selected = c7.text_input(t("interview.hh_selected"), key=key("selected"), help=t("interview.hh_selected_help"))
-    values = {"community": community.strip(), "address": address.strip(), "size": size, "adults": adults,
-              "method": method, "selected_no": selected_no, "selected": selected.strip()}
+    c6.number_input(t("interview.hh_selected_no"), min_value=1, max_value=30, step=1, value=None,
+                    key=key("selected_no"))
+    c7.text_input(t("interview.hh_selected"), key=key("selected"), help=t("interview.hh_selected_help"))
+
+
+def household_record(form: str) -> tuple[dict[str, Any], list[str]]:
+    """The household record as kept (values) and what it still lacks (problems), shown or not."""
+    get = lambda name: st.session_state.get(interview.record_key(form, name))  # noqa: E731
+    size, adults, selected_no = get("size"), get("adults"), get("selected_no")
+    values = {"community": (get("community") or "").strip(), "address": (get("address") or "").strip(),
+              "size": size, "adults": adults, "method": get("method") or METHODS[0], "selected_no": selected_no,
+              "selected": (get("selected") or "").strip()}
     problems = []
     if not values["community"]:
         problems.append(t("interview.hh_missing_community"))
@@ -61,7 +67,7 @@ col_wave, col_unit, col_done = st.columns([1, 1, 2])
 wave_id = session.wave_picker(col_wave, waves, "door_wave")
 unit = col_unit.selectbox(t("common.unit"), read_wave(store, account, wave_id).units, key="door_unit",
                           help=t("interview.unit_help"))
-record = interview.Record("household", "interview.household", household)
+record = interview.Record("household", "interview.household", household, household_record)
 main, side = st.columns([2, 1], gap="large")
 with side:
     interview.quota_table(store, wave_id)

@@ -22,7 +22,7 @@ FORM = "phone"
 MODE = "phone"
 # chosen automatically: 完成 on submit, 配额已满 when screening stops on a full quota cell
 AUTOMATIC = ("完成", "配额已满")
-LABELS = [d.label for d in aapor.DISPOSITIONS.values() if MODE in d.modes and d.label not in AUTOMATIC]
+GROUPS = aapor.grouped(MODE, exclude=AUTOMATIC)  # a row of buttons per group instead of one long list
 
 account = session.page_account(__file__, refresh=True)
 store = session.store()
@@ -62,7 +62,16 @@ if not phone_cases:
 
 # ---------------------------------------------------------------------------------- CATI
 # the outcome widgets of one case: a new case starts with them empty
-OUTCOME_KEYS = ("cati_disposition", "cati_note", "cati_cb_date", "cati_cb_time")
+OUTCOME_KEYS = ("cati_disposition", "cati_note", "cati_cb_date", "cati_cb_time", *(f"cati_group_{g}" for g, _ in GROUPS))
+
+
+def pick_disposition(group: str) -> None:
+    """on_change of one group's buttons: its choice is the disposition, the other groups clear."""
+    label = st.session_state.get(f"cati_group_{group}")
+    for other, _ in GROUPS:
+        if other != group:
+            st.session_state[f"cati_group_{other}"] = None
+    st.session_state["cati_disposition"] = label
 
 
 def forget_case() -> None:
@@ -201,8 +210,11 @@ with main:
     st.button(t("cati.agree"), type="primary", key="cati_agree",
               on_click=lambda: st.session_state.update(cati_stage="interview"))
     st.divider()
-    label = st.selectbox(t("cati.disposition"), LABELS, index=None, key="cati_disposition",
-                         placeholder=t("interview.choose"))
+    st.markdown(f"**{t('cati.disposition')}**", help=t("cati.disposition_help"))
+    for group, members in GROUPS:
+        st.pills(t(f"cati.group.{group}"), [d.label for d in members], key=f"cati_group_{group}",
+                 on_change=pick_disposition, args=(group,))
+    label = st.session_state.get("cati_disposition")
     callback_at = None
     if label and aapor.DISPOSITIONS[label].callback:
         c1, c2 = st.columns(2)

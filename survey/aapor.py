@@ -32,6 +32,10 @@ float 2.11). DISPOSITIONS maps the Chinese labels a pollster picks to the codes:
 | 不符合条件：非常住 | 4.70 | no eligible respondent | yes |
 | 配额已满 | 4.80 | quota filled | yes |
 
+Each label belongs to one GROUPS entry (what happened on the line or at the door), so a
+screen offers a few groups of buttons rather than one long list; the group's name is the
+catalog text `cati.group.<group>`.
+
 A case's final code is the first of 1.1, 1.2, 4.x, 2.1x, 2.3x, 2.2x, 3.x that it reached
 (DESIGN attempts contract, METHODS §4); within one class the latest attempt's code counts.
 """
@@ -50,10 +54,16 @@ RATE_COLUMNS = ("cases", "I", "P", "R", "NC", "O", "U", "NE", "e", "RR1", "RR2",
 RATES_BY = ("unit", "mode", "interviewer", "day")
 
 
+# What happened, in the order a screen shows the groups: someone answered; nobody was reached;
+# the number or address is no household's; the household has no one to interview.
+GROUPS = ("contact", "no_contact", "invalid", "ineligible")
+
+
 @dataclass(frozen=True)
 class Disposition:
     label: str
     code: str
+    group: str
     modes: tuple[str, ...] = ("phone", "door")
     callback: bool = False  # asks for the agreed time
 
@@ -63,33 +73,35 @@ class Disposition:
 
 
 DISPOSITIONS: dict[str, Disposition] = {d.label: d for d in (
-    Disposition("完成", "1.1"),
-    Disposition("部分完成", "1.2"),
-    Disposition("拒访", "2.11"),
-    Disposition("中途拒绝", "2.12"),
-    Disposition("约定回访", "2.21", callback=True),
-    Disposition("受访者暂时不在/不便接受访问", "2.21"),
-    Disposition("电话答录机（确认为住宅）", "2.22", ("phone",)),
-    Disposition("无法进入小区/楼栋", "2.23", ("door",)),
-    Disposition("家中无人", "2.24", ("door",)),
-    Disposition("身体/智力原因无法受访", "2.32"),
-    Disposition("语言障碍", "2.33"),
-    Disposition("忙音", "3.12", ("phone",)),
-    Disposition("无人接听", "3.13", ("phone",)),
-    Disposition("电话答录机（不确定是否住宅）", "3.14", ("phone",)),
-    Disposition("线路故障/无法接通", "3.16", ("phone",)),
-    Disposition("地址无法找到", "3.18", ("door",)),
-    Disposition("接通但未完成筛选", "3.21"),
-    Disposition("传真/数据线", "4.20", ("phone",)),
-    Disposition("空号", "4.31", ("phone",)),
-    Disposition("停机/已销号", "4.32", ("phone",)),
-    Disposition("非住宅地址", "4.50", ("door",)),
-    Disposition("非住宅/单位电话", "4.51", ("phone",)),
-    Disposition("空置房", "4.60", ("door",)),
-    Disposition("不符合条件：未满18岁", "4.70"),
-    Disposition("不符合条件：非常住", "4.70"),
-    Disposition("配额已满", "4.80"),
+    Disposition("完成", "1.1", "contact"),
+    Disposition("部分完成", "1.2", "contact"),
+    Disposition("拒访", "2.11", "contact"),
+    Disposition("中途拒绝", "2.12", "contact"),
+    Disposition("约定回访", "2.21", "contact", callback=True),
+    Disposition("受访者暂时不在/不便接受访问", "2.21", "contact"),
+    Disposition("电话答录机（确认为住宅）", "2.22", "no_contact", ("phone",)),
+    Disposition("无法进入小区/楼栋", "2.23", "no_contact", ("door",)),
+    Disposition("家中无人", "2.24", "no_contact", ("door",)),
+    Disposition("身体/智力原因无法受访", "2.32", "contact"),
+    Disposition("语言障碍", "2.33", "contact"),
+    Disposition("忙音", "3.12", "no_contact", ("phone",)),
+    Disposition("无人接听", "3.13", "no_contact", ("phone",)),
+    Disposition("电话答录机（不确定是否住宅）", "3.14", "no_contact", ("phone",)),
+    Disposition("线路故障/无法接通", "3.16", "no_contact", ("phone",)),
+    Disposition("地址无法找到", "3.18", "no_contact", ("door",)),
+    Disposition("接通但未完成筛选", "3.21", "contact"),
+    Disposition("传真/数据线", "4.20", "invalid", ("phone",)),
+    Disposition("空号", "4.31", "invalid", ("phone",)),
+    Disposition("停机/已销号", "4.32", "invalid", ("phone",)),
+    Disposition("非住宅地址", "4.50", "invalid", ("door",)),
+    Disposition("非住宅/单位电话", "4.51", "invalid", ("phone",)),
+    Disposition("空置房", "4.60", "invalid", ("door",)),
+    Disposition("不符合条件：未满18岁", "4.70", "ineligible"),
+    Disposition("不符合条件：非常住", "4.70", "ineligible"),
+    Disposition("配额已满", "4.80", "ineligible"),
 )}
+
+assert all(d.group in GROUPS for d in DISPOSITIONS.values())
 
 _CODE = re.compile(r"^(1\.[12]|2\.[123]\d*|3\.[12]\d*|4\.\d+)$")
 # priority class of a code: lower wins (1.1, 1.2, 4.x, 2.1x, 2.3x, 2.2x, 3.x), and its AAPOR category
@@ -144,6 +156,12 @@ def find_disposition(label_or_code: str) -> Disposition:
 def dispositions_for(mode: str) -> list[Disposition]:
     """The labels a pollster may pick in one mode (phone or door), in table order."""
     return [d for d in DISPOSITIONS.values() if mode in d.modes]
+
+
+def grouped(mode: str, exclude: Iterable[str] = ()) -> list[tuple[str, list[Disposition]]]:
+    """(group, its dispositions) of one mode in GROUPS order, without the `exclude` labels or empty groups."""
+    left = [d for d in dispositions_for(mode) if d.label not in set(exclude)]
+    return [(g, [d for d in left if d.group == g]) for g in GROUPS if any(d.group == g for d in left)]
 
 
 # ======================================================================================

@@ -70,15 +70,53 @@ class Verification:
     data_changed: bool
 
 
-def verify(store: Store, actor: Account, published: dict[str, Any]) -> Verification:
-    """Recompute a published run from the wave's current data with its stored config and population."""
+def _recompute_today(store: Store, actor: Account, published: dict[str, Any]) -> ScoreRun:
+    """The publication's config and population applied to the wave's data as they are today."""
     rec = published["record"]
     config = ScoringConfig.model_validate(rec["config"])
     population = pd.DataFrame(rec["population"]) if rec.get("population") is not None else None  # unweighted run
-    again = compute_for_wave(store, actor, rec["wave"], population, config,
-                             exclude_flagged=rec.get("exclude_flagged", False))
+    return compute_for_wave(store, actor, rec["wave"], population, config,
+                            exclude_flagged=rec.get("exclude_flagged", False))
+
+
+def verify(store: Store, actor: Account, published: dict[str, Any]) -> Verification:
+    """Recompute a published run from the wave's current data with its stored config and population."""
+    again = _recompute_today(store, actor, published)
     return Verification(again.result_hash == published["result_hash"], published["result_hash"],
                         again.result_hash, again.record["data_hash"] != published["data_hash"])
+
+
+@dataclass(frozen=True)
+class SincePublication:
+    """How today's data differ from a publication's snapshot (what the page reports besides `verify`).
+
+    `identical`: today's data with the stored config and population give the published
+    result. `added`/`dropped`: responses scored today and not then, or then and not today
+    (excluded or gone since); None for a publication without a snapshot. `edited`: ids of
+    its responses whose answers were edited since (from the audit, after its pinned head).
+    """
+    identical: bool
+    recomputed_hash: str
+    added: int | None
+    dropped: int | None
+    edited: list[str]
+
+
+def since_publication(store: Store, actor: Account, published: dict[str, Any]) -> SincePublication:
+    """Recompute from today's data (stored config and population) and say which inputs moved since."""
+    run = _recompute_today(store, actor, published)
+    snapshot = published.get("snapshot") or {}
+    ids = snapshot.get("response_ids")
+    added = dropped = None
+    data = run.extra.get("data")
+    if ids is not None and data is not None and "response_id" in data:
+        now_ids, then_ids = {str(i) for i in data["response_id"]}, set(ids)
+        added, dropped = len(now_ids - then_ids), len(then_ids - now_ids)
+    pin = ((snapshot.get("chains") or {}).get("audit") or {}).get("id") or 0
+    scored = set(ids or [])
+    edited = sorted({row["entity_id"] for row in store.audit_after(int(pin), "response", "edit")
+                     if ids is None or row["entity_id"] in scored})
+    return SincePublication(run.result_hash == published["result_hash"], run.result_hash, added, dropped, edited)
 
 
 @dataclass(frozen=True)

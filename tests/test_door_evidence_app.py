@@ -16,13 +16,13 @@ def test_door_interview_asks_consent_and_keeps_the_evidence_block(store, account
     at = app_as(store, "p1")
     at.switch_page("app_pages/door_interview.py").run()
     assert not at.exception
-    assert "入户证据" in " ".join(h.value for h in at.subheader)
     at.text_input(key="door_rec_community").input("莲前街道 前埔北社区")
     at.number_input(key="door_rec_size").set_value(3)
     at.number_input(key="door_rec_adults").set_value(2)
     at.number_input(key="door_rec_selected_no").set_value(1)
     at.text_input(key="door_rec_selected").input("户主，男，50岁")
     answer_everything(at, "door")
+    assert "入户证据" in " ".join(h.value for h in at.subheader)  # on the last section, before the submit
     at.button(key="door_submit").click().run()
     assert "请先询问受访者是否同意录音" in at.error[0].value and store.count_responses("2025") == 0
     at.radio(key="door_consent_1").set_value("no").run()
@@ -36,4 +36,6 @@ def test_door_interview_asks_consent_and_keeps_the_evidence_block(store, account
 def test_door_interview_without_options_has_no_evidence_block(store, accounts):
     at = app_as(store, "p1")
     at.switch_page("app_pages/door_interview.py").run()
+    answer_everything(at, "door")  # the last section, where the block would be
+    assert "door_submit" in [b.key for b in at.button]
     assert not at.exception and "入户证据" not in " ".join(h.value for h in at.subheader)

@@ -67,6 +67,12 @@ def choose(page, question: str, label: str) -> None:
     ready(page)
 
 
+def next_section(page) -> None:
+    """The interview shows one section at a time."""
+    page.get_by_role("button", name="下一节").click()
+    ready(page)
+
+
 def fix_caption(label: str, where: dict) -> str:
     return f"{label}：纬度 {where['latitude']:.5f}，经度 {where['longitude']:.5f}，精度约 {where['accuracy']:.0f} 米"
 
@@ -108,18 +114,22 @@ def test_door_interview_keeps_the_browser_position_at_start_and_submit(tmp_path,
         ready(page)
         for qid in ("age18", "resident"):
             choose(page, text[qid], ANSWERS[qid])
+        next_section(page)
         quick = page.get_by_role("textbox", name="快速录入（按题目顺序输入选项编号）")
         quick.fill("4444444444")
         quick.press("Enter")
         ready(page)
+        next_section(page)
         choose(page, text["change"], "3 变好")  # numbered for keying
+        next_section(page)
         # before the last demographic answer the submit fix is not asked yet
-        assert page.get_by_text("全部问题答完后获取提交定位。", exact=False).count() == 1
+        page.get_by_text("全部问题答完后获取提交定位。", exact=False).wait_for(timeout=30_000)
         for qid in ("sex", "age_group", "education"):
             choose(page, text[qid], ANSWERS[qid])
         page.get_by_text(fix_caption("提交定位", SUBMIT)).wait_for(timeout=30_000)
         assert page.get_by_text(fix_caption("开始定位", START)).count() == 1  # kept, not asked again
         page.get_by_role("button", name="提交问卷").click()
+        ready(page)
         page.get_by_text("问卷已保存（编号", exact=False).first.wait_for(timeout=30_000)
         ready(page)
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -8,6 +8,7 @@ record (e.g. the household at the door); everything else lives here, once.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,19 +31,18 @@ from ui.session import t
 if TYPE_CHECKING:  # the type only: pages and ui/ reach the store through survey's services
     from survey.store import Store
 
-# What a pollster can key in one press per item (see `forms.quick_entry_field`).
-NUMBERED_ROLES = ("item", "followup")
-
 
 @dataclass(frozen=True)
 class Record:
     """An extra record asked before the questions and kept in the response's paradata.
 
-    `render(form)` draws its widgets (keys from `record_key`) and returns (values, problems).
+    `render(form)` draws its widgets (keys from `record_key`); `read(form)` returns
+    (values, problems) from those keys' state, also while another section is shown.
     """
     name: str
     heading_key: str
-    render: Callable[[str], tuple[dict[str, Any], list[str]]]
+    render: Callable[[str], None]
+    read: Callable[[str], tuple[dict[str, Any], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,19 @@ class Setup:
     record: Record | None = None
 
 
+# One section on screen at a time (name, heading, question roles), so a call needs no long scroll;
+# a section without questions in the wave's questionnaire is left out (screening always stays).
+SECTIONS = (("screening", "interview.screening", ("screening",)),
+            ("items", "interview.items", ("item",)),
+            ("units", "interview.units", forms.UNIT_ROLES),
+            ("followups", "interview.followups", ("followup",)),
+            ("demographics", "interview.demographics", ("demographic",)))
+NUMBERED_SECTIONS = ("items", "units", "followups")
+# session keys of one interview on a form, forgotten together by `reset`
+_STATE = ("draft", "key", "result", "saved", "saved_at", "loaded", "resumed", "quick", "quick_msg", "step",
+          "focus", "missing", "submit_ok", "evidence", "evidence_problems", "scrolls")
+
+
 def record_key(form: str, name: str) -> str:
     return f"{form}_rec_{name}"
 
@@ -63,13 +76,55 @@ def _k(form: str, name: str) -> str:
     return f"{form}_{name}"
 
 
+def sections(qn: Questionnaire) -> list[tuple[str, str, list[Any]]]:
+    """(name, heading key, questions) of each section of this questionnaire, in interview order."""
+    out = []
+    for name, heading, roles in SECTIONS:
+        questions = [q for q in qn.questions if q.role in roles]
+        if questions or name == "screening":
+            out.append((name, heading, questions))
+    return out
+
+
+def _value(form: str, qid: str) -> Any:
+    value = st.session_state.get(forms.widget_key(qid, form))
+    return None if value == "" else value
+
+
+def answers_of(qn: Questionnaire, form: str) -> dict[str, Any]:
+    """Every answer given so far on `form`, shown section or not (skip logic applied in order)."""
+    answers: dict[str, Any] = {}
+    for _, _, questions in sections(qn):
+        for q in questions:
+            if qn.is_shown(q, answers):
+                answers[q.id] = _value(form, q.id)
+    return answers
+
+
+def _section_of(qn: Questionnaire, qid: str) -> str:
+    return next((name for name, _, questions in sections(qn) if any(q.id == qid for q in questions)), "screening")
+
+
+def _first_missing(qn: Questionnaire, answers: dict[str, Any]) -> list[str]:
+    """Ids of the required questions still unanswered, in interview order."""
+    return [p.split(":", 1)[0] for p in qn.check_answers(answers) if p.endswith("required")]
+
+
+def _hold(form: str) -> None:
+    """Keep the answers of the sections not on screen: Streamlit drops the state of a widget that
+    a run does not draw, unless the key is set again (before any widget of the run)."""
+    prefixes = (f"{forms.KEY_PREFIX}{form}_", record_key(form, ""))
+    for key in [k for k in st.session_state if str(k).startswith(prefixes)]:
+        st.session_state[key] = st.session_state[key]
+
+
 def reset(form: str) -> None:
     """Forget this session's interview on `form` (answers, draft, result): the next run starts afresh."""
     forms.clear(form)
     prefix = record_key(form, "")
     for key in [k for k in st.session_state if str(k).startswith(prefix)]:
         del st.session_state[key]
-    for name in ("draft", "key", "result", "saved", "loaded", "resumed", "quick", "quick_msg"):
+    for name in _STATE:
         st.session_state.pop(_k(form, name), None)
 
 
@@ -78,7 +133,8 @@ def resume(store: Store, account: Account, form: str, case_id: str | None = None
     """Load the draft this account left open on `form` (and case) into the widgets, once per session.
 
     Call before the page draws its wave and unit selectors (`<form>_wave`, `<form>_unit`):
-    their values come from the draft too.
+    their values come from the draft too. The interview reopens on the first section with an
+    unanswered question.
     """
     context = case_id or ""
     if st.session_state.get(_k(form, "loaded")) == context:
@@ -99,12 +155,104 @@ def resume(store: Store, account: Account, form: str, case_id: str | None = None
                 st.session_state[record_key(form, name)] = value
     st.session_state[_k(form, "draft")] = draft
     st.session_state[_k(form, "resumed")] = draft["started_at"]
+    qn = questionnaire_for_wave(store, draft["wave"])
+    missing = _first_missing(qn, answers_of(qn, form))
+    names = [name for name, _, _ in sections(qn)]
+    st.session_state[_k(form, "step")] = _section_of(qn, missing[0]) if missing else names[-1]
     return draft
 
 
-def _elapsed(started_at: str) -> str:
-    seconds = max(int((dt.datetime.now() - dt.datetime.fromisoformat(started_at)).total_seconds()), 0)
-    return f"{seconds // 60}:{seconds % 60:02d}"
+def _elapsed(started_at: str) -> int:
+    return max(int((dt.datetime.now() - dt.datetime.fromisoformat(started_at)).total_seconds()), 0)
+
+
+def _clock(form: str, draft: dict[str, Any]) -> None:
+    """The interview's running time, counted in the browser (no rerun per second; answers untouched).
+
+    The server gives the seconds so far at each run, so the pollster's own clock does not matter.
+    """
+    started = draft["started_at"].replace("T", " ")[11:16]
+    text = html.escape(t("interview.elapsed", started=started, elapsed="%E%"))
+    seconds = _elapsed(draft["started_at"])
+    node = f"clock-{form}-{draft['draft_id']}"
+    st.html(f"""<div id="{node}" style="font-size:0.875rem;color:rgba(49,51,63,0.6)"></div>
+<script>(function(){{
+  const el = document.getElementById("{node}"); if (!el) return;
+  const text = {json.dumps(text, ensure_ascii=False)}, base = Date.now() - {seconds} * 1000;
+  const draw = () => {{ const s = Math.max(0, Math.floor((Date.now() - base) / 1000));
+    el.textContent = text.replace("%E%", Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0")); }};
+  draw(); window.__surveyClock && clearInterval(window.__surveyClock);
+  window.__surveyClock = setInterval(draw, 1000);
+}})();</script>""", unsafe_allow_javascript=True)
+
+
+def _focus_key(form: str) -> str:
+    return _k(form, "focus_box")
+
+
+def _scroll_to(form: str) -> None:
+    """Bring the highlighted question into view (once per failed submit)."""
+    n = st.session_state.get(_k(form, "scrolls"), 0)
+    st.html(f"""<script>/* {n} */ setTimeout(function(){{
+  const el = document.querySelector(".st-key-{_focus_key(form)}");
+  el && el.scrollIntoView({{behavior: "smooth", block: "center"}}); }}, 150);</script>""",
+            unsafe_allow_javascript=True)
+
+
+def _go(form: str, name: str | None) -> None:
+    st.session_state[_k(form, "step")] = name
+
+
+def _picked(form: str, current: str) -> None:
+    """on_change of the section selector: a click on the shown section keeps it (no empty choice)."""
+    if st.session_state.get(_k(form, "step")) is None:
+        st.session_state[_k(form, "step")] = current
+
+
+def _check_submit(qn: Questionnaire, setup: Setup, last: str) -> None:
+    """on_click of 提交问卷 (runs before the widgets): with a missing answer, name it, show its
+    section and mark it; otherwise let the run submit."""
+    form = setup.form
+    answers = answers_of(qn, form)
+    missing = _first_missing(qn, answers)
+    record_problems = setup.record.read(form)[1] if setup.record else []
+    evidence_problems = st.session_state.get(_k(form, "evidence_problems"), [])
+    if not (missing or record_problems or evidence_problems):
+        st.session_state[_k(form, "submit_ok")] = True
+        return
+    st.session_state[_k(form, "submit_ok")] = False
+    names = [forms.missing_fields(qn, [f"{q}: required" for q in missing])] if missing else []
+    if missing:
+        target = _section_of(qn, missing[0])
+        st.session_state[_k(form, "focus")] = missing[0]
+        st.session_state[_k(form, "scrolls")] = st.session_state.get(_k(form, "scrolls"), 0) + 1
+    else:
+        target = "screening" if record_problems else last
+        st.session_state.pop(_k(form, "focus"), None)
+    heading = next(h for name, h, _ in sections(qn) if name == target)
+    st.session_state[_k(form, "step")] = target
+    st.session_state[_k(form, "missing")] = t("interview.missing_jump", section=t(heading),
+                                              fields="、".join(names + record_problems + evidence_problems))
+
+
+def _ask(qn: Questionnaire, questions: list[Any], setup: Setup, answers: dict[str, Any], numbered: bool) -> None:
+    """The questions of one section; the question a failed submit pointed at is framed and marked."""
+    form = setup.form
+    focus = st.session_state.get(_k(form, "focus"))
+    for q in questions:
+        if not qn.is_shown(q, answers):
+            answers.pop(q.id, None)
+            continue
+        number = numbered and forms.numeric_codes(qn, q)
+        if q.id == focus and answers.get(q.id) is None:
+            with st.container(border=True, key=_focus_key(form)):
+                st.error(t("interview.missing_here", field=md_escape(qn.label(q, session.lang()))))
+                answers[q.id] = forms.ask(qn, q, setup.mode, form, numbered=number)
+            _scroll_to(form)
+        else:
+            answers[q.id] = forms.ask(qn, q, setup.mode, form, numbered=number)
+    if focus is not None and answers.get(focus) is not None:
+        st.session_state.pop(_k(form, "focus"), None)
 
 
 def run(store: Store, account: Account, setup: Setup, *,
@@ -114,17 +262,19 @@ def run(store: Store, account: Account, setup: Setup, *,
         on_quota_full: Callable[[dict[str, Any]], None] | None = None,
         new_label: str | None = None, on_new: Callable[[], None] | None = None,
         evidence: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]] | None = None) -> str:
-    """Draw the interview; returns "done", "ineligible", "quota_full" or "open".
+    """Draw the interview one section at a time; returns "done", "ineligible", "quota_full" or "open".
 
     `on_submitted(done, draft)` runs after every submit (also a repeated one), e.g. to record the
     call attempt of a case; `on_ineligible(draft, answers)` when the pollster ends an ineligible
-    interview (the draft is abandoned either way). `quota(answers)` is asked after screening and
-    again before submit (when sex and age are known): a full cell warns, or with the wave's
-    action "stop" ends the interview (`on_quota_full(draft)`). `on_new` runs when the pollster moves on.
-    `evidence(answers)` draws a block just before the submit (door evidence: position, photo,
-    recording) and returns (values kept in paradata under `evidence`, problems that block the submit).
+    interview (the draft is abandoned either way). `quota(answers)` is asked at every step (so after
+    screening, and when sex and age are known): a full cell warns, or with the wave's action "stop"
+    ends the interview (`on_quota_full(draft)`). `on_new` runs when the pollster moves on.
+    `evidence(answers)` draws a block on the last section, just before the submit (door evidence:
+    position, photo, recording) and returns (values kept in paradata under `evidence`, problems
+    that block the submit). The draft is saved at every step; 已保存 shows when.
     """
     form = setup.form
+    _hold(form)
 
     def move_on() -> None:
         reset(form)
@@ -144,31 +294,58 @@ def run(store: Store, account: Account, setup: Setup, *,
         st.session_state[_k(form, "draft")] = draft
     st.session_state[_k(form, "key")] = draft["submit_key"]
     qn = questionnaire_for_wave(store, setup.wave)
+    parts = sections(qn)
+    names = [name for name, _, _ in parts]
+    headings = {name: t(heading) for name, heading, _ in parts}
+    if st.session_state.get(_k(form, "step")) not in names:
+        st.session_state[_k(form, "step")] = names[0]
+    step = st.session_state[_k(form, "step")]
+    at = names.index(step)
 
     resumed = st.session_state.get(_k(form, "resumed"))
     if resumed:
         st.info(t("interview.resumed", started=resumed.replace("T", " ")))
-    st.caption(t("interview.elapsed", started=draft["started_at"].replace("T", " ")[11:16],
-                 elapsed=_elapsed(draft["started_at"])))
+    c_clock, c_saved = st.columns([3, 1])
+    with c_clock:
+        _clock(form, draft)
+    saved_slot = c_saved.empty()
+    st.segmented_control(t("interview.section_pick"), names, key=_k(form, "step"), label_visibility="collapsed",
+                         format_func=lambda n: f"{names.index(n) + 1} {headings[n]}",
+                         on_change=_picked, args=(form, step))
+    missing_note = st.session_state.pop(_k(form, "missing"), None)
+    if missing_note:
+        st.error(missing_note)
 
-    with st.expander(t("interview.intro_heading"), expanded=not resumed):
-        st.write(qn.intro_en if session.lang() == "en" and qn.intro_en else qn.intro)
-
-    record_values: dict[str, Any] = {}
+    answers = answers_of(qn, form)
+    paradata: dict[str, Any] = {}
     record_problems: list[str] = []
+    questions = parts[at][2]
+    if step == "screening":
+        if at == 0 and not resumed:
+            with st.expander(t("interview.intro_heading"), expanded=True):
+                st.text(qn.intro_en if session.lang() == "en" and qn.intro_en else qn.intro)
+        if setup.record:
+            st.subheader(t(setup.record.heading_key))
+            setup.record.render(form)
+    elif step == "items":
+        forms.quick_entry_field(qn, form, ("item",))
+        if setup.mode == "phone":
+            st.caption(t("interview.dk_hint"))
+    _ask(qn, questions, setup, answers, numbered=step in NUMBERED_SECTIONS)
     if setup.record:
-        st.subheader(t(setup.record.heading_key))
-        record_values, record_problems = setup.record.render(form)
+        record_values, record_problems = setup.record.read(form)
+        paradata[setup.record.name] = record_values
 
-    answers: dict[str, Any] = {}
-    st.subheader(t("interview.screening"))
-    forms.ask_section(qn, "screening", setup.mode, form, answers)
-    paradata = {setup.record.name: record_values} if setup.record else {}
+    def show_saved() -> None:
+        when = st.session_state.get(_k(form, "saved_at"))
+        if when:
+            saved_slot.caption(t("interview.saved", at=when))
 
     screened = [q.id for q in qn.by_role("screening")]
     if all(answers.get(q) is not None for q in screened) and not qn.is_eligible(answers):
         st.warning(t("interview.not_eligible"))
         _save(store, account, setup, draft, answers, paradata)
+        show_saved()
 
         def end_ineligible() -> None:
             drafts.abandon_draft(store, account, draft["draft_id"], "not eligible")
@@ -179,62 +356,45 @@ def run(store: Store, account: Account, setup: Setup, *,
         st.button(new_label or t("interview.new"), on_click=end_ineligible, key=_k(form, "end_ineligible"))
         return "ineligible"
 
-    warned: set[str] = set()
-
-    def quota_stops() -> bool:
-        """Show the quota message of the answers so far; True when the interview must end."""
-        if quota is None:
-            return False
-        status = quota(answers)
-        if not status.full:
-            return False
-        if not status.stop:
-            if status.message not in warned:
-                st.warning(status.message)
-                warned.add(status.message)
-            return False
-        st.error(status.message)
-        _save(store, account, setup, draft, answers, paradata)
-
-        def end_quota() -> None:
-            drafts.abandon_draft(store, account, draft["draft_id"], "quota full")
-            if on_quota_full:
-                on_quota_full(draft)
-            move_on()
-
-        st.button(t("interview.end_quota"), on_click=end_quota, type="primary", key=_k(form, "end_quota"))
-        return True
-
-    if quota_stops():
-        return "quota_full"
-
-    st.subheader(t("interview.items"))
-    forms.quick_entry_field(qn, form, ("item",))
-    if setup.mode == "phone":
-        st.caption(t("interview.dk_hint"))
-    forms.ask_section(qn, "item", setup.mode, form, answers, numbered=True)
-    if qn.kind == "appraisal":
-        st.subheader(t("interview.units"))
-        forms.ask_units(qn, setup.mode, form, answers, numbered=True)
-    st.subheader(t("interview.followups"))
-    forms.ask_section(qn, "followup", setup.mode, form, answers, numbered=True)
-    st.subheader(t("interview.demographics"))
-    forms.ask_section(qn, "demographic", setup.mode, form, answers)
+    last = at == len(names) - 1
     if evidence is not None:
-        evidence_values, evidence_problems = evidence(answers)
-        if evidence_values:
-            paradata["evidence"] = evidence_values
-        record_problems = record_problems + evidence_problems
+        if last:
+            values, problems = evidence(answers)
+            st.session_state[_k(form, "evidence")] = values
+            st.session_state[_k(form, "evidence_problems")] = problems
+        if st.session_state.get(_k(form, "evidence")):
+            paradata["evidence"] = st.session_state[_k(form, "evidence")]
     _save(store, account, setup, draft, answers, paradata)
-    if any(answers.get(d) is not None for d in ("sex", "age_group")) and quota_stops():
-        return "quota_full"
+    show_saved()
 
-    if st.button(t("interview.submit"), type="primary", key=_k(form, "submit")):
-        problems = [p for p in qn.check_answers(answers) if p.endswith("required")]
-        if problems or record_problems:
-            names = [forms.missing_fields(qn, problems)] if problems else []
-            st.error(t("interview.missing", fields="、".join(names + record_problems)))
-            return "open"
+    if quota is not None:
+        status = quota(answers)
+        if status.full and not status.stop:
+            st.warning(status.message)
+        elif status.full:
+            st.error(status.message)
+
+            def end_quota() -> None:
+                drafts.abandon_draft(store, account, draft["draft_id"], "quota full")
+                if on_quota_full:
+                    on_quota_full(draft)
+                move_on()
+
+            st.button(t("interview.end_quota"), on_click=end_quota, type="primary", key=_k(form, "end_quota"))
+            return "quota_full"
+
+    c_prev, c_next, c_where = st.columns([1, 1, 2], vertical_alignment="center")
+    c_prev.button(t("interview.prev_section"), key=_k(form, "prev"), disabled=at == 0,
+                  on_click=_go, args=(form, names[max(at - 1, 0)]), use_container_width=True)
+    c_where.caption(t("interview.section_of", n=at + 1, total=len(names)))
+    if not last:
+        c_next.button(t("interview.next_section"), key=_k(form, "next"), type="primary",
+                      on_click=_go, args=(form, names[at + 1]), use_container_width=True)
+        return "open"
+    if c_next.button(t("interview.submit"), type="primary", key=_k(form, "submit"), use_container_width=True,
+                     on_click=_check_submit, args=(qn, setup, names[-1])) \
+            and st.session_state.pop(_k(form, "submit_ok"), False):
+        answers = answers_of(qn, form)
         try:
             done = drafts.submit_draft(store, account, draft["draft_id"], answers=answers, unit=setup.unit,
                                        paradata=paradata)
@@ -258,6 +418,7 @@ def _save(store: Store, account: Account, setup: Setup, draft: dict[str, Any], a
     drafts.save_draft(store, account, draft["draft_id"], wave=setup.wave, unit=setup.unit,
                       answers=answers, paradata=paradata)
     st.session_state[_k(setup.form, "saved")] = fingerprint
+    st.session_state[_k(setup.form, "saved_at")] = dt.datetime.now().strftime("%H:%M:%S")
 
 
 def quota_table(store: Store, wave: str) -> None:

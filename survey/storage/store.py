@@ -79,6 +79,11 @@ class Store(WavesStore, AccountsStore, CasesStore, DraftsStore, PaperStore, WebS
         sql, params = where([("entity", entity or None), ("entity_id", entity_id or None)])
         return self.query("SELECT * FROM audit" + sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
 
+    def audit_after(self, after_id: int, entity: str, action: str) -> list[dict[str, Any]]:
+        """Audit rows of one entity and action written after row `after_id` (e.g. since a publication's pin)."""
+        return self.query("SELECT * FROM audit WHERE id > ? AND entity = ? AND action = ? ORDER BY id",
+                          [after_id, entity, action])
+
 
 _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
