@@ -53,12 +53,11 @@ def next_section(page) -> None:
 
 
 def set_date(page, label: str, day: dt.date) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.press("Control+a")
-    box.type(day.strftime("%Y/%m/%d"))
-    box.press("Enter")
-    page.keyboard.press("Escape")
+    """The date field's year, month and day segments, typed in order (each moves on by itself)."""
+    page.get_by_role("spinbutton", name=f"year, {label}").click()
+    page.keyboard.type(day.strftime("%Y%m%d"))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
     wd.wait_script_done(page)
 
 
@@ -84,8 +83,8 @@ def test_pollster_agrees_a_callback_then_completes_the_interview(tmp_path, monke
         wd.wait_script_done(page)
 
         # 2. 约定回访: a past day is refused and stores nothing; tomorrow is recorded
-        page.get_by_role("button", name="约定回访", exact=True).click()
-        page.get_by_label("约定回访日期").wait_for(timeout=30_000)
+        page.get_by_role("radio", name="约定回访", exact=True).click()  # the 接通 group's pill
+        page.get_by_role("group", name="约定回访日期").wait_for(timeout=30_000)
         wd.wait_script_done(page)
         set_date(page, "约定回访日期", dt.date.today() - dt.timedelta(days=1))
         page.get_by_role("button", name="记录本次结果").click()
