@@ -7,8 +7,8 @@ Desktop pages at 1366×768 (a common office laptop), the resident pages on a 390
 at scale 2, in chromium with the CJK font of the machine (fonts-wqy-microhei). The script
 runs QC and publishes the wave's score when the store has none yet, and adds a web link
 to the appraisal wave when there is one (`demo --kind appraisal`). Not retaken here:
-docs/cati.png, docs/analysis.png, docs/review-queue.png and docs/door-map.png (their
-browser tests take them with SURVEY_SCREENSHOTS=DIR).
+docs/cati.png, docs/review-queue.png and docs/door-map.png (their browser tests take
+them with SURVEY_SCREENSHOTS=DIR).
 """
 from __future__ import annotations
 
@@ -99,7 +99,15 @@ def analyst_shots(page: Any, tmp: Path) -> dict[str, Callable[[], None]]:
         page.mouse.move(800, 500)
         page.mouse.wheel(0, 420)  # the tab's tables and charts, under the inputs
 
-    return {"import": bad_import, "analysis_modes": modes}
+    def scores() -> None:
+        on_wave(page, "分析与计分", "满意度分析与计分")
+        page.get_by_role("tabpanel", name="得分").locator('[data-testid="stVegaLiteChart"]').first.wait_for(
+            timeout=180_000)
+        wd.wait_script_done(page, timeout=120_000)
+        page.mouse.move(800, 500)
+        page.mouse.wheel(0, 400)  # the score table, the notes on the line and the rank intervals, the chart
+
+    return {"analysis": scores, "import": bad_import, "analysis_modes": modes}
 
 
 def liaison_shots(page: Any) -> dict[str, Callable[[], None]]:
