@@ -7,8 +7,8 @@ Desktop pages at 1366×768 (a common office laptop), the resident pages on a 390
 at scale 2, in chromium with the CJK font of the machine (fonts-wqy-microhei). The script
 runs QC and publishes the wave's score when the store has none yet, and adds a web link
 to the appraisal wave when there is one (`demo --kind appraisal`). Not retaken here:
-docs/cati.png, docs/analysis.png, docs/review-queue.png and docs/door-map.png (their
-browser tests take them with SURVEY_SCREENSHOTS=DIR).
+docs/cati.png, docs/review-queue.png and docs/door-map.png (their browser tests take
+them with SURVEY_SCREENSHOTS=DIR).
 """
 from __future__ import annotations
 
@@ -28,7 +28,19 @@ from tools import web_driver as wd  # noqa: E402
 DESKTOP = {"width": 1366, "height": 768}
 ADMIN_PASSWORD = "admin-pass-123"
 DEMO_PASSWORD = "demo-2025"
-BAD_IMPORT = "response_id,unit,mode,air,sex\nX-1,鼓浪屿,phone,4,女\nX-2,思明区,fax,3,男\nX-3,湖里区,phone,7,女\n"
+
+
+def bad_import_csv() -> str:
+    """A responses file with every column and three rows each wrong in one cell: the row problem list."""
+    from survey.questionnaire import load_shipped
+    qn = load_shipped("default-2025")
+    ids = [q.id for q in qn.questions]
+    first = {q.id: "" if q.type == "text" else str(qn.options(q)[0 if q.role == "screening" else 1].code)
+             for q in qn.questions}
+    rows = [dict(first, response_id=f"X-{i}", unit="思明区", mode="phone") for i in range(1, 5)]
+    rows[0]["unit"], rows[1]["mode"], rows[2]["air"] = "鼓浪屿", "fax", "7"
+    header = ["response_id", "unit", "mode", *ids]
+    return "\n".join([",".join(header), *(",".join(r[c] for c in header) for r in rows)]) + "\n"
 
 
 def prepare(db: Path) -> dict[str, str]:
@@ -83,7 +95,7 @@ def analyst_shots(page: Any, tmp: Path) -> dict[str, Callable[[], None]]:
     def bad_import() -> None:
         on_wave(page, "数据导入导出", "数据导入与导出")
         path = tmp / "回收问卷-有误.csv"
-        path.write_text(BAD_IMPORT, encoding="utf-8")
+        path.write_text(bad_import_csv(), encoding="utf-8")
         page.locator('input[type="file"]').set_input_files(str(path))
         page.get_by_text(path.name, exact=True).first.wait_for(timeout=30_000)
         wd.wait_script_done(page)
@@ -99,7 +111,15 @@ def analyst_shots(page: Any, tmp: Path) -> dict[str, Callable[[], None]]:
         page.mouse.move(800, 500)
         page.mouse.wheel(0, 420)  # the tab's tables and charts, under the inputs
 
-    return {"import": bad_import, "analysis_modes": modes}
+    def scores() -> None:
+        on_wave(page, "分析与计分", "满意度分析与计分")
+        page.get_by_role("tabpanel", name="得分").locator('[data-testid="stVegaLiteChart"]').first.wait_for(
+            timeout=180_000)
+        wd.wait_script_done(page, timeout=120_000)
+        page.mouse.move(800, 500)
+        page.mouse.wheel(0, 400)  # the score table, the notes on the line and the rank intervals, the chart
+
+    return {"analysis": scores, "import": bad_import, "analysis_modes": modes}
 
 
 def liaison_shots(page: Any) -> dict[str, Callable[[], None]]:
@@ -155,6 +175,13 @@ def main() -> None:
                 if name == "web_survey":
                     wd.answer_screen(page)
                     wd.next_screen(page)
+                else:  # screening, then the first unit screen: one unit known, its rating asked next
+                    for group in range(2):
+                        page.locator('[role="radiogroup"]').nth(group).get_by_text("是", exact=True).click()
+                        wd.wait_ready(page)
+                    wd.next_screen(page)
+                    page.get_by_text("了解/接触过", exact=True).first.click()
+                    wd.wait_ready(page)
             context = wd.phone_context(browser)
             page = context.new_page()
             shoot(name, page, lambda page=page, walk=walk: walk(page))
