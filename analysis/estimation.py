@@ -60,7 +60,8 @@ class _Groups:
     def sums(self, x: np.ndarray) -> np.ndarray:
         out = np.zeros((self.n_groups, x.shape[1]))
         if len(self.present):
-            out[self.present] = np.add.reduceat(x[self.order], self.starts, axis=0)
+            # np.take: the same rows as x[order], gathered about twice as fast
+            out[self.present] = np.add.reduceat(np.take(x, self.order, axis=0), self.starts, axis=0)
         return out
 
 

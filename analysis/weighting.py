@@ -55,7 +55,7 @@ def _code(responses: pd.DataFrame, variables: Sequence[str], unit: str,
     """Integer codes that do not depend on row order: units in the population file's order
     (others after them, sorted), categories sorted."""
     unit_values = responses[unit].astype("string")
-    seen = set(unit_values.dropna())
+    seen = set(pd.unique(unit_values.dropna()))  # the distinct values, without a Python loop over rows
     units = [u for u in dict.fromkeys(str(u) for u in unit_order) if u in seen]
     units += sorted(seen - set(units))
     unit_code = pd.Categorical(unit_values, categories=units).codes.astype(np.int64)

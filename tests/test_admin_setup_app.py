@@ -254,3 +254,12 @@ def test_analysis_page_offers_the_files_chosen_for_the_wave_first(store, account
     assert not at.exception, at.exception
     shown = {s.label: s.format_func(s.value) for s in at.selectbox}
     assert shown["人口边际数据"] == "本轮选定：本地人口.csv" and shown["计分方案"] == "本轮选定：banded.yaml", shown
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_qc_and_web_setting_has_a_label_in_the_catalog(lang):
+    """The settings page labels each QC and web field from the catalog; a field without one showed its key."""
+    from survey.quality import QCSettings
+    names = [f"qc.{n}" for n in QCSettings.model_fields] + [f"web.{n}" for n in wave_setup.WebLimits.model_fields]
+    unlabelled = [n for n in names if wave_setup.field_label(n, lang) == n]
+    assert unlabelled == []
