@@ -108,11 +108,11 @@ if "cati_case" not in st.session_state:
         load_case(fieldwork.next_case(store, account, wave_id, mode=MODE))
 
 case = st.session_state["cati_case"]
-if st.session_state["cati_stage"] == "interview":
-    main = st.container()  # the whole width for the questions; the quota progress below them
-else:
-    main, side = st.columns([5, 2], gap="medium")
-    with side:
+main = st.container()  # the whole width for the case and the questions; the quota progress below them
+
+
+def quota_below() -> None:
+    with st.expander(t("interview.quota_heading")):
         interview.quota_table(store, wave_id)
 
 note = st.session_state.pop("cati_msg", None)
@@ -140,7 +140,8 @@ if case is None:
     st.stop()
 
 with main:
-    st.subheader(t("cati.case_heading", case_id=case["case_id"], unit=case["unit"]))
+    c_head, c_reason = st.columns([2, 3], vertical_alignment="center")  # the case and why it is called now
+    c_head.subheader(t("cati.case_heading", case_id=case["case_id"], unit=case["unit"]))
     if st.session_state["cati_stage"] == "interview":
         st.caption(t("cati.interviewing", case_id=case["case_id"], unit=case["unit"]))
 
@@ -175,19 +176,18 @@ with main:
                       new_label=t("cati.next"), on_new=next_case)
         if state == "open":
             break_off_slot.button(t("cati.break_off"), on_click=break_off, key="cati_break_off")
-        with st.expander(t("interview.quota_heading")):
-            interview.quota_table(store, wave_id)
+        quota_below()
         st.stop()
 
     reason = case.get("reason")
     if reason == "callback":
-        st.warning(t("cati.reason_callback", at=str(case["callback_at"]).replace("T", " ")[:16]))
+        c_reason.warning(t("cati.reason_callback", at=str(case["callback_at"]).replace("T", " ")[:16]))
     elif reason == "busy":
-        st.caption(t("cati.reason_busy", tries=case["tries"]))
+        c_reason.caption(t("cati.reason_busy", tries=case["tries"]))
     elif reason == "retry":
-        st.caption(t("cati.reason_retry", tries=case["tries"]))
+        c_reason.caption(t("cati.reason_retry", tries=case["tries"]))
     else:
-        st.caption(t("cati.reason_new"))
+        c_reason.caption(t("cati.reason_new"))
 
     # one row: the number, dialling, and the way into the interview; then the outcome buttons
     c_num, c_dial, c_agree = st.columns([2, 2, 2], vertical_alignment="bottom")
@@ -251,3 +251,4 @@ with main:
                 t("cati.history_callback"): [(a["callback_at"] or "").replace("T", " ")[:16] for a in history],
                 t("cati.history_note"): [a.get("note") or "" for a in history]}),
                 hide_index=True, use_container_width=True)
+    quota_below()
