@@ -52,11 +52,10 @@ if not phone_cases:
     interview.resume(store, account, FORM, waves=waves)
     unit = col_unit.selectbox(t("common.unit"), read_wave(store, account, wave_id).units, key="phone_unit",
                               help=t("interview.unit_help"))
-    main, side = st.columns([2, 1], gap="large")
-    with side:
+    # the whole width for the questions (options on one line); the quota progress below
+    interview.run(store, account, interview.Setup(FORM, MODE, wave_id, unit), quota=quota_check(wave_id, unit))
+    with st.expander(t("interview.quota_heading")):
         interview.quota_table(store, wave_id)
-    with main:
-        interview.run(store, account, interview.Setup(FORM, MODE, wave_id, unit), quota=quota_check(wave_id, unit))
     st.stop()
 
 
@@ -109,9 +108,12 @@ if "cati_case" not in st.session_state:
         load_case(fieldwork.next_case(store, account, wave_id, mode=MODE))
 
 case = st.session_state["cati_case"]
-main, side = st.columns([2, 1], gap="large")
-with side:
-    interview.quota_table(store, wave_id)
+main = st.container()  # the whole width for the case and the questions; the quota progress below them
+
+
+def quota_below() -> None:
+    with st.expander(t("interview.quota_heading")):
+        interview.quota_table(store, wave_id)
 
 note = st.session_state.pop("cati_msg", None)
 if note:
@@ -138,7 +140,8 @@ if case is None:
     st.stop()
 
 with main:
-    st.subheader(t("cati.case_heading", case_id=case["case_id"], unit=case["unit"]))
+    c_head, c_reason = st.columns([2, 3], vertical_alignment="center")  # the case and why it is called now
+    c_head.subheader(t("cati.case_heading", case_id=case["case_id"], unit=case["unit"]))
     if st.session_state["cati_stage"] == "interview":
         st.caption(t("cati.interviewing", case_id=case["case_id"], unit=case["unit"]))
 
@@ -173,57 +176,58 @@ with main:
                       new_label=t("cati.next"), on_new=next_case)
         if state == "open":
             break_off_slot.button(t("cati.break_off"), on_click=break_off, key="cati_break_off")
+        quota_below()
         st.stop()
 
     reason = case.get("reason")
     if reason == "callback":
-        st.warning(t("cati.reason_callback", at=str(case["callback_at"]).replace("T", " ")[:16]))
+        c_reason.warning(t("cati.reason_callback", at=str(case["callback_at"]).replace("T", " ")[:16]))
     elif reason == "busy":
-        st.caption(t("cati.reason_busy", tries=case["tries"]))
+        c_reason.caption(t("cati.reason_busy", tries=case["tries"]))
     elif reason == "retry":
-        st.caption(t("cati.reason_retry", tries=case["tries"]))
+        c_reason.caption(t("cati.reason_retry", tries=case["tries"]))
     else:
-        st.caption(t("cati.reason_new"))
+        c_reason.caption(t("cati.reason_new"))
 
+    # one row: the number, dialling, and the way into the interview; then the outcome buttons
+    c_num, c_dial, c_agree = st.columns([2, 2, 2], vertical_alignment="bottom")
     if st.session_state["cati_dialing"]:
         try:
             contact = fieldwork.case_contact(store, account, case["case_id"], wave_id)
         except (PermissionDenied, Rejected) as err:
             st.error(t("common.error", detail=md_escape(err)))
             st.stop()
-        st.metric(t("cati.number"), contact["value"])
+        c_num.metric(t("cati.number"), contact["value"])
     else:
-        st.metric(t("cati.masked_number"), case["contact_mask"])
-        st.button(t("cati.dial"), key="cati_dial", help=t("cati.dial_help"),
-                  on_click=lambda: st.session_state.update(cati_dialing=True))
+        c_num.metric(t("cati.masked_number"), case["contact_mask"])
+        c_dial.button(t("cati.dial"), key="cati_dial", help=t("cati.dial_help"), use_container_width=True,
+                      on_click=lambda: st.session_state.update(cati_dialing=True))
+    c_agree.button(t("cati.agree"), type="primary", key="cati_agree", use_container_width=True,
+                   on_click=lambda: st.session_state.update(cati_stage="interview"))
 
-    history = fieldwork.read_case(store, account, case["case_id"], wave_id)["attempts"]
-    if history:
-        with st.expander(t("cati.history"), expanded=reason == "callback"):
-            st.dataframe(pd.DataFrame({
-                t("cati.history_at"): [a["attempted_at"].replace("T", " ") for a in history],
-                t("cati.history_label"): [a["label"] or a["disposition"] for a in history],
-                t("cati.history_callback"): [(a["callback_at"] or "").replace("T", " ")[:16] for a in history],
-                t("cati.history_note"): [a.get("note") or "" for a in history]}),
-                hide_index=True, use_container_width=True)
+    with st.container(border=True):
+        st.markdown(f"**{t('cati.disposition')}**", help=t("cati.disposition_help"))
+        for group, members in GROUPS:
+            c_group, c_buttons = st.columns([1, 7], vertical_alignment="center")
+            c_group.caption(t(f"cati.group.{group}"))
+            c_buttons.pills(t(f"cati.group.{group}"), [d.label for d in members], key=f"cati_group_{group}",
+                            on_change=pick_disposition, args=(group,), label_visibility="collapsed",
+                            wrap=True)
+        label = st.session_state.get("cati_disposition")
+        callback_at = None
+        if label and aapor.DISPOSITIONS[label].callback:
+            c1, c2, c_note, c_record = st.columns([2, 2, 3, 2], vertical_alignment="bottom")
+            tomorrow = dt.datetime.now() + dt.timedelta(days=1)
+            day = c1.date_input(t("cati.callback_date"), value=tomorrow.date(), key="cati_cb_date")
+            time = c2.time_input(t("cati.callback_time"), value=dt.time(19, 0), key="cati_cb_time", step=900)
+            callback_at = dt.datetime.combine(day, time).isoformat(timespec="seconds")
+        else:
+            c_note, c_record = st.columns([5, 2], vertical_alignment="bottom")
+        remark = c_note.text_input(t("cati.note"), key="cati_note")
+        pressed = c_record.button(t("cati.record"), key="cati_record", disabled=label is None,
+                                  use_container_width=True)
 
-    st.button(t("cati.agree"), type="primary", key="cati_agree",
-              on_click=lambda: st.session_state.update(cati_stage="interview"))
-    st.divider()
-    st.markdown(f"**{t('cati.disposition')}**", help=t("cati.disposition_help"))
-    for group, members in GROUPS:
-        st.pills(t(f"cati.group.{group}"), [d.label for d in members], key=f"cati_group_{group}",
-                 on_change=pick_disposition, args=(group,))
-    label = st.session_state.get("cati_disposition")
-    callback_at = None
-    if label and aapor.DISPOSITIONS[label].callback:
-        c1, c2 = st.columns(2)
-        tomorrow = dt.datetime.now() + dt.timedelta(days=1)
-        day = c1.date_input(t("cati.callback_date"), value=tomorrow.date(), key="cati_cb_date")
-        time = c2.time_input(t("cati.callback_time"), value=dt.time(19, 0), key="cati_cb_time", step=900)
-        callback_at = dt.datetime.combine(day, time).isoformat(timespec="seconds")
-    remark = st.text_input(t("cati.note"), key="cati_note")
-    if st.button(t("cati.record"), key="cati_record", disabled=label is None):
+    if pressed:
         if callback_at is not None and callback_at < dt.datetime.now().isoformat(timespec="seconds"):
             st.error(t("cati.callback_past", at=callback_at.replace("T", " ")[:16]))
             st.stop()
@@ -237,3 +241,14 @@ with main:
             if callback_at else t("cati.recorded", case_id=case["case_id"], label=label))
         next_case()
         st.rerun()
+
+    history = fieldwork.read_case(store, account, case["case_id"], wave_id)["attempts"]
+    if history:
+        with st.expander(t("cati.history"), expanded=reason == "callback"):
+            st.dataframe(pd.DataFrame({
+                t("cati.history_at"): [a["attempted_at"].replace("T", " ")[:16] for a in history],
+                t("cati.history_label"): [a["label"] or a["disposition"] for a in history],
+                t("cati.history_callback"): [(a["callback_at"] or "").replace("T", " ")[:16] for a in history],
+                t("cati.history_note"): [a.get("note") or "" for a in history]}),
+                hide_index=True, use_container_width=True)
+    quota_below()

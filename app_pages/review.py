@@ -90,11 +90,19 @@ except (PermissionDenied, Rejected) as err:
     st.stop()
 row = review["response"]
 qn = questionnaire_for_wave(store, row["wave"])
+
+
+def source_text(source: str) -> str:
+    """How the response came in, from the catalog (the stored code where the catalog has none)."""
+    key = f"quality.source_kind.{source}"
+    return t(key) if t(key) != key else source
+
+
 left, right = st.columns([3, 2])
 with left:
     st.text(f"{row['response_id']} · {row['unit']} · {t('mode.' + row['mode'])} · {row['interviewer'] or '-'} · "
              f"{i18n.when(row['submitted_at'])} · {row['duration_s'] if row['duration_s'] is not None else '-'} s · "
-             f"{row['source']} · {row['created_by'] or '-'} · {i18n.when(row['created_at'])}")
+             f"{source_text(row['source'])} · {row['created_by'] or '-'} · {i18n.when(row['created_at'])}")
     answers = []
     for q in qn.questions:
         if q.id not in row["answers"]:

@@ -97,12 +97,14 @@ def test_two_keyers_differ_and_the_supervisor_settles_it_from_the_paper(tmp_path
         form = panel.locator('[data-testid="stForm"]').first
         form.get_by_text("采用第一次：4 比较满意").wait_for(timeout=30_000)
         assert form.get_by_text("采用第二次：2 不太满意").count() == 1
+        wd.wait_script_done(sup)
         form.get_by_role("button", name="保存处理结果").click()
         sup.get_by_text("请逐项选择采用哪次录入或按原件").wait_for(timeout=30_000)
         assert Store(db).count_responses("2025") == 0
         wd.wait_script_done(sup)
         form.get_by_text("按原件", exact=True).click()
         pick(sup, "原件上的值", "3 一般", within=form)
+        wd.wait_script_done(sup)
         form.get_by_role("button", name="保存处理结果").click()
         sup.get_by_text(f"问卷 {PAPER} 已按处理结果保存").wait_for(timeout=30_000)
         wd.wait_script_done(sup)

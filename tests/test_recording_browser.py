@@ -119,7 +119,7 @@ def test_reviewer_imports_listens_judges_and_excludes(tmp_path, monkeypatch):
     started = time.perf_counter()
     with wd.server(db) as base, sync_playwright() as pw:
         browser = wd.launch(pw)
-        page = browser.new_context(viewport={"width": 1280, "height": 1300 if SHOTS else 900},
+        page = browser.new_context(viewport={"width": 1366, "height": 768} if SHOTS else {"width": 1280, "height": 900},
                                    locale="zh-CN").new_page()
         page.goto(base)
         page.get_by_label("用户名").fill("sup")
@@ -153,8 +153,8 @@ def test_reviewer_imports_listens_judges_and_excludes(tmp_path, monkeypatch):
         page.locator('[data-testid="stAudio"]').first.wait_for(timeout=30_000)
         assert page.get_by_text("C0012_20251015183005.wav", exact=False).count() >= 1
         if SHOTS:
-            page.get_by_text("选择要复核的问卷").scroll_into_view_if_needed()
-            page.mouse.wheel(0, -420)
+            # the picked interview at the top of a 1366×768 screen: its player and the outcome form below
+            page.get_by_text("选择要复核的问卷").first.evaluate("e => e.scrollIntoView({block: 'start'})")
             page.wait_for_timeout(800)
             page.screenshot(path=str(Path(SHOTS) / "review-queue.png"))
         form = page.locator('[data-testid="stForm"]')
@@ -188,7 +188,7 @@ def test_reviewer_imports_listens_judges_and_excludes(tmp_path, monkeypatch):
         assert page.locator('[data-testid="stException"]').count() == 0
         if SHOTS:
             page.wait_for_timeout(2500)  # the deck.gl canvas draws after the page settles
-            page.get_by_role("heading", name="定位质量标记").scroll_into_view_if_needed()
+            page.get_by_role("heading", name="入户访问地图").first.evaluate("e => e.scrollIntoView({block: 'start'})")
             page.wait_for_timeout(1500)
             page.screenshot(path=str(Path(SHOTS) / "door-map.png"))
         browser.close()

@@ -59,6 +59,9 @@ def test_supervisor_sees_own_firm_with_flags_and_excludes_then_restores(store, a
     audit = at.dataframe[-1].value
     assert audit.iloc[0]["操作"] == "剔除" and audit.iloc[0]["操作人"] == "sup"
     assert "T" not in audit.iloc[0]["时间"] and "T" not in at.dataframe[-2].value.iloc[0]["时间"]
+    store.db.execute("UPDATE responses SET source = 'import' WHERE response_id = ?", [ids[9]])
+    at.run()  # how it came in, in words: 文件导入, not the stored code
+    assert any("文件导入" in x.value for x in at.text) and not any(" import " in x.value for x in at.text)
     # the restore asks its own reason: the box is empty, and an empty box restores nothing
     assert at.text_input(key=f"reason_{ids[9]}_restore").value == ""
     at.button(key="exclude_toggle").click().run()

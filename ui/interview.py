@@ -63,9 +63,10 @@ SECTIONS = (("screening", "interview.screening", ("screening",)),
             ("followups", "interview.followups", ("followup",)),
             ("demographics", "interview.demographics", ("demographic",)))
 NUMBERED_SECTIONS = ("items", "units", "followups")
+MISSING_NAMED = 3  # a failed submit names this many unanswered questions, then counts the rest
 # session keys of one interview on a form, forgotten together by `reset`
 _STATE = ("draft", "key", "result", "saved", "saved_at", "loaded", "resumed", "quick", "quick_msg", "step",
-          "focus", "missing", "submit_ok", "evidence", "evidence_problems", "scrolls")
+          "focus", "missing", "submit_ok", "shown", "evidence", "evidence_problems", "scrolls")
 
 
 def record_key(form: str, name: str) -> str:
@@ -221,7 +222,10 @@ def _check_submit(qn: Questionnaire, setup: Setup, last: str) -> None:
         st.session_state[_k(form, "submit_ok")] = True
         return
     st.session_state[_k(form, "submit_ok")] = False
-    names = [forms.missing_fields(qn, [f"{q}: required" for q in missing])] if missing else []
+    shown = missing[:MISSING_NAMED]  # the first few by name: the marked one comes first
+    names = [forms.missing_fields(qn, [f"{q}: required" for q in shown])] if missing else []
+    if len(missing) > len(shown):
+        names = [t("interview.missing_more", first=names[0], n=len(missing))]
     if missing:
         target = _section_of(qn, missing[0])
         st.session_state[_k(form, "focus")] = missing[0]
@@ -312,6 +316,12 @@ def run(store: Store, account: Account, setup: Setup, *,
     st.segmented_control(t("interview.section_pick"), names, key=_k(form, "step"), label_visibility="collapsed",
                          format_func=lambda n: f"{names.index(n) + 1} {headings[n]}",
                          on_change=_picked, args=(form, step))
+    if st.session_state.get(_k(form, "shown")) not in (None, step):  # a new section opens at its top
+        st.html(f"""<script>/* {step} */ setTimeout(function(){{
+  const el = document.querySelector(".st-key-{_k(form, 'step')}");
+  el && el.getBoundingClientRect().top < 0 && el.scrollIntoView({{block: "start"}}); }}, 100);</script>""",
+                unsafe_allow_javascript=True)
+    st.session_state[_k(form, "shown")] = step
     missing_note = st.session_state.pop(_k(form, "missing"), None)
     if missing_note:
         st.error(missing_note)
