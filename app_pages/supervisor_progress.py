@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from survey.auth import PermissionDenied, scope
+from survey.auth import PermissionDenied, allowed, scope
 from survey.backcheck import (OUTCOMES, backcheck_contact, backcheck_history, backcheck_list, outcome_summary,
                               per_pollster,
                               record_backcheck)
@@ -156,20 +156,28 @@ with tab_back:
                                format_func=lambda o: t(f"supervision.outcome.{o}"))
             note = st.text_input(t("supervision.backcheck.note"), key="bc_note")
             saved = st.form_submit_button(t("supervision.backcheck.save"), type="primary", key="bc_save")
+        if saved:  # the call is over: the number is masked again
+            st.session_state.pop("bc_dialing", None)
+
+        def dial(response_id: str = chosen) -> None:
+            """Decrypt once per press of 拨打 (one audit row per dial, not one per rerun while shown)."""
+            st.session_state["bc_dialing"] = (response_id, backcheck_contact(store, account, response_id,
+                                                                             dial=True).value)
+
         # the respondent's number: masked; in clear when the supervisor dials (audited)
         contact = backcheck_contact(store, account, chosen)
+        may_dial = allowed(account, "backcheck.dial")  # the firm's supervisor; backcheck_contact checks the firm
+        dialing = st.session_state.get("bc_dialing")
         if contact is None:
             st.caption(t("supervision.backcheck.no_contact"))
-        elif st.session_state.get("bc_dialing") == chosen and account.role == "supervisor":
-            st.metric(t("cati.number"), backcheck_contact(store, account, chosen, dial=True).value)
+        elif dialing and dialing[0] == chosen and may_dial:
+            st.metric(t("cati.number"), dialing[1])
         else:
             c1, c2 = st.columns([1, 2])
             c1.metric(t("cati.masked_number"), contact.masked)
-            if account.role == "supervisor":
-                c2.button(t("cati.dial"), key="bc_dial", help=t("supervision.backcheck.dial_help"),
-                          on_click=lambda: st.session_state.update(bc_dialing=chosen))
+            if may_dial:
+                c2.button(t("cati.dial"), key="bc_dial", help=t("supervision.backcheck.dial_help"), on_click=dial)
         if saved:
-            st.session_state.pop("bc_dialing", None)
             try:
                 new = record_backcheck(store, account, chosen, outcome, note)
             except (PermissionDenied, StoreError) as err:

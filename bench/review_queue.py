@@ -1,6 +1,6 @@
 """The 录音复核 queue: sampling 100,000 completes at 30 % per pollster, against pandas' groupby sample.
 
-    python bench/review_queue.py [--n 100000] [--pollsters 200] [--repeat 5] [--store]
+    python bench/review_queue.py [--n 100000] [--pollsters 200] [--repeat 5] [--store [PATH]]
 
 Sampling alone: `survey.recordings.review_sample` (bottom-k per pollster by a keyed
 sha256, ⌈30 % × n⌉ each, at least one, the same in any row order) on `--n`
@@ -9,7 +9,8 @@ random_state=seed)`, the plain pandas way, which rounds each pollster's share to
 nearest integer (a pollster with 1 complete gets none) and depends on the row order.
 Best of `--repeat` runs each. With `--store`, also builds a demo store of `--n` responses
 and times the whole `review_queue` call a supervisor's page makes (store read, draw,
-latest outcomes, recording counts).
+latest outcomes, recording counts); `--store PATH` times it on an existing demo store
+instead (`python -m survey demo --n 100000 --seed 1` with SURVEY_DB=PATH), read only.
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--pollsters", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--store", action="store_true", help="also time review_queue on a demo store of --n responses")
+    ap.add_argument("--store", nargs="?", const="", default=None, metavar="PATH",
+                    help="also time review_queue: on a new demo store of --n responses, or on the demo store PATH")
     args = ap.parse_args()
     import numpy as np
     import pandas as pd
@@ -58,16 +60,24 @@ def main() -> None:
         base["response_id"])
     same = review_sample(list(shuffled.itertuples(index=False, name=None)), "review:2025", 0.30) == ours
     print(f"row order reshuffled: ours the same sample: {same}; baseline the same sample: {not moved}")
-    if not args.store:
+    if args.store is None:
         return
-    os.environ["SURVEY_DB"] = str(Path(tempfile.mkdtemp()) / "bench.db")
     from survey.auth import load_account
     from survey.bootstrap import init_store
     from survey.demo import ensure_demo_accounts, store_demo
     from survey.recordings import review_queue
-    store = init_store().store
-    ensure_demo_accounts(store, "2025", "bench-pass-1")
-    store_demo(store, "2025", args.n, 1)
+    if args.store:
+        if not Path(args.store).is_file():
+            sys.exit(f"--store: no store file {args.store}")
+        os.environ["SURVEY_DB"] = args.store
+        store = init_store().store
+        if store.account("supervisor") is None:
+            sys.exit(f"--store: {args.store} has no demo accounts (python -m survey demo)")
+    else:
+        os.environ["SURVEY_DB"] = str(Path(tempfile.mkdtemp()) / "bench.db")
+        store = init_store().store
+        ensure_demo_accounts(store, "2025", "bench-pass-1")
+        store_demo(store, "2025", args.n, 1)
     sup = load_account(store, "supervisor")
     items, took = best(lambda: review_queue(store, sup, "2025"), max(1, args.repeat // 2))
     print(f"{'review_queue on the demo store':<46} {took * 1000:8.1f} ms  {len(items):,} queued of "

@@ -1,12 +1,14 @@
 """The next case under call scheduling rules, on the demo store, against a single indexed SQL query.
 
-    python bench/scheduling.py [--n 20000] [--cases 1000] [--repeat 30] [--pg URL]
+    python bench/scheduling.py [--n 20000] [--cases 1000] [--repeat 30] [--pg URL | --store PATH]
 
 Builds a demo store (`python -m survey demo --n N`: responses, demo accounts, attempts), gives
 pollster P01 `--cases` phone cases with histories (a third never tried, the others one to four
 non-contacts in both slots, busy lines, appointments, closed cases), sets the wave's rules
 (weekdays 18:00-21:00, weekends 09:00-21:00, slots 傍晚 / 晚上, busy redial 15 min, 5 attempts)
-and times `next_case` at a moment inside the window (median of `--repeat` calls).
+and times `next_case` at a moment inside the window (median of `--repeat` calls). With
+`--store PATH` it starts from a copy of an existing SQLite demo store instead of building one
+(the file itself is left as it was).
 
 Baseline (named, strong): one indexed SQL query that picks the pollster's open case with the
 fewest attempts — what a scheduler without rules costs at the least (no windows, no slots, no
@@ -50,9 +52,16 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=1000, help="cases of the pollster")
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--pg", help="a PostgreSQL URL (an empty database) instead of a SQLite file")
+    ap.add_argument("--store", metavar="PATH", help="a SQLite demo store to copy instead of building one")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-scheduling-"))
     os.environ["SURVEY_DB"] = args.pg or str(tmp / "bench.db")
+    if args.store:
+        import sqlite3
+        if args.pg or not Path(args.store).is_file():
+            sys.exit("--store: a SQLite demo store file, not with --pg")
+        with sqlite3.connect(args.store) as src, sqlite3.connect(tmp / "bench.db") as dst:
+            src.backup(dst)  # the copy takes the cases; the demo store stays demo-only
     os.environ["SURVEY_ADMIN_PASSWORD"] = "bench-pass-1"
     os.environ.setdefault("SURVEY_SECRET_KEY", "bench secret passphrase")
     import numpy as np
@@ -63,9 +72,10 @@ def main() -> None:
     from survey.fieldwork import assign_cases, import_cases, next_case
     from survey.scheduling import parse_schedule
     store = init_store().store
-    ensure_demo_accounts(store, "2025", "demo-pass-1")
-    store_demo(store, "2025", args.n, 1)
-    store_demo_attempts(store, "2025", 1)
+    if not args.store:
+        ensure_demo_accounts(store, "2025", "demo-pass-1")
+        store_demo(store, "2025", args.n, 1)
+        store_demo_attempts(store, "2025", 1)
     rng = np.random.default_rng(7)
     path = tmp / "cases.csv"
     ids = [f"B{i:05d}" for i in range(args.cases)]

@@ -89,6 +89,13 @@ ACTIONS: dict[str, dict[str, str]] = {
     "recordings.add": {"admin": ALL, "supervisor": FIRM, "pollster": OWN},
     "recordings.review": {"admin": ALL, "supervisor": FIRM, "reviewer": FIRM},  # 复核员 of a firm
     "evidence.map": {"admin": ALL, "analyst": ALL, "supervisor": FIRM},
+    # a back-check call shows the respondent's number in clear: only to a supervisor of the firm
+    "backcheck.dial": {"supervisor": FIRM},
+    # which waves a role sees listed and opened on its pages (a pollster: those assigned)
+    "waves.read": {"admin": ALL, "supervisor": ALL, "analyst": ALL, "reviewer": ALL, "liaison": ALL,
+                   "pollster": ASSIGNED},
+    # the accounts list and the firms of a firm selector: for whoever may pick any firm or manage accounts
+    "accounts.read": {"admin": ALL},
 }
 
 _hasher = PasswordHasher()
@@ -127,6 +134,15 @@ def require(actor: Account, right: str) -> None:
 
 def _owner(resource: Mapping[str, Any]) -> Any:
     return resource.get("pollster", resource.get("interviewer"))
+
+
+def reach(actor: Account, action: str) -> str | None:
+    """How far `actor` reaches for `action` (ALL, FIRM, OWN, ASSIGNED, UNIT), None when not at all.
+
+    For code that words a refusal or chooses a filter by reach; rights are still decided by
+    `allowed` and `scope`, never by comparing roles.
+    """
+    return ACTIONS[action].get(actor.role)
 
 
 def allowed(actor: Account, action: str, resource: Mapping[str, Any] | None = None) -> bool:

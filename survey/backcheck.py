@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from survey.auth import Account, PermissionDenied
+from survey.auth import Account, PermissionDenied, allowed
 from survey.store import Store, StoreError
 from survey.storage.waves import WaveSettings
 from survey.supervision import firm_scope
@@ -149,7 +149,7 @@ def backcheck_contact(store: Store, actor: Account, response_id: str, dial: bool
     case = _find_case(store, row["case_id"], row["wave"])
     value = None
     if dial:
-        if actor.role != "supervisor":
+        if not allowed(actor, "backcheck.dial", row):
             raise PermissionDenied(f"{actor.username} ({actor.role}) may not dial back-check numbers")
         from survey.contacts import ContactCipher
         value = ContactCipher.for_store(store, create=False).decrypt(case["contact_enc"])

@@ -103,10 +103,12 @@ def check_demo_only(store: Store) -> None:
 
 
 def ensure_demo_accounts(store: Store, wave: str, password: str) -> list[str]:
-    """Pollsters P01..P24, a supervisor, an analyst and the liaison of the wave's first unit, created once."""
+    """Pollsters P01..P24, a supervisor, a 复核员 (reviewer) of the demo firm, an analyst and the liaison
+    of the wave's first unit, created once: every role can be tried on a fresh demo store."""
     created = []
     wanted: list[tuple[str, str, str | None, str]] = [(p, "pollster", DEMO_FIRM, f"访问员{p}") for p in pollsters()]
-    wanted += [("supervisor", "supervisor", DEMO_FIRM, "督导"), ("analyst", "analyst", None, "分析员")]
+    wanted += [("supervisor", "supervisor", DEMO_FIRM, "督导"), ("reviewer", "reviewer", DEMO_FIRM, "复核员"),
+               ("analyst", "analyst", None, "分析员")]
     units = list((store.wave(wave) or {}).get("units") or [])
     if units:
         wanted.append(("liaison", "liaison", None, f"{units[0]}联络员"))

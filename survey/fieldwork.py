@@ -22,13 +22,12 @@ import pandas as pd
 
 from survey import i18n, scheduling
 from survey.aapor import DISPOSITIONS, find_disposition, is_final, valid_code
-from survey.auth import Account, PermissionDenied, SYSTEM, allowed, load_account, require, scope
+from survey.auth import OWN, Account, PermissionDenied, SYSTEM, allowed, load_account, reach, require, scope
 from survey.config import MODES
 from survey.contacts import ContactCipher, ContactError, check_number_strata, line_type_of, normalize_phone
 from survey.errors import ImportRejected, Invalid, file_problem, row_problem
 from survey.importing import read_file
 from survey.store import Store, StoreError, now
-from survey.supervision import firm_scope
 from survey.waves import get_wave
 
 MAX_ATTEMPTS = scheduling.DEFAULT_MAX_ATTEMPTS  # unless the wave's schedule sets max_attempts
@@ -154,8 +153,7 @@ def assign_cases(store: Store, actor: Account, wave: str, pollster: str, *, unit
     Admin: any case to any pollster. Supervisor: only to a pollster of their own firm, and
     only cases unassigned or already of that firm. Returns how many cases changed hands.
     """
-    if actor.role != "admin":
-        firm_scope(actor)  # a supervisor with a firm, or PermissionDenied
+    scope(actor, "cases.assign")  # admin: any firm; a supervisor: its own (none: Forbidden); others: Forbidden
     wave_or_error(store, wave)
     target = load_account(store, pollster)
     if target is None or target.role != "pollster":
@@ -163,7 +161,7 @@ def assign_cases(store: Store, actor: Account, wave: str, pollster: str, *, unit
     if wave not in target.waves:
         raise StoreError(f"pollster {pollster} is not assigned to wave {wave} (python -m survey user assign "
                          f"{pollster} --wave {wave})")
-    if actor.role != "admin" and target.firm != actor.firm:
+    if not allowed(actor, "cases.assign", {"firm": target.firm}):
         raise PermissionDenied(f"{actor.username} supervises firm {actor.firm}; {pollster} works for {target.firm}")
     if (unit is None) == (case_ids is None):
         raise StoreError("give either a unit or a list of case ids")
@@ -175,10 +173,9 @@ def assign_cases(store: Store, actor: Account, wave: str, pollster: str, *, unit
             raise StoreError(f"--cases: no case {', '.join(unknown[:20])} in wave {wave}")
     else:
         cases = [c for c in store.cases(wave, unit=unit) if c["pollster"] is None]
-    if actor.role != "admin":
-        foreign = [c["case_id"] for c in cases if c["firm"] not in (None, actor.firm)]
-        if foreign:
-            raise PermissionDenied(f"cases of another firm: {', '.join(foreign[:20])}")
+    foreign = [c["case_id"] for c in cases if c["firm"] is not None and not allowed(actor, "cases.assign", c)]
+    if foreign:  # unassigned cases (no firm yet) may go to any firm's pollster
+        raise PermissionDenied(f"cases of another firm: {', '.join(foreign[:20])}")
     home = home_district_barred(store, wave, target)
     if home is not None:
         own = [c["case_id"] for c in cases if c["unit"] == home]
@@ -392,7 +389,7 @@ def record_attempt(store: Store, actor: Account, case_id: str, disposition: str,
     case = _find_case(store, case_id, wave)
     if not allowed(actor, "attempts.add", case):
         raise PermissionDenied(f"case {case_id} is not assigned to {actor.username}"
-                               if actor.role == "pollster" else f"case {case_id} is not of firm {actor.firm}")
+                               if reach(actor, "attempts.add") == OWN else f"case {case_id} is not of firm {actor.firm}")
     d = find_disposition(disposition)
     if case["mode"] not in d.modes:
         raise StoreError(f"disposition: {d.label} is not an outcome of a {case['mode']} case")

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from survey.auth import Account, PermissionDenied, allowed, require
+from survey.auth import Account, PermissionDenied, allowed, require, scope
 from survey.bootstrap import questionnaire_for_wave
 from survey.questionnaire import Questionnaire
 from survey.responses import SubmitError, Submitted, build_record, read_response, wave_open_for_entry
@@ -231,8 +231,9 @@ def mismatch_queue(store: Store, actor: Account, wave: str, firm: str | None = N
 def awaiting_second_entry(store: Store, actor: Account, wave: str) -> list[PaperForm]:
     """Forms of the actor's firm that wait for a second entry the actor may make (not their own)."""
     require(actor, "responses.enter")
-    firm = None if actor.role == "admin" else actor.firm
-    if actor.role != "admin" and not firm:
+    try:
+        firm = scope(actor, "paper.key").firm  # admin: every firm; a keyer: its own firm
+    except PermissionDenied:  # a keyer of no firm has no forms waiting
         return []
     qn = questionnaire_for_wave(store, wave)
     return [_form(store, r, qn) for r in store.paper_forms(wave, firm=firm, status="awaiting_second")

@@ -145,8 +145,11 @@ def set_excluded(store: Store, actor: Account, response_id: str, exclude: bool, 
     require(actor, "responses.exclude")
     if not reason.strip():
         raise StoreError("a reason is required")
-    if actor.role == "supervisor":
-        read_response(store, actor, response_id)
+    row = store.response(response_id)
+    if row is None:
+        raise StoreError(f"no response `{response_id}`")
+    if not allowed(actor, "responses.exclude", row):  # a supervisor: only the responses of its firm
+        raise PermissionDenied(f"{actor.username} may not exclude or restore response {response_id} of another firm")
     if not exclude:
         current = next((e for e in store.exclusions() if e["response_id"] == response_id), None)
         if current is not None and current["action"] == "exclude" and current["reason"].strip() == reason.strip():

@@ -150,11 +150,7 @@ def test_reviewer_imports_listens_judges_and_excludes(tmp_path, monkeypatch):
         page.keyboard.type(rid)
         page.get_by_role("option", name=rid, exact=False).first.click()
         ready(page)
-        try:
-            page.locator('[data-testid="stAudio"]').first.wait_for(timeout=30_000)
-        except Exception:
-            page.screenshot(path="/tmp/h17b/fail.png", full_page=True)
-            raise
+        page.locator('[data-testid="stAudio"]').first.wait_for(timeout=30_000)
         assert page.get_by_text("C0012_20251015183005.wav", exact=False).count() >= 1
         if SHOTS:
             page.get_by_text("选择要复核的问卷").scroll_into_view_if_needed()

@@ -55,6 +55,14 @@ EXPECTED = {
                           "liaison": NONE, "reviewer": (1, 1, 0)},
     "evidence.map": {"admin": (1, 1, 1), "supervisor": (1, 1, 0), "pollster": NONE, "analyst": (1, 1, 1),
                      "liaison": NONE, "reviewer": NONE},
+    # a back-check number in clear: the firm's supervisor only (the admin sees it masked)
+    "backcheck.dial": {"admin": NONE, "supervisor": (1, 1, 0), "pollster": NONE, "analyst": NONE,
+                       "liaison": NONE, "reviewer": NONE},
+    # waves listed on pages: every role, a pollster only those it is assigned to
+    "waves.read": {"admin": (1, 1, 1), "supervisor": (1, 1, 1), "pollster": (1, 0, 0), "analyst": (1, 1, 1),
+                   "liaison": (1, 1, 1), "reviewer": (1, 1, 1)},
+    "accounts.read": {"admin": (1, 1, 1), "supervisor": NONE, "pollster": NONE, "analyst": NONE,
+                      "liaison": NONE, "reviewer": NONE},
 }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import require_browser
+from tests.browser_support import no_exception, require_browser
 from tools import web_driver as wd
 
 pytestmark = pytest.mark.browser
@@ -152,6 +152,7 @@ def test_ineligible_resident_ends_politely_and_english_is_offered(site, phone):
     phone.get_by_role("button", name="下一页").click()
     phone.get_by_text("本次调查的对象是年满18周岁").wait_for(timeout=30_000)
     assert stored(site).web_draft(f"t:{site.tokens[3]}")["status"] == "ineligible"
+    no_exception(phone)
 
 
 def test_language_switch_mid_screen_keeps_the_answers_as_codes(site, phone):
@@ -178,3 +179,4 @@ def test_language_switch_mid_screen_keeps_the_answers_as_codes(site, phone):
     assert wd.next_screen(phone, "Next") == "Page 3 of 9"
     draft = stored(site).web_draft(f"t:{token}")
     assert draft["step"] == 3 and draft["answers"]["air"] == 3 and draft["answers"]["water"] == 5
+    no_exception(phone)

@@ -110,7 +110,7 @@ def _demo_appraisal(args: argparse.Namespace) -> int:
         raise CliError(f"--wave: wave {wave} is a district wave (questionnaire {qn.id}); one wave is one kind")
     if ensure_demo_accounts(store, wave, args.password):
         print(f"demo accounts created (password {args.password}; for trying only): "
-              f"pollsters P01-P24, supervisor, analyst", file=sys.stderr)
+              f"pollsters P01-P24, supervisor, reviewer, analyst, liaison", file=sys.stderr)
     new = store_demo_appraisal(store, wave, args.n, args.seed, qn, SYSTEM)
     print(f"stored {new} new demo appraisal response(s) in wave {wave} ({store.count_responses(wave)} in the wave; "
           f"{len(qn.rated_units)} rated units)")
@@ -233,7 +233,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     created = ensure_demo_accounts(store, args.wave, args.password)
     if created:
         print(f"demo accounts created (password {args.password}; for trying only): "
-              f"pollsters P01-P24, supervisor, analyst", file=sys.stderr)
+              f"pollsters P01-P24, supervisor, reviewer, analyst, liaison", file=sys.stderr)
     new = store_demo(store, args.wave, args.n, args.seed, SYSTEM)
     print(f"stored {new} new demo response(s) in wave {args.wave} "
           f"({store.count_responses(args.wave)} in the wave)")
