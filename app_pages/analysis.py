@@ -121,7 +121,7 @@ try:
         if data.responses == 0:
             st.info(t("analysis.no_data"))
             st.stop()
-        stamp = (data.responses, data.exclusions, wave_id)
+        stamp = (data.responses, data.exclusions, data.last_edit, wave_id)
         flags_stamp = (exclude_flagged, data.qc_run if exclude_flagged else None)
         key = fingerprint("wave", *stamp, *flags_stamp, config.hash(), pop_key)
         compute = lambda: publishing.compute_for_wave(store, account, wave_id, population, config,  # noqa: E731
@@ -155,7 +155,7 @@ if wave_id:
     earlier_data = {w: wave_data(store, account, w) for w in waves if w < wave_id}
     earlier = [w for w, d in earlier_data.items() if d.responses > 0]
     for w in earlier:
-        stamp = (earlier_data[w].responses, earlier_data[w].exclusions, w)
+        stamp = (earlier_data[w].responses, earlier_data[w].exclusions, earlier_data[w].last_edit, w)
         runs[w] = cached_run(fingerprint("wave", *stamp, config.hash(), pop_key),
                              lambda w=w: publishing.compute_for_wave(store, account, w, population, config))
     if earlier:

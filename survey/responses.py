@@ -130,18 +130,21 @@ def visible_responses(store: Store, actor: Account, wave: str | None = None,
 @dataclass(frozen=True)
 class WaveData:
     """What a score computed from a wave depends on, as a cache key: responses stored, exclusion
-    events recorded and the latest QC run (None: never run). Counts of the whole wave."""
+    events recorded, the latest QC run (None: never run) and the latest response edit (audit id,
+    0: none; of any wave, edits are rare). Counts of the whole wave."""
     wave: str
     responses: int
     exclusions: int
     qc_run: int | None
+    last_edit: int = 0
 
 
 def wave_data(store: Store, actor: Account, wave: str) -> WaveData:
     """The state of a wave's data for an actor who may read responses (Forbidden otherwise)."""
     _scope(actor)
     runs = store.qc_runs(wave)
-    return WaveData(wave, store.count_responses(wave), len(store.exclusions(wave)), runs[0]["id"] if runs else None)
+    return WaveData(wave, store.count_responses(wave), len(store.exclusions(wave)), runs[0]["id"] if runs else None,
+                    store.last_audit_id("response", "edit"))
 
 
 def read_response(store: Store, actor: Account, response_id: str) -> dict[str, Any]:

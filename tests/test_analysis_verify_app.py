@@ -87,3 +87,19 @@ def test_a_row_changed_behind_the_apps_back_is_detected(store, accounts, capsys)
     ok, bad, _ = verify(at)
     assert not ok and f"audit 链断裂：第 {victim} 行内容已被改动" in bad
     assert cli_verify(capsys) == 1
+
+
+def test_the_page_scores_an_edited_response_anew(store, accounts):
+    """The page's cached score is keyed on the wave's data: an edit (same counts) must be seen."""
+    at = published_page(store)
+    def result_line() -> str:  # the record line under the scores: … · 结果哈希 <hash[:8]>
+        return next(c.value for c in at.caption if "结果哈希" in c.value)
+    before = result_line()
+    assert store.published_score(1)["result_hash"][:8] in before
+    rid = sorted(store.published_score(1)["snapshot"]["response_ids"])[3]
+    answers = store.response(rid)["answers"]
+    flipped = {k: (1 if answers.get(k) in (4, 5) else 5) for k in ("air", "water", "noise", "waste", "overall")}
+    store.edit_response(rid, flipped, "ana", "录入错误")
+    at.run()
+    assert not at.exception, at.exception
+    assert store.published_score(1)["result_hash"][:8] not in result_line()

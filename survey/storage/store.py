@@ -84,6 +84,10 @@ class Store(WavesStore, AccountsStore, CasesStore, DraftsStore, PaperStore, WebS
         return self.query("SELECT * FROM audit WHERE id > ? AND entity = ? AND action = ? ORDER BY id",
                           [after_id, entity, action])
 
+    def last_audit_id(self, entity: str, action: str) -> int:
+        """Id of the latest audit row of one entity and action (0: none), e.g. the last response edit."""
+        return int(self.db.scalar("SELECT max(id) FROM audit WHERE entity = ? AND action = ?", [entity, action]) or 0)
+
 
 _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
