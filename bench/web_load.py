@@ -104,8 +104,8 @@ class StreamlitClient:
     do, while the phones' rendering stays off the measured machine.
     """
 
-    def __init__(self, ws, query: str) -> None:
-        self.ws, self.query = ws, query
+    def __init__(self, ws, query: str, page_name: str = "survey") -> None:
+        self.ws, self.query, self.page_name = ws, query, page_name
         self.page_hash = ""
         self.elements: dict[str, object] = {}   # widget id -> element proto of the last run
         self.values: dict[str, object] = {}     # widget id -> WidgetState to send
@@ -116,7 +116,7 @@ class StreamlitClient:
         from streamlit.proto.WidgetStates_pb2 import WidgetState
         msg = BackMsg()
         cs = msg.rerun_script
-        cs.query_string, cs.page_name, cs.page_script_hash = self.query, "survey", self.page_hash
+        cs.query_string, cs.page_name, cs.page_script_hash = self.query, self.page_name, self.page_hash
         states = [v for k, v in self.values.items() if k in self.elements]
         if trigger is not None:
             states.append(WidgetState(id=trigger, trigger_value=True))
@@ -133,12 +133,14 @@ class StreamlitClient:
                 raise RuntimeError("page not found")
             elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 shown.append(fm.delta.new_element)
+            elif kind == "script_finished" and fm.script_finished == 2:
+                shown = []  # st.rerun(): the server runs the script again, its elements replace these
             elif kind == "script_finished" and fm.script_finished in (0, 3):
                 break
         self.elements = {}
         for el in shown:
             which = el.WhichOneof("type")
-            if which in ("radio", "checkbox", "button", "text_input"):
+            if which in ("radio", "checkbox", "button", "text_input", "selectbox"):
                 self.elements[getattr(el, which).id] = el
         return shown
 
@@ -161,7 +163,12 @@ class StreamlitClient:
 
 
 async def ws_resident(base: str, token: str, questions: list[tuple[str, str]], sem: asyncio.Semaphore,
-                      think: float = 0.0) -> dict:
+                      think: float = 0.0, *, query: str | None = None, ip: str | None = None) -> dict:
+    """One resident over the WebSocket: by invitation `token`, or by the survey `query` (`l=CODE`).
+
+    `ip` is sent as X-Forwarded-For, as a load balancer does (the server trusts it with
+    SURVEY_TRUST_PROXY=1); a refused start (rate limit, device done) is counted, not failed.
+    """
     import random
 
     import websockets
@@ -175,10 +182,14 @@ async def ws_resident(base: str, token: str, questions: list[tuple[str, str]], s
         t_open = time.perf_counter()
         try:
             async with websockets.connect(base.replace("http", "ws", 1) + "/_stcore/stream",
-                                          subprotocols=["streamlit"], max_size=None, open_timeout=60) as ws:
-                client = StreamlitClient(ws, f"t={token}")
-                await client.rerun()
+                                          subprotocols=["streamlit"], max_size=None, open_timeout=60,
+                                          additional_headers={"X-Forwarded-For": ip} if ip else None) as ws:
+                client = StreamlitClient(ws, query or f"t={token}")
+                shown = await client.rerun()
                 wid, _ = client.widget("checkbox", "web_consent")
+                if wid is None:  # the refusal page (rate limit, closed link, …): no survey to fill in
+                    out["refused"] = " ".join(el.heading.body for el in shown if el.WhichOneof("type") == "heading")
+                    return out
                 client.set(wid, bool_value=True)
                 await client.rerun()
                 await client.click("web_next")

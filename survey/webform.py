@@ -430,12 +430,18 @@ def open_survey(store: Store, visitor: Visitor, *, token: str | None = None, lin
         since = (at - dt.timedelta(hours=1)).isoformat(timespec="seconds")
         if store.count_web_starts(hashed, since) >= limit:
             return Refused("rate_limited", {"limit": limit})
+        starts_limit: tuple[int, str] | None = (limit, since)  # checked again where the draft is written
+    else:
+        starts_limit = None
     started = at.isoformat(timespec="seconds")
-    store.start_web_draft({
+    created = store.start_web_draft({
         "draft_id": draft_id, "wave": wave_id, "unit": unit, "access": access, "token": token, "link": link,
         "device_id": visitor.device_id, "ip_hash": hashed, "device_type": device_type(visitor.user_agent),
         "user_agent": visitor.user_agent[:300], "lang": visitor.lang, "answers": {}, "step": 0,
-        "status": "started", "started_at": started, "updated_at": started, "resumes": 0})
+        "status": "started", "started_at": started, "updated_at": started, "resumes": 0},
+        starts_limit=starts_limit)
+    if created is None:  # another resident (on this or another app server) took the last start
+        return Refused("rate_limited", {"limit": limit})
     row = store.web_draft(draft_id)
     assert row is not None
     return _draft_from_row(row, resumed=False)

@@ -142,6 +142,47 @@ def test_rate_limit_per_ip_hash_refuses_new_starts_only(store):
     assert isinstance(webform.open_survey(store, visitor(device=devices[4]), link=code, clock=later), Draft)
 
 
+def test_rate_limit_holds_when_another_server_started_in_between(store, monkeypatch):
+    """The count before the write may be stale (another app server's resident started since):
+    the limit is checked again in the transaction that writes the draft."""
+    store.update_wave("2025", "admin", settings={"web": {"starts_per_ip_hour": 2}})
+    code = webform.create_link(store, SYSTEM, "2025", "思明区")
+    for d in ("a" * 32, "b" * 32):
+        assert isinstance(webform.open_survey(store, visitor(device=d), link=code, clock=clock(T0)), Draft)
+    monkeypatch.setattr(store, "count_web_starts", lambda *_: 0)  # what a replica read a moment before
+    assert webform.open_survey(store, visitor(device="c" * 32), link=code, clock=clock(T0)) == \
+        Refused("rate_limited", {"limit": 2})
+    assert store.web_draft("d:" + __import__("hashlib").sha256(f"{'c' * 32}\x1f{code}".encode()).hexdigest()[:24]) is None
+
+
+def test_rate_limit_counts_exactly_under_concurrent_starts(db_file):
+    """Eight residents behind one address open the link at once, each on its own connection
+    (as on two app servers): exactly the limit of them get a draft."""
+    import threading
+
+    from survey.bootstrap import init_store
+    from survey.store import Store
+    store = init_store(db_file).store
+    store.update_wave("2025", "admin", settings={"web": {"starts_per_ip_hour": 3}})
+    code = webform.create_link(store, SYSTEM, "2025", "思明区")
+    gate, results = threading.Barrier(8), []
+
+    def start(i: int) -> None:
+        own = Store(db_file)  # a connection of its own
+        gate.wait()
+        results.append(webform.open_survey(own, visitor(device=f"{i:032x}"), link=code, clock=clock(T0)))
+        own.close()
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sum(isinstance(r, Draft) for r in results) == 3
+    assert results.count(Refused("rate_limited", {"limit": 3})) == 5
+    assert store.query("SELECT count(*) AS n FROM web_drafts")[0]["n"] == 3
+
+
 def test_suspicious_submissions_are_stored_and_flagged(store):
     store.update_wave("2025", "admin", settings={"web": {"flag_ip_per_hour": 2, "min_seconds": 60}})
     code = webform.create_link(store, SYSTEM, "2025", "翔安区")

@@ -8,6 +8,8 @@ from survey.storage.engine import (Database, IntegrityError, StoreError, audit, 
                                    placeholders, to_json, where)
 from survey.storage.responses import ResponsesStore
 
+_STARTS_LOCK = 714_002  # pg_advisory_xact_lock(key, hashtext(ip_hash)): "issue 14, open-link starts"
+
 
 class WebStore(ResponsesStore):
     def web_salt(self) -> str:
@@ -73,11 +75,24 @@ class WebStore(ResponsesStore):
         rows = self.query("SELECT * FROM web_drafts WHERE draft_id = ?", [draft_id])
         return decoded(rows[0], "answers") if rows else None
 
-    def start_web_draft(self, draft: dict[str, Any]) -> bool:
-        """Create a draft unless one with this id exists (two tabs opened at once); True if created."""
+    def start_web_draft(self, draft: dict[str, Any], *, starts_limit: tuple[int, str] | None = None) -> bool | None:
+        """Create a draft unless one with this id exists (two tabs opened at once); True if created.
+
+        With `starts_limit` (n, since) the draft is refused (None) when its IP hash already
+        started n drafts since then. Count and insert are one transaction under a lock on
+        that IP hash (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: an advisory
+        lock), so residents arriving at two app servers at once never pass the limit.
+        """
         values = {**draft, "answers": to_json(draft.get("answers") or {})}
         cols = [f for f in self.WEB_DRAFT_FIELDS if f in values]
         with self.tx() as db:
+            if starts_limit is not None:
+                if db.pg:
+                    db.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", [_STARTS_LOCK, draft["ip_hash"]])
+                n, since = starts_limit
+                if db.execute("SELECT count(*) FROM web_drafts WHERE ip_hash = ? AND started_at >= ?",
+                              [draft["ip_hash"], since]).fetchone()[0] >= n:
+                    return None
             cur = db.execute(f"INSERT INTO web_drafts ({', '.join(cols)}) VALUES "
                              f"({', '.join('?' for _ in cols)}) ON CONFLICT DO NOTHING", [values[c] for c in cols])
             created = cur.rowcount == 1
