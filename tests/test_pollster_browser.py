@@ -76,10 +76,10 @@ def test_pollster_agrees_a_callback_then_completes_the_interview(tmp_path, monke
         go(page, "电话访问")
 
         # 1. the case: masked number, then in clear on 开始拨打
-        page.get_by_text("样本 C001 · 思明区").wait_for(timeout=30_000)
+        page.get_by_text("样本 C001 · 思明区").first.wait_for(timeout=30_000)
         assert PHONE not in page.inner_text("body")
         page.get_by_role("button", name="开始拨打（显示完整号码）").click()
-        page.get_by_text(PHONE).wait_for(timeout=30_000)
+        page.get_by_text(PHONE).first.wait_for(timeout=30_000)
         wd.wait_script_done(page)
 
         # 2. 约定回访: a past day is refused and stores nothing; tomorrow is recorded
@@ -104,7 +104,7 @@ def test_pollster_agrees_a_callback_then_completes_the_interview(tmp_path, monke
         due = (dt.datetime.now() - dt.timedelta(minutes=5)).isoformat(timespec="seconds")
         Store(db).db.execute("UPDATE attempts SET callback_at = ? WHERE case_id = 'C001'", [due])
         page.get_by_role("button", name="刷新").click()
-        page.get_by_text("约定回访：约定时间", exact=False).wait_for(timeout=30_000)
+        page.get_by_text("约定回访：约定时间", exact=False).first.wait_for(timeout=30_000)
         wd.wait_script_done(page)
 
         # 4. the interview, section by section, then submitted
