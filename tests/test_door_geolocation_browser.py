@@ -19,6 +19,7 @@ import pytest
 
 from tests.browser_support import require_browser
 from tools import web_driver as wd
+from tools.web_driver import choose, go, next_section, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -47,32 +48,6 @@ def ready(page) -> None:
     wd.wait_script_done(page)
 
 
-def log_in(page, base: str, user: str) -> None:
-    page.goto(base)
-    page.get_by_label("用户名").fill(user)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("button", name="退出登录").wait_for(timeout=30_000)
-    ready(page)
-
-
-def go(page, title: str) -> None:
-    page.get_by_role("link", name=title).click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
-    ready(page)
-
-
-def choose(page, question: str, label: str) -> None:
-    page.locator('[data-testid="stRadio"]').filter(has_text=question).first.get_by_text(label, exact=True).first.click()
-    ready(page)
-
-
-def next_section(page) -> None:
-    """The interview shows one section at a time."""
-    page.get_by_role("button", name="下一节").click()
-    ready(page)
-
-
 def fix_caption(label: str, where: dict) -> str:
     return f"{label}：纬度 {where['latitude']:.5f}，经度 {where['longitude']:.5f}，精度约 {where['accuracy']:.0f} 米"
 
@@ -96,7 +71,7 @@ def test_door_interview_keeps_the_browser_position_at_start_and_submit(tmp_path,
         context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN",
                                       geolocation=START, permissions=["geolocation"])
         page = context.new_page()
-        log_in(page, base, "P01")
+        sign_in(page, base, "P01", PASSWORD)
         go(page, "入户访问")
         # the start fix, asked by the component as the screen opens
         page.get_by_text(fix_caption("开始定位", START)).wait_for(timeout=30_000)
@@ -147,7 +122,7 @@ def test_door_interview_keeps_the_browser_position_at_start_and_submit(tmp_path,
         # the supervisor of the firm finds the point on the door map
         page.get_by_role("button", name="退出登录").click()
         page.get_by_label("用户名").wait_for(timeout=30_000)
-        log_in(page, base, "sup")
+        sign_in(page, base, "sup", PASSWORD)
         go(page, "督导工作台")
         page.get_by_role("heading", name="入户访问地图").scroll_into_view_if_needed()
         deck = page.locator('[data-testid="stDeckGlJsonChart"]').first

@@ -18,6 +18,7 @@ import pytest
 
 from tests.browser_support import go, no_exception, require_browser, sign_in
 from tools import web_driver as wd
+from tools.web_driver import choose, next_section
 
 pytestmark = pytest.mark.browser
 
@@ -40,16 +41,6 @@ def seed(db, tmp_path) -> None:
     import_cases(store, SYSTEM, cases, "2025")
     assign_cases(store, SYSTEM, "2025", "P01", case_ids=["C001"])
     store.close()
-
-
-def choose(page, question: str, label: str) -> None:
-    page.locator('[data-testid="stRadio"]').filter(has_text=question).first.get_by_text(label, exact=True).first.click()
-    wd.wait_script_done(page)
-
-
-def next_section(page) -> None:
-    page.get_by_role("button", name="下一节").click()
-    wd.wait_script_done(page)
 
 
 def set_date(page, label: str, day: dt.date) -> None:

@@ -122,6 +122,18 @@ def pick(page: Any, label: str, option: str, within: Any = None, exact: bool = F
     wait_script_done(page)
 
 
+def choose(page: Any, question: str, label: str) -> None:
+    """Pick an option of an interview question (a radio found by its question text) and wait for the run."""
+    page.locator('[data-testid="stRadio"]').filter(has_text=question).first.get_by_text(label, exact=True).first.click()
+    wait_script_done(page)
+
+
+def next_section(page: Any) -> None:
+    """下一节 on the sectioned interview screen (phone, door), then wait for the run."""
+    page.get_by_role("button", name="下一节").click()
+    wait_script_done(page)
+
+
 def wait_ready(page: Any, timeout: float = 30_000) -> None:
     """Wait until the script run has finished and no element of the previous run is left (stale).
 
