@@ -108,6 +108,9 @@ def seed(db: Path, tmp_path: Path) -> tuple[str, Path, Path]:
 def upload(page, path: Path) -> None:
     page.locator('input[type="file"]').set_input_files(str(path))
     page.get_by_text(path.name, exact=True).first.wait_for(timeout=30_000)
+    # the name shows before the upload's rerun starts: let it start, then wait for it to end, so a
+    # click that follows does not land on a button the rerun replaces (failed once in CI)
+    page.wait_for_timeout(500)
     ready(page)
 
 
