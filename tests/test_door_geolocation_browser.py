@@ -90,13 +90,7 @@ def test_door_interview_keeps_the_browser_position_at_start_and_submit(tmp_path,
         page.get_by_role("textbox", name="被选中成员（与户主关系、性别、年龄，不填姓名）").fill("配偶，女，45岁")
         page.get_by_role("textbox", name="被选中成员（与户主关系、性别、年龄，不填姓名）").press("Enter")
         ready(page)
-        for qid in ("age18", "resident"):
-            choose(page, text[qid], ANSWERS[qid])
-        next_section(page)
-        quick = page.get_by_role("textbox", name="快速录入（按题目顺序输入选项编号）")
-        quick.fill("4444444444")
-        quick.press("Enter")
-        ready(page)
+        wd.screen_and_rate(page, text, ANSWERS, "4444444444")
         next_section(page)
         choose(page, text["change"], "3 变好")  # numbered for keying
         next_section(page)

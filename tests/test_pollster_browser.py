@@ -101,13 +101,7 @@ def test_pollster_agrees_a_callback_then_completes_the_interview(tmp_path, monke
         # 4. the interview, section by section, then submitted
         page.get_by_role("button", name="同意受访，开始访问").click()
         wd.wait_script_done(page)
-        for qid in ("age18", "resident"):
-            choose(page, text[qid], ANSWERS[qid])
-        next_section(page)
-        quick = page.get_by_role("textbox", name="快速录入（按题目顺序输入选项编号）")
-        quick.fill("4444444444")
-        quick.press("Enter")
-        wd.wait_script_done(page)
+        wd.screen_and_rate(page, text, ANSWERS, "4444444444")
         next_section(page)
         choose(page, text["change"], "3 变好")
         next_section(page)

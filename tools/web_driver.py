@@ -134,6 +134,17 @@ def next_section(page: Any) -> None:
     wait_script_done(page)
 
 
+def screen_and_rate(page: Any, text: dict[str, str], answers: dict[str, str], keys: str) -> None:
+    """The interview's first two sections: the screening answered, then the ratings by quick entry."""
+    for qid in ("age18", "resident"):
+        choose(page, text[qid], answers[qid])
+    next_section(page)
+    quick = page.get_by_role("textbox", name="快速录入（按题目顺序输入选项编号）")
+    quick.fill(keys)
+    quick.press("Enter")
+    wait_script_done(page)
+
+
 def wait_ready(page: Any, timeout: float = 30_000) -> None:
     """Wait until the script run has finished and no element of the previous run is left (stale).
 
