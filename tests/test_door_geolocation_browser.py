@@ -57,9 +57,6 @@ def metres(a: dict, b: dict) -> float:
                                                (a["lon"] - b["longitude"]) * math.cos(math.radians(b["latitude"]))))
 
 
-@pytest.mark.skipif(bool(os.environ.get("SURVEY_TEST_DB")), reason=(
-    "open defect (issue 17): on PostgreSQL the submit of this door interview resets the form without "
-    "the 问卷已保存 message in headless chromium; it passed in the first CI run and fails since; runs on SQLite"))
 def test_door_interview_keeps_the_browser_position_at_start_and_submit(tmp_path, monkeypatch):
     from survey.questionnaire import load_shipped
     from survey.store import Store
@@ -105,7 +102,7 @@ def test_door_interview_keeps_the_browser_position_at_start_and_submit(tmp_path,
         ready(page)
         page.get_by_role("button", name="提交问卷").click()
         ready(page)
-        page.get_by_text("问卷已保存（编号", exact=False).first.wait_for(timeout=30_000)
+        wd.expect_text(page, "问卷已保存（编号")
         ready(page)
         assert page.locator('[data-testid="stException"]').count() == 0
 

@@ -96,6 +96,18 @@ def wait_script_done(page: Any, timeout: float = 30_000) -> None:
                           && !document.querySelector('[data-stale="true"]'); }""", timeout=timeout)
 
 
+def expect_text(page: Any, text: str, timeout: float = 30_000) -> None:
+    """Wait for `text` on the page; when it does not come, fail with what the page shows instead.
+
+    A browser test that times out in CI leaves no screenshot to read: the visible text is the
+    evidence of what the user saw (an error, a missing-answer note, the form again)."""
+    try:
+        page.get_by_text(text, exact=False).first.wait_for(timeout=timeout)
+    except Exception as err:  # playwright's TimeoutError: name what was on screen
+        shown = page.inner_text("body")[-3000:]
+        raise AssertionError(f"{text!r} did not appear within {timeout / 1000:.0f} s; the page shows:\n{shown}") from err
+
+
 def sign_in(page: Any, base: str, username: str, password: str) -> None:
     """Open the app and log in as a staff account; returns when the landing page has run."""
     page.goto(base)

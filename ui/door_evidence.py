@@ -38,12 +38,17 @@ def next_interview() -> None:
 
 
 def _locate(key: str) -> dict[str, Any] | None:
-    """The fix of one geolocation component (asked once per key), kept in the session once it came."""
+    """The fix of one geolocation component (asked once per key), kept in the session once it came.
+
+    The component is drawn on every run, also once its fix is kept: the browser evaluates it only
+    when its expression changes (never again for the same key), and a component that vanished
+    would shift every element after it, so the browser would show the old and the new copy of the
+    form's fields side by side during the next run."""
+    from streamlit_js_eval import get_geolocation
+    raw = get_geolocation(component_key=key)
     kept = st.session_state.get(f"{key}_fix")
     if kept is not None:
         return kept
-    from streamlit_js_eval import get_geolocation
-    raw = get_geolocation(component_key=key)
     if raw is None:
         return None
     fix = parse_fix(raw)
@@ -65,7 +70,8 @@ def _show(label: str, fix: dict[str, Any] | None) -> None:
 def start_fix(opts: EvidenceOptions, n: int) -> None:
     """Ask the browser for the start position as the interview screen opens (nothing when the option is off)."""
     if opts.geolocation:
-        _show(t("evidence.door_geo_start"), _locate(f"door_geo_start_{n}"))
+        with st.container():  # one slot whatever it holds: the form below keeps its place
+            _show(t("evidence.door_geo_start"), _locate(f"door_geo_start_{n}"))
 
 
 def section(opts: EvidenceOptions, n: int, answers: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -78,11 +84,12 @@ def section(opts: EvidenceOptions, n: int, answers: dict[str, Any]) -> tuple[dic
     if opts.geolocation:
         start = st.session_state.get(f"door_geo_start_{n}_fix")
         done = all(answers.get(d) is not None for d in ("sex", "age_group", "education"))
-        end = _locate(f"door_geo_submit_{n}") if done else None
-        if not done:
-            st.caption(f"{t('evidence.door_geo_submit')}：{t('evidence.door_geo_submit_hint')}")
-        else:
-            _show(t("evidence.door_geo_submit"), end)
+        with st.container():  # hint, then component and fix: one slot, the submit keeps its place
+            end = _locate(f"door_geo_submit_{n}") if done else None
+            if not done:
+                st.caption(f"{t('evidence.door_geo_submit')}：{t('evidence.door_geo_submit_hint')}")
+            else:
+                _show(t("evidence.door_geo_submit"), end)
         values["geo"] = {k: v for k, v in (("start", start), ("submit", end)) if v is not None}
     if opts.photo:
         photo = st.camera_input(t("evidence.door_photo"), key=f"door_photo_{n}")
