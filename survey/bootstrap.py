@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.errors import Invalid
 from survey import questionnaire as qmod
 from survey.auth import SYSTEM, create_account, generate_password
 from survey.contacts import store_secret
@@ -17,6 +19,15 @@ from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, QUESTIONNAIRE_DIR
 from survey.store import Store, StoreError, get_store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """What `python -m survey init` reports of a store."""
+    label: str
+    schema_version: int
+    waves: int
+    responses: int
 
 
 @dataclass
@@ -84,3 +95,25 @@ def questionnaire_for_wave(store: Store, wave: str) -> qmod.Questionnaire:
     spec = store.questionnaire_spec(w["questionnaire_id"])
     assert spec is not None
     return qmod.from_json(spec)
+
+
+def store_summary(store: Store) -> StoreSummary:
+    return StoreSummary(store.target.label, store.schema_version(), len(store.waves()), store.count_responses())
+
+
+def backup_store(store: Store, path: str | Path) -> None:
+    """An online copy of the whole store into `path` (a SQLite file), consistent while others write."""
+    store.backup(path)
+
+
+def copy_between(source: str | None, dest: str) -> Mapping[str, int]:
+    """Copy every table of the store at `source` (default SURVEY_DB) into the empty store at `dest`,
+    a path or URL of either engine; returns the rows per table, verified on both sides."""
+    from survey.storage.copy import copy_store
+    from survey.storage.engine import resolve
+    src, dst = resolve(source), resolve(dest)
+    if src.url == dst.url:
+        raise Invalid("the destination is the source store itself", field="to", code="copy_onto_itself")
+    if not src.url.startswith("postgresql") and not src.path.exists():
+        raise Invalid(f"no store at {src.path}", field="from", code="store_not_found")
+    return copy_store(Store(src), Store(dst))

@@ -243,6 +243,10 @@ def _public_case(case: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in case.items() if k not in ("contact_enc", "contact_hash")}
 
 
+def count_cases(store: Store, wave: str) -> int:
+    return len(store.cases(wave))
+
+
 def assigned_cases(store: Store, actor: Account, wave: str, mode: str | None = None) -> list[dict[str, Any]]:
     """The cases assigned to the actor itself (its calling list), contact sealed; of one mode if given."""
     require(actor, "fieldwork.enter")

@@ -121,6 +121,11 @@ def _scope(actor: Account) -> dict[str, str | None]:
     raise PermissionDenied(f"{actor.username} ({actor.role}) may not read responses")
 
 
+def count_responses(store: Store, wave: str | None = None) -> int:
+    """Responses stored in `wave` (all waves when None), excluded ones included."""
+    return store.count_responses(wave)
+
+
 def visible_responses(store: Store, actor: Account, wave: str | None = None,
                       include_excluded: bool = False) -> list[dict[str, Any]]:
     """The responses this actor may read: own (pollster), own firm (supervisor), all (analyst)."""

@@ -29,6 +29,7 @@ from survey.fieldwork import wave_or_error
 from survey.quality import QCSettings
 from survey.quotas import QuotaSettings
 from survey.store import Store, StoreError
+from survey.waves import add_wave
 
 WAVE_ID_RE = re.compile(r"^[\w\-]{1,40}$")
 STATUSES = ("open", "closed")
@@ -120,7 +121,7 @@ def create_wave(store: Store, actor: Account, form: WaveForm, lang: str = i18n.D
     problems += _date_problems(form.opens_at, form.closes_at, lang)
     if problems:
         raise SetupError(problems)
-    store.add_wave(name, form.questionnaire_id, units, actor.username, form.opens_at or None, form.closes_at or None)
+    add_wave(store, actor, name, form.questionnaire_id, units, form.opens_at or None, form.closes_at or None)
 
 
 def update_wave_dates_status(store: Store, actor: Account, wave: str, *, opens_at: str | None,

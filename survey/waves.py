@@ -20,6 +20,18 @@ def get_wave(store: Store, wave: str) -> dict[str, Any]:
     return found
 
 
+def has_wave(store: Store, wave: str) -> bool:
+    return store.wave(wave) is not None
+
+
+def add_wave(store: Store, actor: Account, wave: str, questionnaire_id: str, units: list[str],
+             opens_at: str | None = None, closes_at: str | None = None) -> None:
+    """Open a wave (action `waves.manage`); refused when it exists or the questionnaire is unknown."""
+    from survey.auth import require
+    require(actor, "waves.manage")
+    store.add_wave(wave, questionnaire_id, units, actor.username, opens_at, closes_at)
+
+
 def visible_waves(store: Store, actor: Account) -> list[Wave]:
     """The waves `actor` may see listed, by id: every wave, for a pollster the assigned ones."""
     from survey.auth import allowed  # survey.auth looks waves up through this module

@@ -257,7 +257,7 @@ def batch_tokens(store: Store, actor: Account, wave: str, batch: str) -> list[di
     return store.web_tokens(wave, batch=batch)
 
 
-def open_links(store: Store, actor: Account, wave: str) -> list[dict[str, Any]]:
+def open_links(store: Store, actor: Account, wave: str | None = None) -> list[dict[str, Any]]:
     """The wave's open links with the number of responses received through each."""
     require(actor, "tokens.manage")
     return store.web_links(wave)

@@ -23,7 +23,6 @@ from survey.errors import ImportRejected
 from survey.outputs import OutputError
 from survey.questionnaire import QuestionnaireError
 from survey.responses import SubmitError
-from survey.store import StoreError
 
 
 class CliError(Invalid):
@@ -31,7 +30,8 @@ class CliError(Invalid):
 
 
 FLAG_FIELDS = {"wave": "--wave", "unit": "--unit", "firm": "--firm", "role": "--role",
-               "questionnaire": "--questionnaire", "population": "--population", "config": "--config"}
+               "questionnaire": "--questionnaire", "population": "--population", "config": "--config",
+               "from": "--from", "to": "--to"}
 
 
 def flag_hint(problem: str) -> str:
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in err.problems:
             print(flag_hint(line), file=sys.stderr)
         return 2
-    except (StoreError, PermissionDenied, AuthError, ContactError, OutputError, FileNotFoundError) as err:
+    except (PermissionDenied, AuthError, ContactError, OutputError, FileNotFoundError) as err:
         print(str(err).splitlines()[0] if str(err) else type(err).__name__, file=sys.stderr)
         return 2
     except (sqlite3.DatabaseError, sa.exc.DBAPIError) as err:  # SURVEY_DB is a junk file, a folder, /proc, no server

@@ -43,15 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _actor(username: str):
-    from survey.auth import load_account
-    from survey.cli import CliError
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    _init_and_report()
-    actor = load_account(get_store(), username)
-    if actor is None:
-        raise CliError(f"--by: no account `{username}`")
-    return get_store(), actor
+    from survey.cli.core import cli_actor, cli_store
+    store = cli_store()
+    return store, cli_actor(store, username, "--by")
 
 
 def cmd_deadline(args: argparse.Namespace) -> int:

@@ -13,16 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
-    from survey.cli import CliError
-    from survey.storage.copy import copy_store
-    from survey.storage.engine import resolve
-    from survey.store import Store
-    source, dest = resolve(args.source), resolve(args.dest)
-    if source.url == dest.url:
-        raise CliError("--to: the destination is the source store itself")
-    if not source.url.startswith("postgresql") and not source.path.exists():
-        raise CliError(f"--from: no store at {source.path}")
-    counts = copy_store(Store(source), Store(dest))
+    from survey.bootstrap import copy_between
+    counts = copy_between(args.source, args.dest)
     for table, n in counts.items():
         print(f"{table}\t{n}")
     print(f"copied {sum(counts.values())} rows in {len(counts)} tables; counts verified on both sides")

@@ -8,14 +8,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from survey import auth
 from survey.auth import SYSTEM
-from survey.bootstrap import init_store
-from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path, db_target
+from survey.bootstrap import backup_store, init_store, open_store, store_summary
+from survey.config import DEFAULT_QUESTIONNAIRE, DEFAULT_WAVE, XIAMEN_UNITS, db_path
 from survey.demo import (RealDataPresent, check_demo_only, ensure_demo_accounts, store_demo,
                          store_demo_attempts)
-from survey.store import Store, get_store
-from survey.waves import get_wave
+from survey.responses import count_responses
+from survey.waves import add_wave, get_wave, has_wave, visible_waves
+
+if TYPE_CHECKING:  # the type only: commands reach the store through survey's services
+    from survey.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,20 +82,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def _init_and_report() -> auth.Account:
+def cli_store() -> Store:
+    """The initialised store of SURVEY_DB: every command starts here (a new admin's password is
+    printed once, on stderr)."""
     result = init_store()
     if result.created_admin_password:
         print(f"管理员账号已创建 / admin account created: admin / {result.created_admin_password}  "
               "(shown once; change it after first login)", file=sys.stderr)
-    return SYSTEM
+    return result.store
 
 
 def store_and_wave(wave: str) -> tuple[Store, dict[str, Any]]:
     """The initialised store and one of its waves: what most commands start from."""
-    from survey.cli import CliError
-    _init_and_report()
-    store = get_store()
+    store = cli_store()
     return store, get_wave(store, wave)
+
+
+def cli_actor(store: Store, username: str | None, flag: str) -> auth.Account:
+    """The account a command acts for (`--by`, `--actor`): SYSTEM when none is named."""
+    from survey.cli import CliError
+    if not username:
+        return SYSTEM
+    actor = auth.load_account(store, username)
+    if actor is None:
+        raise CliError(f"{flag}: no account `{username}`")
+    return actor
 
 
 def _demo_appraisal(args: argparse.Namespace) -> int:
@@ -98,11 +114,10 @@ def _demo_appraisal(args: argparse.Namespace) -> int:
     from survey.bootstrap import questionnaire_for_wave
     from survey.cli import CliError
     from survey.demo_appraisal import APPRAISAL_QUESTIONNAIRE, DEMO_APPRAISAL_WAVE, store_demo_appraisal
-    _init_and_report()
-    store = get_store()
+    store = cli_store()
     wave = args.wave or DEMO_APPRAISAL_WAVE
-    if store.wave(wave) is None:
-        store.add_wave(wave, APPRAISAL_QUESTIONNAIRE, list(XIAMEN_UNITS), "system")
+    if not has_wave(store, wave):
+        add_wave(store, SYSTEM, wave, APPRAISAL_QUESTIONNAIRE, list(XIAMEN_UNITS))
         print(f"wave {wave} created with questionnaire {APPRAISAL_QUESTIONNAIRE} (an example list of rated units)",
               file=sys.stderr)
     qn = questionnaire_for_wave(store, wave)
@@ -112,46 +127,41 @@ def _demo_appraisal(args: argparse.Namespace) -> int:
         print(f"demo accounts created (password {args.password}; for trying only): "
               f"pollsters P01-P24, supervisor, reviewer, analyst, liaison", file=sys.stderr)
     new = store_demo_appraisal(store, wave, args.n, args.seed, qn, SYSTEM)
-    print(f"stored {new} new demo appraisal response(s) in wave {wave} ({store.count_responses(wave)} in the wave; "
+    print(f"stored {new} new demo appraisal response(s) in wave {wave} ({count_responses(store, wave)} in the wave; "
           f"{len(qn.rated_units)} rated units)")
     return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    _init_and_report()
-    store = get_store()
-    print(f"store {store.target.label} ready: schema version {store.schema_version()}, "
-          f"{len(store.waves())} wave(s), {store.count_responses()} response(s)")
+    summary = store_summary(cli_store())
+    print(f"store {summary.label} ready: schema version {summary.schema_version}, "
+          f"{summary.waves} wave(s), {summary.responses} response(s)")
     return 0
 
 
 def cmd_wave_add(args: argparse.Namespace) -> int:
     from survey.cli import CliError
-    actor = _init_and_report()
     from survey.webform import wave_date_problems
     units = [u.strip() for u in args.units.split(",") if u.strip()]
     problems = wave_date_problems(args.opens, args.closes) + ([] if units else ["--units: give at least one unit"])
     if problems:
         raise CliError(problems)
-    get_store().add_wave(args.name, args.questionnaire, units, actor.username, args.opens, args.closes)
+    add_wave(cli_store(), SYSTEM, args.name, args.questionnaire, units, args.opens, args.closes)
     print(f"wave {args.name} opened with questionnaire {args.questionnaire}: {', '.join(units)}")
     return 0
 
 
 def cmd_wave_list(args: argparse.Namespace) -> int:
-    _init_and_report()
-    store = get_store()
-    for w in store.waves():
-        print(f"{w['id']}\t{w['questionnaire_id']}\t{w['status']}\t{store.count_responses(w['id'])}\t"
-              f"{','.join(w['units'])}")
+    store = cli_store()
+    for w in visible_waves(store, SYSTEM):
+        print(f"{w.id}\t{w.questionnaire_id}\t{w.status}\t{count_responses(store, w.id)}\t{','.join(w.units)}")
     return 0
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from survey.cli import CliError
-    actor = _init_and_report()
-    store = get_store()
-    unknown = [w for w in args.wave if store.wave(w) is None]
+    actor, store = SYSTEM, cli_store()
+    unknown = [w for w in args.wave if not has_wave(store, w)]
     if unknown:  # checked before the account exists: a failing command writes nothing
         raise NotFound([wave_not_found(w).problems[0] for w in unknown])
     password = args.password or auth.generate_password()
@@ -164,19 +174,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    _init_and_report()
-    store = get_store()
-    for a in store.accounts():
-        waves = ",".join(store.assigned_waves(a["username"]))
+    store = cli_store()
+    for a in auth.list_accounts(store, SYSTEM):
+        account = auth.load_account(store, a["username"])
+        waves = ",".join(account.waves if account else ())
         print(f"{a['username']}\t{a['role']}\t{a['firm'] or a.get('unit') or '-'}\t{waves or '-'}\t"
               f"{'locked until ' + a['locked_until'] if a['locked_until'] else 'active' if a['active'] else 'disabled'}")
     return 0
 
 
 def cmd_user_reset(args: argparse.Namespace) -> int:
-    actor = _init_and_report()
+    store = cli_store()
     password = args.password or auth.generate_password()
-    auth.reset_password(get_store(), actor, args.username, password)
+    auth.reset_password(store, SYSTEM, args.username, password)
     print(f"password of {args.username} reset" + ("" if args.password else f"; new password: {password}"))
     return 0
 
@@ -188,11 +198,11 @@ def cmd_user_assign(args: argparse.Namespace) -> int:
     problem = auth.home_district_problem(args.home_district)
     if problem:  # checked before anything is written
         raise CliError(f"--home-district: {problem}")
-    actor = _init_and_report()
+    store = cli_store()
     if args.wave or args.firm:
-        auth.assign(get_store(), actor, args.username, wave=args.wave, firm=args.firm)
+        auth.assign(store, SYSTEM, args.username, wave=args.wave, firm=args.firm)
     if args.home_district is not None:
-        auth.set_home_district(get_store(), actor, args.username, args.home_district)
+        auth.set_home_district(store, SYSTEM, args.username, args.home_district)
     print(f"{args.username} assigned" + (f" to wave {args.wave}" if args.wave else "")
           + (f" to firm {args.firm}" if args.firm else "")
           + (f"; home district {args.home_district or '-'}" if args.home_district is not None else ""))
@@ -208,9 +218,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     live = db_path().resolve()
     if out.resolve() in {live, Path(f"{live}-wal"), Path(f"{live}-shm"), key_file_path(live).resolve()}:
         raise CliError(f"--out: {args.out} is the live store (or its key); give a new file for the backup")
-    _init_and_report()
+    store = cli_store()
     with atomic_output(out, private=True) as tmp:
-        get_store().backup(tmp)
+        backup_store(store, tmp)
     print(f"backup written to {args.out} (mode 0600; back up the key {key_file_path(live)} apart from it)")
     return 0
 
@@ -236,7 +246,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f"pollsters P01-P24, supervisor, reviewer, analyst, liaison", file=sys.stderr)
     new = store_demo(store, args.wave, args.n, args.seed, SYSTEM)
     print(f"stored {new} new demo response(s) in wave {args.wave} "
-          f"({store.count_responses(args.wave)} in the wave)")
+          f"({count_responses(store, args.wave)} in the wave)")
     print(f"stored {store_demo_attempts(store, args.wave, args.seed, SYSTEM)} new demo contact attempt(s) "
           "(python -m survey rates --wave W --by unit --out -)")
     return 0
@@ -246,7 +256,7 @@ def cmd_key_check(args: argparse.Namespace) -> int:
     """Exit 0 when the key opens every stored contact, 2 (one line) otherwise; changes nothing."""
     from survey.cli import CliError
     from survey.contacts import check_key
-    report = check_key(Store(db_target()))
+    report = check_key(open_store())
     if report.unreadable:
         raise CliError(f"{report.source}: {report.unreadable} of {report.contacts} stored contact(s) cannot be "
                        "decrypted with this key (set the right SURVEY_SECRET_KEY or restore the key file)")

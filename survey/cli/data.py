@@ -36,11 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_qc)
 
 
-def _system():
-    from survey.cli.core import _init_and_report
-    return _init_and_report()
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     from survey.cli.core import store_and_wave
     store, _ = store_and_wave(args.wave)
@@ -66,17 +61,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from survey.cli import CliError
+    from survey.cli.core import cli_store
     from survey.exporting import ExportError, export_wave
-    from survey.store import get_store
     from survey.outputs import check_output
     check_output(args.out)
-    actor = _system()
+    store, actor = cli_store(), SYSTEM
     if args.population and not args.weights:
         raise CliError("--population: only used with --weights")
     if args.population and not Path(args.population).exists():
         raise CliError(f"--population: file not found: {args.population}")
     try:
-        table, files = export_wave(get_store(), actor, args.wave, args.format, args.out, weights=args.weights,
+        table, files = export_wave(store, actor, args.wave, args.format, args.out, weights=args.weights,
                                    population=args.population,
                                    weight_variables=[v.strip() for v in args.weight_variables.split(",") if v.strip()],
                                    include_excluded=args.include_excluded, with_contacts=args.with_contacts)

@@ -43,10 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_cases_import(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
     from survey.cli.core import store_and_wave
-    from survey.fieldwork import import_cases
+    from survey.fieldwork import count_cases, import_cases
     store, _ = store_and_wave(args.wave)
     n = import_cases(store, SYSTEM, args.file, args.wave)
-    print(f"{n} new case(s) imported into wave {args.wave} ({len(store.cases(args.wave))} in all)")
+    print(f"{n} new case(s) imported into wave {args.wave} ({count_cases(store, args.wave)} in all)")
     return 0
 
 

@@ -18,14 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
     from survey.cli.core import store_and_wave
+    from survey.cli.core import cli_store
     from survey.integrity import _both, describe, verify_store
-    from survey.store import get_store
-    if args.wave:
-        store, _ = store_and_wave(args.wave)
-    else:
-        from survey.cli.core import _init_and_report
-        _init_and_report()
-        store = get_store()
+    store = store_and_wave(args.wave)[0] if args.wave else cli_store()
     report = verify_store(store, SYSTEM, args.wave)
     good, bad = describe(report)
     for line in good:

@@ -33,24 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_review)
 
 
-def _actor(name: str | None):
-    from survey.auth import SYSTEM, load_account
-    from survey.cli import CliError
-    from survey.store import get_store
-    if name is None:
-        return SYSTEM
-    actor = load_account(get_store(), name)
-    if actor is None:
-        raise CliError(f"--by: no account `{name}`")
-    return actor
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     from survey.cli import CliError
-    from survey.cli.core import store_and_wave
+    from survey.cli.core import cli_actor, store_and_wave
     from survey.recordings import import_recordings
     store, _ = store_and_wave(args.wave)
-    result = import_recordings(store, _actor(args.by), args.wave, args.source)
+    result = import_recordings(store, cli_actor(store, args.by, "--by"), args.wave, args.source)
     if not result.ok:
         raise CliError([*result.problems, f"{len(result.problems)} problem(s): nothing imported"])
     print(f"{result.created} new recording(s) stored ({result.files} file(s) read)")
@@ -85,11 +73,10 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from survey.cli.core import _init_and_report
+    from survey.cli.core import cli_actor, cli_store
     from survey.recordings import record_review
-    from survey.store import get_store
-    _init_and_report()
-    new = record_review(get_store(), _actor(args.by), args.response_id, args.outcome, args.reason,
+    store = cli_store()
+    new = record_review(store, cli_actor(store, args.by, "--by"), args.response_id, args.outcome, args.reason,
                         exclude=args.exclude is not None, exclusion_reason=args.exclude or "")
     print(f"review of {args.response_id} recorded: {args.outcome}" if new
           else f"review of {args.response_id} unchanged (same as the latest record)")

@@ -79,9 +79,8 @@ def show(settings: dict[str, Any]) -> str:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from survey.auth import SYSTEM, load_account
     from survey.cli import CliError
-    from survey.cli.core import store_and_wave
+    from survey.cli.core import cli_actor, store_and_wave
     from survey.scheduling import rules_from_settings
     from survey.wave_setup import SetupError, save_schedule
     store, wave = store_and_wave(args.wave)
@@ -89,11 +88,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if not changes:
         print(show(rules_from_settings(wave["settings"]).to_settings()))
         return 0
-    actor = SYSTEM
-    if args.actor:
-        if store.account(args.actor) is None:
-            raise CliError(f"--actor: no account `{args.actor}`")
-        actor = load_account(store, args.actor)
+    actor = cli_actor(store, args.actor, "--actor")
     try:
         rules = save_schedule(store, actor, args.wave, changes)
     except SetupError as err:  # each line with the flag that carried the value

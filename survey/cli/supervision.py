@@ -77,15 +77,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from survey.auth import load_account
-    from survey.cli import CliError
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    _init_and_report()
-    store = get_store()
-    actor = load_account(store, args.by)
-    if actor is None:
-        raise CliError(f"--by: no account `{args.by}`")
+    from survey.cli.core import cli_actor, cli_store
+    store = cli_store()
+    actor = cli_actor(store, args.by, "--by")
     new = record_backcheck(store, actor, args.response_id, args.outcome, args.note)
     print(f"back-check of {args.response_id} recorded: {args.outcome}" if new
           else f"back-check of {args.response_id} unchanged (same as the latest record)")

@@ -89,37 +89,29 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 
 def cmd_wave_dates(args: argparse.Namespace) -> int:
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    actor = _init_and_report()
-    webform.set_wave_dates(get_store(), actor, args.wave, args.opens or None, args.closes or None)
+    from survey.cli.core import cli_store
+    webform.set_wave_dates(cli_store(), SYSTEM, args.wave, args.opens or None, args.closes or None)
     print(f"wave {args.wave}: opens {args.opens or '-'}, closes {args.closes or '-'}")
     return 0
 
 
 def cmd_link_add(args: argparse.Namespace) -> int:
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    actor = _init_and_report()
-    code = webform.create_link(get_store(), actor, args.wave, args.unit)
+    from survey.cli.core import cli_store
+    code = webform.create_link(cli_store(), SYSTEM, args.wave, args.unit)
     print(webform.survey_url(args.base_url, link=code))
     return 0
 
 
 def cmd_link_list(args: argparse.Namespace) -> int:
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    _init_and_report()
-    for row in get_store().web_links(args.wave):
+    from survey.cli.core import cli_store
+    for row in webform.open_links(cli_store(), SYSTEM, args.wave):
         print(f"{row['code']}\t{row['wave']}\t{row['unit']}\t{'open' if row['active'] else 'closed'}\t"
               f"{row['responses']}\t{webform.survey_url(args.base_url, link=row['code'])}")
     return 0
 
 
 def cmd_link_active(args: argparse.Namespace) -> int:
-    from survey.cli.core import _init_and_report
-    from survey.store import get_store
-    actor = _init_and_report()
-    webform.set_link_active(get_store(), actor, args.code.upper(), args.active)
+    from survey.cli.core import cli_store
+    webform.set_link_active(cli_store(), SYSTEM, args.code.upper(), args.active)
     print(f"link {args.code.upper()} {'reopened' if args.active else 'closed'}")
     return 0
