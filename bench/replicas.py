@@ -90,6 +90,8 @@ async def pollster(base: str, name: str, sem: asyncio.Semaphore) -> dict:
     """One pollster on the CATI page: log in, then record a refusal on each case until none is left."""
     import websockets
 
+    from streamlit.proto.Common_pb2 import StringArray
+
     from survey.i18n import t
     out: dict = {"pollster": name, "recorded": [], "record_s": []}
     async with sem:
@@ -108,8 +110,14 @@ async def pollster(base: str, name: str, sem: asyncio.Semaphore) -> dict:
                 while client.widget("button", "cati_record")[0] is not None:
                     case_id = next(m.group(0) for el in shown if el.WhichOneof("type") == "heading"
                                    for m in [re.search(r"P\d\dC\d{3}", el.heading.body)] if m)
-                    wid, _ = client.widget("selectbox", "cati_disposition")
-                    client.set(wid, string_value=REFUSAL)
+                    if case_id in out["recorded"]:  # the call was not stored: stop rather than loop
+                        raise RuntimeError(f"case {case_id} offered again after its refusal was recorded")
+                    # the outcome buttons of one group (st.pills): the refusal is picked like a tap on it
+                    wid = next((w for w, el in client.elements.items() if el.WhichOneof("type") == "button_group"
+                                and any(o.content == REFUSAL for o in el.button_group.options)), None)
+                    if wid is None:
+                        raise RuntimeError(f"no outcome button {REFUSAL} on the CATI screen")
+                    client.set(wid, string_array_value=StringArray(data=[REFUSAL]))
                     await client.rerun()
                     t0 = time.perf_counter()
                     shown = await client.click("cati_record")

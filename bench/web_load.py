@@ -140,7 +140,7 @@ class StreamlitClient:
         self.elements = {}
         for el in shown:
             which = el.WhichOneof("type")
-            if which in ("radio", "checkbox", "button", "text_input", "selectbox"):
+            if which in ("radio", "checkbox", "button", "text_input", "selectbox", "button_group"):
                 self.elements[getattr(el, which).id] = el
         return shown
 
