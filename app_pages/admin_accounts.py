@@ -37,7 +37,7 @@ def new_account_problems(username: str, role: str, firm: str, password: str, uni
     problems = []
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         problems.append(t("admin.bad_username"))
-    elif username in {a["username"] for a in auth.list_accounts(store, account)}:
+    elif username in {a.username for a in auth.list_accounts(store, account)}:
         problems.append(t("admin.username_taken", username=username))
     if role in auth.FIRM_ROLES and not firm:
         problems.append(t("admin.firm_needed", role=t(f"role.{role}")))
@@ -81,7 +81,7 @@ with create:
                     clear_new_account()
                     st.session_state["admin_created"] = t("admin.created", username=username)
                     st.rerun()
-usernames = [a["username"] for a in auth.list_accounts(store, account)]
+usernames = [a.username for a in auth.list_accounts(store, account)]
 with reset, st.form("reset_password", clear_on_submit=True):
     who = st.selectbox(t("admin.username"), usernames, key="reset_who")
     password = st.text_input(t("admin.new_password"), type="password")
@@ -103,12 +103,12 @@ with home, st.form("home_district"):
 st.subheader(t("admin.list"))
 rows = auth.list_accounts(store, account)
 st.dataframe(pd.DataFrame({
-    t("admin.username"): [a["username"] for a in rows],
-    t("admin.display_name"): [a["display_name"] or "" for a in rows],
-    t("admin.role"): [t(f"role.{a['role']}") for a in rows],
-    t("admin.firm"): [a["firm"] or "" for a in rows],
-    t("cross_district.home_district"): [a.get("home_district") or "" for a in rows],
-    t("admin.unit"): [a.get("unit") or "" for a in rows],
-    t("admin.active"): [i18n.yes_no(a["active"], session.lang()) for a in rows],
-    t("admin.locked_until"): [i18n.when(a["locked_until"]) for a in rows],
-    t("admin.created_at"): [i18n.when(a["created_at"]) for a in rows]}), width="stretch", hide_index=True)
+    t("admin.username"): [a.username for a in rows],
+    t("admin.display_name"): [a.display_name or "" for a in rows],
+    t("admin.role"): [t(f"role.{a.role}") for a in rows],
+    t("admin.firm"): [a.firm or "" for a in rows],
+    t("cross_district.home_district"): [a.home_district or "" for a in rows],
+    t("admin.unit"): [a.unit or "" for a in rows],
+    t("admin.active"): [i18n.yes_no(a.active, session.lang()) for a in rows],
+    t("admin.locked_until"): [i18n.when(a.locked_until) for a in rows],
+    t("admin.created_at"): [i18n.when(a.created_at) for a in rows]}), width="stretch", hide_index=True)

@@ -1,6 +1,7 @@
 """Admin: invitation tokens (CSV + printable QR sheet), open links, returns and flags of the web survey."""
 from __future__ import annotations
 
+import dataclasses
 
 import pandas as pd
 import streamlit as st
@@ -99,11 +100,11 @@ with links_tab:
             st.success(t("web.link_created", url=webform.survey_url(base_url, link=code)))
     links = webform.open_links(store, account, wave_id)
     if links:
-        frame = pd.DataFrame(links)
+        frame = pd.DataFrame([dataclasses.asdict(link) for link in links])
         frame["url"] = [webform.survey_url(base_url, link=c) for c in frame["code"]]
         st.dataframe(shown(frame[["code", "unit", "active", "responses", "url", "created_at"]]), hide_index=True,
                      width="stretch")
-        code = st.selectbox(t("web.link_code"), [r["code"] for r in links], key="webadm_code")
+        code = st.selectbox(t("web.link_code"), [link.code for link in links], key="webadm_code")
         close_col, reopen_col = st.columns(2)
         for col, label, active in ((close_col, "web.close_link", False), (reopen_col, "web.reopen_link", True)):
             if col.button(t(label), key=f"webadm_{active}", width="stretch"):

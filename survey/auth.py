@@ -124,6 +124,25 @@ class Account:
         return self.role == "admin" or self.role in RIGHTS.get(right, ())
 
 
+@dataclass(frozen=True)
+class AccountRecord:
+    """One account as the admin's list shows it: no password hash, no failure counts."""
+    username: str
+    display_name: str | None
+    role: str
+    firm: str | None
+    home_district: str | None
+    unit: str | None
+    active: bool
+    locked_until: str | None
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> AccountRecord:
+        return cls(row["username"], row["display_name"], row["role"], row["firm"], row.get("home_district"),
+                   row.get("unit"), bool(row["active"]), row["locked_until"], str(row["created_at"]))
+
+
 SYSTEM = Account("system", "admin")  # for CLI jobs run by the machine's operator
 
 
@@ -328,16 +347,16 @@ def set_home_district(store: Store, actor: Account, username: str, district: str
                          home_district=(district or "").strip() or None)
 
 
-def list_accounts(store: Store, actor: Account) -> list[dict[str, Any]]:
+def list_accounts(store: Store, actor: Account) -> list[AccountRecord]:
     """Every account (no password hashes), by role and username, for the admin's accounts page."""
     if not allowed(actor, "accounts.read"):
         raise Forbidden(f"{actor.username} ({actor.role}) may not list accounts", code="forbidden_action")
-    return store.accounts()
+    return [AccountRecord.from_row(row) for row in store.accounts()]
 
 
 def firms(store: Store, actor: Account) -> list[str]:
     """The firms that have an account, sorted: the choices of an admin's firm selector."""
-    return sorted({a["firm"] for a in list_accounts(store, actor) if a["firm"]})
+    return sorted({a.firm for a in list_accounts(store, actor) if a.firm})
 
 
 def load_account(store: Store, username: str) -> Account | None:

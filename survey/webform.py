@@ -257,10 +257,23 @@ def batch_tokens(store: Store, actor: Account, wave: str, batch: str) -> list[di
     return store.web_tokens(wave, batch=batch)
 
 
-def open_links(store: Store, actor: Account, wave: str | None = None) -> list[dict[str, Any]]:
-    """The wave's open links with the number of responses received through each."""
+@dataclass(frozen=True)
+class WebLink:
+    """One open link of a wave, with the responses received through it."""
+    code: str
+    wave: str
+    unit: str
+    active: bool
+    responses: int
+    created_at: str
+    created_by: str | None
+
+
+def open_links(store: Store, actor: Account, wave: str | None = None) -> list[WebLink]:
+    """The wave's open links (every wave's when None) with the number of responses received through each."""
     require(actor, "tokens.manage")
-    return store.web_links(wave)
+    return [WebLink(r["code"], r["wave"], r["unit"], bool(r["active"]), int(r["responses"]), str(r["created_at"]),
+                    r["created_by"]) for r in store.web_links(wave)]
 
 
 def draft_funnel(store: Store, actor: Account, wave: str) -> list[dict[str, Any]]:

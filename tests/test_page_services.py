@@ -34,7 +34,9 @@ def test_a_pollster_sees_its_assigned_waves_others_every_wave(two_waves, account
 
 
 def test_accounts_and_firms_are_the_admins(store, accounts):
-    assert {a["username"] for a in list_accounts(store, accounts["admin"])} >= {"p1", "sup", "ana"}
+    listed = list_accounts(store, accounts["admin"])
+    assert {a.username for a in listed} >= {"p1", "sup", "ana"}
+    assert all(isinstance(a.active, bool) and not hasattr(a, "password_hash") for a in listed)
     assert firms(store, accounts["admin"]) == ["A", "B"]
     for who in ("sup", "ana", "p1"):
         with pytest.raises(Forbidden):
@@ -45,6 +47,9 @@ def test_web_admin_lists_need_the_token_right(store, accounts):
     batch, made = webform.generate_tokens(store, accounts["admin"], "2025", store.wave("2025")["units"][0], 3)
     assert [b["batch"] for b in webform.token_batches(store, accounts["admin"], "2025")] == [batch]
     assert len(webform.batch_tokens(store, accounts["admin"], "2025", batch)) == 3
+    code = webform.create_link(store, accounts["admin"], "2025", store.wave("2025")["units"][0])
+    [link] = webform.open_links(store, accounts["admin"], "2025")
+    assert (link.code, link.active, link.responses) == (code, True, 0)
     for listing in (webform.token_batches, webform.open_links, webform.draft_funnel, webform.flagged_submissions):
         with pytest.raises(Forbidden):
             listing(store, accounts["sup"], "2025")

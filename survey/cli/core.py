@@ -159,7 +159,6 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from survey.cli import CliError
     actor, store = SYSTEM, cli_store()
     unknown = [w for w in args.wave if not has_wave(store, w)]
     if unknown:  # checked before the account exists: a failing command writes nothing
@@ -176,10 +175,10 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_list(args: argparse.Namespace) -> int:
     store = cli_store()
     for a in auth.list_accounts(store, SYSTEM):
-        account = auth.load_account(store, a["username"])
+        account = auth.load_account(store, a.username)
         waves = ",".join(account.waves if account else ())
-        print(f"{a['username']}\t{a['role']}\t{a['firm'] or a.get('unit') or '-'}\t{waves or '-'}\t"
-              f"{'locked until ' + a['locked_until'] if a['locked_until'] else 'active' if a['active'] else 'disabled'}")
+        state = f"locked until {a.locked_until}" if a.locked_until else "active" if a.active else "disabled"
+        print(f"{a.username}\t{a.role}\t{a.firm or a.unit or '-'}\t{waves or '-'}\t{state}")
     return 0
 
 

@@ -104,9 +104,9 @@ def cmd_link_add(args: argparse.Namespace) -> int:
 
 def cmd_link_list(args: argparse.Namespace) -> int:
     from survey.cli.core import cli_store
-    for row in webform.open_links(cli_store(), SYSTEM, args.wave):
-        print(f"{row['code']}\t{row['wave']}\t{row['unit']}\t{'open' if row['active'] else 'closed'}\t"
-              f"{row['responses']}\t{webform.survey_url(args.base_url, link=row['code'])}")
+    for link in webform.open_links(cli_store(), SYSTEM, args.wave):
+        print(f"{link.code}\t{link.wave}\t{link.unit}\t{'open' if link.active else 'closed'}\t"
+              f"{link.responses}\t{webform.survey_url(args.base_url, link=link.code)}")
     return 0
 
 
