@@ -108,7 +108,7 @@ def test_pollster_agrees_a_callback_then_completes_the_interview(tmp_path, monke
         for qid in ("sex", "age_group", "education"):
             choose(page, text[qid], ANSWERS[qid])
         page.get_by_role("button", name="提交问卷").click()
-        page.get_by_text("问卷已保存（编号", exact=False).first.wait_for(timeout=30_000)
+        wd.expect_text(page, "问卷已保存（编号")
         wd.wait_script_done(page)
         no_exception(page)
         assert page.get_by_role("button", name="中途拒绝", exact=False).count() == 0  # not offered once saved

@@ -66,7 +66,7 @@ NUMBERED_SECTIONS = ("items", "units", "followups")
 MISSING_NAMED = 3  # a failed submit names this many unanswered questions, then counts the rest
 # session keys of one interview on a form, forgotten together by `reset`
 _STATE = ("draft", "key", "result", "saved", "saved_at", "loaded", "resumed", "quick", "quick_msg", "step",
-          "focus", "missing", "submit_ok", "shown", "evidence", "evidence_problems", "scrolls")
+          "focus", "missing", "submit_error", "shown", "evidence", "evidence_problems", "scrolls")
 
 
 def record_key(form: str, name: str) -> str:
@@ -210,18 +210,15 @@ def _picked(form: str, current: str) -> None:
         st.session_state[_k(form, "step")] = current
 
 
-def _check_submit(qn: Questionnaire, setup: Setup, last: str) -> None:
-    """on_click of 提交问卷 (runs before the widgets): with a missing answer, name it, show its
-    section and mark it; otherwise let the run submit."""
+def _check_submit(qn: Questionnaire, setup: Setup, last: str) -> bool:
+    """Is the interview complete? If not, name the missing answer, show its section and mark it."""
     form = setup.form
     answers = answers_of(qn, form)
     missing = _first_missing(qn, answers)
     record_problems = setup.record.read(form)[1] if setup.record else []
     evidence_problems = st.session_state.get(_k(form, "evidence_problems"), [])
     if not (missing or record_problems or evidence_problems):
-        st.session_state[_k(form, "submit_ok")] = True
-        return
-    st.session_state[_k(form, "submit_ok")] = False
+        return True
     shown = missing[:MISSING_NAMED]  # the first few by name: the marked one comes first
     names = [forms.missing_fields(qn, [f"{q}: required" for q in shown])] if missing else []
     if len(missing) > len(shown):
@@ -237,6 +234,29 @@ def _check_submit(qn: Questionnaire, setup: Setup, last: str) -> None:
     st.session_state[_k(form, "step")] = target
     st.session_state[_k(form, "missing")] = t("interview.missing_jump", section=t(heading),
                                               fields="、".join(names + record_problems + evidence_problems))
+    return False
+
+
+def _submit(store: Store, account: Account, setup: Setup, qn: Questionnaire, last: str, draft: dict[str, Any],
+            paradata: dict[str, Any], on_submitted: Callable[[Submitted, dict[str, Any]], None] | None) -> None:
+    """on_click of 提交问卷: check, store and keep the result, all before the next run starts.
+
+    Inside the callback nothing can interrupt between the stored response and the result kept in
+    the session: a rerun that a component or another widget asks for meanwhile (the browser's
+    position arriving, say) stops a script run at its next element, and a submit done in the run
+    itself was then stored without its 问卷已保存 ever showing."""
+    form = setup.form
+    if not _check_submit(qn, setup, last):
+        return
+    try:
+        done = drafts.submit_draft(store, account, draft["draft_id"], answers=answers_of(qn, form), unit=setup.unit,
+                                   paradata=paradata)
+        if on_submitted:
+            on_submitted(done, draft)
+    except (SubmitError, PermissionDenied, Rejected) as err:
+        st.session_state[_k(form, "submit_error")] = t("common.error", detail=md_escape(err))
+        return
+    st.session_state[_k(form, "result")] = (done.response_id, done.created)
 
 
 def _ask(qn: Questionnaire, questions: list[Any], setup: Setup, answers: dict[str, Any], numbered: bool) -> None:
@@ -401,20 +421,11 @@ def run(store: Store, account: Account, setup: Setup, *,
         c_next.button(t("interview.next_section"), key=_k(form, "next"), type="primary",
                       on_click=_go, args=(form, names[at + 1]), use_container_width=True)
         return "open"
-    if c_next.button(t("interview.submit"), type="primary", key=_k(form, "submit"), use_container_width=True,
-                     on_click=_check_submit, args=(qn, setup, names[-1])) \
-            and st.session_state.pop(_k(form, "submit_ok"), False):
-        answers = answers_of(qn, form)
-        try:
-            done = drafts.submit_draft(store, account, draft["draft_id"], answers=answers, unit=setup.unit,
-                                       paradata=paradata)
-            if on_submitted:
-                on_submitted(done, draft)
-        except (SubmitError, PermissionDenied, Rejected) as err:
-            st.error(t("common.error", detail=md_escape(err)))
-            return "open"
-        st.session_state[_k(form, "result")] = (done.response_id, done.created)
-        st.rerun()
+    c_next.button(t("interview.submit"), type="primary", key=_k(form, "submit"), use_container_width=True,
+                  on_click=_submit, args=(store, account, setup, qn, names[-1], draft, paradata, on_submitted))
+    failed = st.session_state.pop(_k(form, "submit_error"), None)
+    if failed:
+        st.error(failed)
     return "open"
 
 
