@@ -6,9 +6,7 @@ from common.errors import NotFound, wave_not_found
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from survey import auth
 from survey.auth import SYSTEM

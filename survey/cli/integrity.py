@@ -17,8 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from survey.auth import SYSTEM
-    from survey.cli.core import store_and_wave
-    from survey.cli.core import cli_store
+    from survey.cli.core import cli_store, store_and_wave
     from survey.integrity import _both, describe, verify_store
     store = store_and_wave(args.wave)[0] if args.wave else cli_store()
     report = verify_store(store, SYSTEM, args.wave)
